@@ -1,0 +1,273 @@
+"""Typed, immutable view of the generated DQL catalog (``catalog.json``)."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+
+from dqlbuild.errors import DQLCatalogError
+
+# Where an aggregation function is valid: the command whose aggregation
+# parameter accepts it. ``None`` means an ordinary (scalar) function.
+FunctionContext = Literal["summarize", "makeTimeseries", "timeseries"]
+FUNCTION_CONTEXTS: tuple[FunctionContext, ...] = ("summarize", "makeTimeseries", "timeseries")
+
+# Parameter kinds that take aggregation calls, and the context they imply.
+AGGREGATION_KINDS: dict[str, FunctionContext] = {
+    "aggregation": "summarize",
+    "expressionTimeseriesAggregation": "makeTimeseries",
+    "metricTimeseriesAggregation": "timeseries",
+}
+
+AssignmentSupport = Literal["none", "optional", "mandatory"]
+
+
+class _Frozen(BaseModel):
+    # extra="forbid" turns a stale catalog.json into a load error, not silent data loss.
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Modifier(_Frozen):
+    """A keyword after a value that sets another parameter (``x desc`` sets ``direction``)."""
+
+    name: str
+    parameter: str
+    value: str
+
+
+class Parameter(_Frozen):
+    """A parameter of a command or function signature."""
+
+    name: str
+    aliases: tuple[str, ...] = ()
+    kinds: tuple[str, ...] = ()
+    """Short parameter-value kinds, e.g. ``executionBlock``, ``enum``, ``aggregation``."""
+    value_types: tuple[str, ...] = ()
+    """Short data type names, e.g. ``long``, ``string``."""
+    required: bool = False
+    requires_name: bool = False
+    """Named-only: must be passed as ``name: value``."""
+    variadic: bool = False
+    assignment_support: AssignmentSupport = "none"
+    default_value: str | None = None
+    """DQL text of the default; for enum parameters the unquoted enum value."""
+    enum_values: tuple[str, ...] = ()
+    """Unquoted; ``enum_quoted`` says whether the catalog wrote them as strings."""
+    enum_quoted: bool = False
+    min_value: int | None = None
+    max_value: int | None = None
+    excludes: tuple[str, ...] = ()
+    modifiers: tuple[Modifier, ...] = ()
+    hidden: bool = False
+    experimental: bool = False
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return (self.name, *self.aliases)
+
+    def matches(self, name: str) -> bool:
+        """Whether ``name`` is this parameter's name or an alias, ignoring case."""
+        key = name.lower()
+        return any(n.lower() == key for n in self.names)
+
+    @property
+    def is_positional(self) -> bool:
+        """Can be bound by position (any parameter may also be passed by name)."""
+        return not self.requires_name and not self.hidden
+
+    @property
+    def function_context(self) -> FunctionContext | None:
+        """The aggregation context of calls in this parameter, if any."""
+        for kind in self.kinds:
+            if kind in AGGREGATION_KINDS:
+                return AGGREGATION_KINDS[kind]
+        return None
+
+
+def _index_parameters(params: Iterable[Parameter]) -> dict[str, Parameter]:
+    index: dict[str, Parameter] = {}
+    for param in params:
+        for name in param.names:
+            # First one wins, so a real name is never shadowed by a later alias.
+            index.setdefault(name.lower(), param)
+    return index
+
+
+class Command(_Frozen):
+    key: str
+    """Catalog key, e.g. ``dql.command.fieldsAdd``."""
+    name: str
+    synopsis: str = ""
+    parameters: tuple[Parameter, ...] = ()
+    is_start: bool = False
+    """A data source: may (and must) begin a query or subquery."""
+    experimental: bool = False
+
+    _by_name: dict[str, Parameter] = PrivateAttr(default_factory=dict)
+
+    def model_post_init(self, context: object, /) -> None:
+        self._by_name = _index_parameters(self.parameters)
+
+    def parameter(self, name: str) -> Parameter | None:
+        """The parameter called ``name`` (or with that alias), ignoring case."""
+        return self._by_name.get(name.lower())
+
+    def suggest_parameter(self, name: str) -> str | None:
+        return suggest(name, (n for p in self.parameters if not p.hidden for n in p.names))
+
+    @property
+    def positional_parameters(self) -> tuple[Parameter, ...]:
+        return tuple(p for p in self.parameters if p.is_positional)
+
+    @property
+    def named_parameters(self) -> tuple[Parameter, ...]:
+        return tuple(p for p in self.parameters if p.requires_name and not p.hidden)
+
+
+class Signature(_Frozen):
+    parameters: tuple[Parameter, ...] = ()
+    outputs: tuple[str, ...] = ()
+    """Short data type names of the result."""
+    experimental: bool = False
+
+    _by_name: dict[str, Parameter] = PrivateAttr(default_factory=dict)
+
+    def model_post_init(self, context: object, /) -> None:
+        self._by_name = _index_parameters(self.parameters)
+
+    def parameter(self, name: str) -> Parameter | None:
+        return self._by_name.get(name.lower())
+
+
+class Function(_Frozen):
+    key: str
+    """Catalog key; unique even where names repeat (``dql.function.metricTimeseriesAvg``)."""
+    name: str
+    category: str
+    """Short category name, e.g. ``string``, ``aggregation``, ``expression timeseries``."""
+    context: FunctionContext | None = None
+    synopsis: str = ""
+    signatures: tuple[Signature, ...] = ()
+    experimental: bool = False
+    deprecated: bool = False
+
+    @property
+    def is_aggregation(self) -> bool:
+        return self.context is not None
+
+    def parameter(self, name: str) -> Parameter | None:
+        """The first parameter called ``name`` (or alias) in any signature, ignoring case."""
+        for signature in self.signatures:
+            found = signature.parameter(name)
+            if found is not None:
+                return found
+        return None
+
+
+class Source(_Frozen):
+    repository: str
+    commit: str
+    license: str
+    sha256: str
+    """Of the input catalog file, to tell which version was used."""
+
+
+def suggest(name: str, candidates: Iterable[str], *, cutoff: float = 0.7) -> str | None:
+    """The candidate closest to ``name`` ignoring case, for "did you mean …?" hints."""
+    by_lower: dict[str, str] = {}
+    for candidate in candidates:
+        by_lower.setdefault(candidate.lower(), candidate)
+    key = name.lower()
+    if key in by_lower:
+        return by_lower[key]
+    close = difflib.get_close_matches(key, list(by_lower), n=1, cutoff=cutoff)
+    return by_lower[close[0]] if close else None
+
+
+def _hint(suggestion: str | None) -> str | None:
+    return f"did you mean {suggestion!r}?" if suggestion else None
+
+
+class Catalog(_Frozen):
+    # The underscore sorts the header first in the generated JSON.
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_by_name=True)
+
+    generated_by: str = Field(alias="_generated_by")
+    source: Source
+    commands: tuple[Command, ...]
+    functions: tuple[Function, ...]
+    pseudo_parameters: tuple[str, ...] = ()
+    """Names accepted in any argument list without being a parameter (``alias:``)."""
+    duration_units: tuple[str, ...] = ()
+    """Units of ``duration(value, unit)``."""
+    time_alignment_units: tuple[str, ...] = ()
+    """Units after ``@``."""
+
+    _commands: dict[str, Command] = PrivateAttr(default_factory=dict)
+    _functions: dict[str, tuple[Function, ...]] = PrivateAttr(default_factory=dict)
+    _pseudo: frozenset[str] = PrivateAttr(default=frozenset())
+
+    def model_post_init(self, context: object, /) -> None:
+        self._commands = {c.name.lower(): c for c in self.commands}
+        self._pseudo = frozenset(p.lower() for p in self.pseudo_parameters)
+        grouped: dict[str, list[Function]] = {}
+        for fn in self.functions:
+            grouped.setdefault(fn.name.lower(), []).append(fn)
+        self._functions = {k: tuple(v) for k, v in grouped.items()}
+
+    @property
+    def start_commands(self) -> frozenset[str]:
+        return frozenset(c.name for c in self.commands if c.is_start)
+
+    def command(self, name: str) -> Command | None:
+        return self._commands.get(name.lower())
+
+    def functions_named(self, name: str) -> tuple[Function, ...]:
+        """Every catalog entry with this function name, ignoring case."""
+        return self._functions.get(name.lower(), ())
+
+    def function(self, name: str, context: FunctionContext | None = None) -> Function | None:
+        """The entry for ``name`` in ``context``, ignoring case.
+
+        The entry of that context wins; otherwise the scalar entry (scalar
+        functions are valid inside aggregations too); otherwise any entry, so
+        that callers can report "aggregation used out of context" from it.
+        """
+        if context is not None and context not in FUNCTION_CONTEXTS:
+            raise ValueError(f"unknown function context {context!r}")
+        entries = self.functions_named(name)
+        if not entries:
+            return None
+        for wanted in (context, None, *FUNCTION_CONTEXTS):
+            for fn in entries:
+                if fn.context == wanted:
+                    return fn
+        return entries[0]
+
+    def is_pseudo_parameter(self, name: str) -> bool:
+        return name.lower() in self._pseudo
+
+    def suggest_command(self, name: str) -> str | None:
+        return suggest(name, (c.name for c in self.commands))
+
+    def suggest_function(self, name: str) -> str | None:
+        return suggest(name, (f.name for f in self.functions))
+
+    def require_command(self, name: str) -> Command:
+        """Like :meth:`command`, but raise :class:`DQLCatalogError` with a hint."""
+        found = self.command(name)
+        if found is None:
+            hint = _hint(self.suggest_command(name))
+            raise DQLCatalogError(f"unknown DQL command {name!r}", hint=hint)
+        return found
+
+    def require_function(self, name: str, context: FunctionContext | None = None) -> Function:
+        """Like :meth:`function`, but raise :class:`DQLCatalogError` with a hint."""
+        found = self.function(name, context)
+        if found is None:
+            hint = _hint(self.suggest_function(name))
+            raise DQLCatalogError(f"unknown DQL function {name!r}", hint=hint)
+        return found

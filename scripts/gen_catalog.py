@@ -1,0 +1,350 @@
+"""Generate ``dqlbuild/catalog/catalog.json`` from the shared DQL catalog.
+
+Usage: python scripts/gen_catalog.py [SOURCE] [--check]
+
+SOURCE defaults to ``../shared/catalog/dql-catalog.json`` next to the project
+root. The input is the IntelliJ DQL plugin's definitions (overrides merged);
+the corrections of DQL_SPEC.md §10, measured on real queries, are applied here
+so that the rest of dqlbuild can trust the catalog as it is.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import hashlib
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, cast
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SOURCE = ROOT.parent / "shared" / "catalog" / "dql-catalog.json"
+OUTPUT = ROOT / "dqlbuild" / "catalog" / "catalog.json"
+
+# The generator is run from a checkout, where dqlbuild is not installed.
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from dqlbuild.catalog.model import (  # noqa: E402
+    AGGREGATION_KINDS,
+    Catalog,
+    Command,
+    Function,
+    FunctionContext,
+    Modifier,
+    Parameter,
+    Signature,
+    Source,
+)
+
+Raw = dict[str, Any]
+
+GENERATED_BY = "scripts/gen_catalog.py (generated file, do not edit)"
+PSEUDO_PARAMETERS = ("alias",)
+
+# Keys of a catalog parameter we understand; anything else means the catalog
+# format changed and this script needs a look.
+_PARAMETER_KEYS = {
+    "name",
+    "aliases",
+    "required",
+    "requiresName",
+    "assignmentSupport",
+    "variadic",
+    "valueTypes",
+    "parameterValueTypes",
+    "defaultValue",
+    "allowedEnumValues",
+    "minValue",
+    "maxValue",
+    "excludes",
+    "modifiers",
+    "hidden",
+    "experimental",
+    "description",
+}
+
+
+class CatalogFormatError(Exception):
+    """The input does not look like the catalog this script was written for."""
+
+
+def _short(key: str) -> str:
+    """``dql.parameterValueType.enum`` -> ``enum``."""
+    parts = key.split(".", 2)
+    if len(parts) != 3 or parts[0] != "dql":
+        raise CatalogFormatError(f"unexpected catalog key {key!r}")
+    return parts[2]
+
+
+def _is_quoted(value: str) -> bool:
+    return len(value) >= 2 and value[0] == value[-1] == '"'
+
+
+def _unquote(value: str) -> str:
+    if "\\" in value:
+        raise CatalogFormatError(f"escape in enum value {value!r}")
+    return value[1:-1] if _is_quoted(value) else value
+
+
+def _find_param(command: Raw, name: str) -> Raw:
+    for param in command["parameters"]:
+        if param["name"] == name:
+            return cast(Raw, param)
+    raise CatalogFormatError(f"{command['name']} has no parameter {name!r}")
+
+
+def _command(raw: Raw, name: str) -> Raw:
+    try:
+        return cast(Raw, raw["commands"][f"dql.command.{name}"])
+    except KeyError:
+        raise CatalogFormatError(f"no command {name!r} in the catalog") from None
+
+
+def _all_parameters(raw: Raw) -> Iterator[Raw]:
+    for command in raw["commands"].values():
+        yield from command["parameters"]
+    for group in ("functions", "operators"):
+        for entry in raw.get(group, {}).values():
+            for signature in entry["signatures"]:
+                yield from signature.get("parameters", ())
+
+
+# --- corrections (DQL_SPEC.md §10 and §6) -----------------------------------
+
+
+def fix_sort_direction(raw: Raw) -> None:
+    # §10 #6: `sort x, direction:"descending"` is common, so it is a real named parameter.
+    direction = _find_param(_command(raw, "sort"), "direction")
+    direction.pop("hidden", None)
+    direction["requiresName"] = True
+
+
+def fix_traverse_aliases(raw: Raw) -> None:
+    # §10 #9: Dynatrace's own examples name them `edgeTypes:` / `targetTypes:`.
+    traverse = _command(raw, "traverse")
+    for kind, alias in (
+        ("identifierForEdgeType", "edgeTypes"),
+        ("identifierForNodeType", "targetTypes"),
+    ):
+        matches = [
+            p
+            for p in traverse["parameters"]
+            if f"dql.parameterValueType.{kind}" in p.get("parameterValueTypes", ())
+        ]
+        if len(matches) != 1:
+            raise CatalogFormatError(f"traverse: expected one {kind} parameter")
+        aliases = matches[0].setdefault("aliases", [])
+        if alias not in aliases:
+            aliases.append(alias)
+
+
+def fix_fetch_bucket(raw: Raw) -> None:
+    # §6 #15: upstream has a positional `name`; the engine takes a named `bucket:`.
+    fetch = _command(raw, "fetch")
+    buckets = [
+        p
+        for p in fetch["parameters"]
+        if "dql.parameterValueType.bucket" in p.get("parameterValueTypes", ())
+    ]
+    if len(buckets) != 1:
+        raise CatalogFormatError("fetch: expected one bucket parameter")
+    buckets[0].update(name="bucket", requiresName=True, required=False)
+
+
+def add_min_unit(raw: Raw) -> None:
+    # §10 #1: `5min` occurs in real queries; every enumeration of duration units takes it.
+    for param in _all_parameters(raw):
+        values = param.get("allowedEnumValues")
+        if not values:
+            continue
+        plain = [_unquote(v) for v in values]
+        if {"m", "h"} <= set(plain) and "min" not in plain:
+            values.insert(plain.index("m") + 1, '"min"' if _is_quoted(values[0]) else "min")
+
+
+def check_names(raw: Raw) -> None:
+    # Lookups ignore case, so spellings that differ only in case must be one name.
+    seen: dict[str, str] = {}
+    for entry in raw["commands"].values():
+        if entry["name"].lower() in seen:
+            raise CatalogFormatError(f"commands {entry['name']!r} clash ignoring case")
+        seen[entry["name"].lower()] = entry["name"]
+    spelling: dict[str, str] = {}
+    for entry in raw["functions"].values():
+        other = spelling.setdefault(entry["name"].lower(), entry["name"])
+        if other != entry["name"]:
+            raise CatalogFormatError(f"functions {other!r} and {entry['name']!r} clash")
+    for param in _all_parameters(raw):
+        if param["name"].lower() in PSEUDO_PARAMETERS:
+            raise CatalogFormatError("a real parameter shadows the alias: pseudo-parameter")
+
+
+CORRECTIONS = (fix_sort_direction, fix_traverse_aliases, fix_fetch_bucket, add_min_unit)
+
+
+# --- conversion --------------------------------------------------------------
+
+
+def _parameter(raw: Raw) -> Parameter:
+    unknown = set(raw) - _PARAMETER_KEYS
+    if unknown:
+        raise CatalogFormatError(f"parameter {raw['name']!r}: unknown keys {sorted(unknown)}")
+    enum = raw.get("allowedEnumValues", [])
+    quoted = {_is_quoted(v) for v in enum}
+    if len(quoted) > 1:
+        raise CatalogFormatError(f"parameter {raw['name']!r}: enum mixes quoted and bare values")
+    default = raw.get("defaultValue")
+    if enum and default is not None:
+        default = _unquote(default)
+    return Parameter(
+        name=raw["name"],
+        aliases=tuple(raw.get("aliases", ())),
+        kinds=tuple(_short(k) for k in raw.get("parameterValueTypes", ())),
+        value_types=tuple(_short(t) for t in raw.get("valueTypes", ())),
+        required=raw.get("required", False),
+        requires_name=raw.get("requiresName", False),
+        variadic=raw.get("variadic", False),
+        assignment_support=raw.get("assignmentSupport", "none"),
+        default_value=default,
+        enum_values=tuple(_unquote(v) for v in enum),
+        enum_quoted=quoted == {True},
+        min_value=int(raw["minValue"]) if "minValue" in raw else None,
+        max_value=int(raw["maxValue"]) if "maxValue" in raw else None,
+        excludes=tuple(raw.get("excludes", ())),
+        modifiers=tuple(
+            Modifier(name=m["name"], parameter=m["parameter"], value=_unquote(m["value"]))
+            for m in raw.get("modifiers", ())
+        ),
+        hidden=raw.get("hidden", False),
+        experimental=raw.get("experimental", False),
+    )
+
+
+def _contexts(raw: Raw) -> dict[str, FunctionContext]:
+    """Function category -> the aggregation context its functions belong to."""
+    contexts: dict[str, FunctionContext] = {}
+    for kind, context in AGGREGATION_KINDS.items():
+        try:
+            categories = raw["parameterValueTypes"][f"dql.parameterValueType.{kind}"][
+                "allowedFunctionCategories"
+            ]
+        except KeyError:
+            raise CatalogFormatError(f"no function categories for kind {kind!r}") from None
+        for category in categories:
+            if contexts.setdefault(_short(category), context) != context:
+                raise CatalogFormatError(f"category {category!r} is in two contexts")
+    return contexts
+
+
+def _enum_of(entry: Raw, name: str) -> tuple[str, ...]:
+    units: list[str] = []
+    for signature in entry["signatures"]:
+        for param in signature.get("parameters", ()):
+            for value in param.get("allowedEnumValues", ()):
+                if _unquote(value) not in units:
+                    units.append(_unquote(value))
+    if not units:
+        raise CatalogFormatError(f"{name}: no unit enumeration")
+    return tuple(units)
+
+
+def build(raw: Raw, sha256: str) -> Catalog:
+    """The project catalog for the parsed shared catalog ``raw`` (not modified)."""
+    raw = copy.deepcopy(raw)
+    check_names(raw)
+    for correction in CORRECTIONS:
+        correction(raw)
+
+    starts = set(raw["dataSources"])
+    missing = starts - {c["name"] for c in raw["commands"].values()}
+    if missing:
+        raise CatalogFormatError(f"data sources that are not commands: {sorted(missing)}")
+    commands = tuple(
+        Command(
+            key=key,
+            name=entry["name"],
+            synopsis=entry.get("synopsis", ""),
+            parameters=tuple(_parameter(p) for p in entry["parameters"]),
+            is_start=entry["name"] in starts,
+            experimental=entry.get("experimental", False),
+        )
+        for key, entry in sorted(raw["commands"].items())
+    )
+
+    contexts = _contexts(raw)
+    functions = tuple(
+        Function(
+            key=key,
+            name=entry["name"],
+            category=_short(entry["category"]),
+            context=contexts.get(_short(entry["category"])),
+            synopsis=entry.get("synopsis", ""),
+            signatures=tuple(
+                Signature(
+                    parameters=tuple(_parameter(p) for p in sig.get("parameters", ())),
+                    outputs=tuple(_short(t) for t in sig.get("outputs", ())),
+                    experimental=sig.get("experimental", False),
+                )
+                for sig in entry["signatures"]
+            ),
+            experimental=entry.get("experimental", False),
+            deprecated=entry.get("deprecated", False),
+        )
+        for key, entry in sorted(raw["functions"].items())
+    )
+
+    source = raw["source"]
+    return Catalog(
+        generated_by=GENERATED_BY,
+        source=Source(
+            repository=source["repository"],
+            commit=source["commit"],
+            license=source["license"],
+            sha256=sha256,
+        ),
+        commands=commands,
+        functions=functions,
+        pseudo_parameters=PSEUDO_PARAMETERS,
+        duration_units=_enum_of(raw["functions"]["dql.function.duration"], "duration()"),
+        time_alignment_units=_enum_of(raw["operators"]["dql.operator.timeAlignmentAt"], "@"),
+    )
+
+
+def render(catalog: Catalog) -> str:
+    data = catalog.model_dump(mode="json", exclude_defaults=True, by_alias=True)
+    # indent=0: one value per line keeps diffs readable without padding.
+    return (
+        json.dumps(data, sort_keys=True, indent=0, separators=(",", ":"), ensure_ascii=False) + "\n"
+    )
+
+
+def generate(source: Path) -> str:
+    """The text of ``catalog.json`` for the shared catalog at ``source``."""
+    data = source.read_bytes()
+    return render(build(json.loads(data), hashlib.sha256(data).hexdigest()))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("source", nargs="?", type=Path, default=DEFAULT_SOURCE)
+    parser.add_argument(
+        "--check", action="store_true", help="exit 1 if catalog.json is out of date"
+    )
+    args = parser.parse_args(argv)
+    text = generate(args.source)
+    if args.check:
+        current = OUTPUT.read_text(encoding="utf-8") if OUTPUT.exists() else ""
+        if current != text:
+            print(f"{OUTPUT.relative_to(ROOT)} is out of date", file=sys.stderr)
+            return 1
+        return 0
+    OUTPUT.write_text(text, encoding="utf-8")
+    print(f"wrote {OUTPUT.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,175 @@
+"""The node base class: frozen pydantic models with structural equality.
+
+Positions (``span``) and comments are *trivia*: they are kept on parsed nodes and
+serialised, but equality and hashing ignore them, so two texts that differ only in
+layout, comments, redundant parentheses, backticks or keyword case give equal trees.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any, ClassVar, Literal, NamedTuple, get_args
+
+from pydantic import BaseModel, ConfigDict, PrivateAttr
+
+
+class Span(NamedTuple):
+    """Where a node sits in its source: 0-based offsets, 1-based lines and columns."""
+
+    start: int
+    end: int
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+
+class Comment(BaseModel):
+    """A ``// line`` or ``/* block */`` comment, attached to the node it belongs to.
+
+    ``placement`` says whether it is printed before or after that node.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    text: str
+    placement: Literal["before", "after"] = "before"
+
+    @property
+    def is_line_comment(self) -> bool:
+        return self.text.startswith("//")
+
+
+TRIVIA_FIELDS = frozenset({"span", "comments", "style"})
+
+
+class Node(BaseModel):
+    """Base of every AST node."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", revalidate_instances="never")
+
+    span: Span | None = None
+    comments: tuple[Comment, ...] = ()
+
+    # Derived once per class from the field declarations: the fields that make up
+    # the node's meaning, and (see child_fields) those of them that hold child nodes.
+    _semantic_fields: ClassVar[tuple[str, ...]] = ()
+    _resolved_child_fields: ClassVar[tuple[str, ...]]
+    # The parsed node this one was copied from: lets the lossless printer reuse the
+    # original layout around the parts that did not change.
+    _origin: Node | None = PrivateAttr(default=None)
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        cls._semantic_fields = tuple(n for n in cls.model_fields if n not in TRIVIA_FIELDS)
+
+    @classmethod
+    def child_fields(cls) -> tuple[str, ...]:
+        """Names of the fields that may hold child nodes (resolved on first use, when
+        the forward references between node classes are complete)."""
+        if "_resolved_child_fields" not in cls.__dict__:
+            cls._resolved_child_fields = tuple(
+                n for n in cls._semantic_fields if _holds_nodes(cls.model_fields[n].annotation)
+            )
+        return cls._resolved_child_fields
+
+    # -- equality ---------------------------------------------------------------
+    def __eq__(self, other: object) -> bool:
+        if self is other:
+            return True
+        if type(other) is not type(self):
+            return NotImplemented
+        d1, d2 = self.__dict__, other.__dict__
+        return all(d1[n] == d2[n] for n in self._semantic_fields)
+
+    def __ne__(self, other: object) -> bool:
+        eq = self.__eq__(other)
+        return eq if eq is NotImplemented else not eq
+
+    def __hash__(self) -> int:
+        d = self.__dict__
+        return hash((type(self).__name__, *(d[n] for n in self._semantic_fields)))
+
+    # -- copying ------------------------------------------------------------------
+    def model_copy(self, *, update: dict[str, Any] | None = None, deep: bool = False) -> Any:
+        """A changed copy. The copy loses ``span`` (it no longer matches the text) but
+        remembers its origin, so lossless printing keeps the untouched layout."""
+        copied = super().model_copy(update=update, deep=deep)
+        if update:
+            if "span" not in update:
+                copied.__dict__["span"] = None
+            copied._origin = self if self.span is not None else self._origin
+        return copied
+
+    def replace(self, **changes: Any) -> Any:
+        """A copy with the given fields changed (validated, like the constructor)."""
+        data = {n: self.__dict__[n] for n in type(self).model_fields}
+        data.update(changes)
+        data.setdefault("span", None)
+        if "span" not in changes:
+            data["span"] = None
+        new = type(self)(**data)
+        new._origin = self if self.span is not None else self._origin
+        return new
+
+    # -- traversal ------------------------------------------------------------------
+    def children(self) -> Iterator[Node]:
+        """Direct child nodes, in source order."""
+        d = self.__dict__
+        for name in self.child_fields():
+            value = d[name]
+            if isinstance(value, Node):
+                yield value
+            elif isinstance(value, tuple):
+                for item in value:
+                    if isinstance(item, Node):
+                        yield item
+
+    def walk(self) -> Iterator[Node]:
+        """This node and all its descendants, depth first, in source order."""
+        stack: list[Node] = [self]
+        while stack:
+            node = stack.pop()
+            yield node
+            stack.extend(reversed(list(node.children())))
+
+    def transform(self, fn: Callable[[Node], Node | None]) -> Any:
+        """Rebuild the tree bottom-up through ``fn``.
+
+        ``fn`` gets each node after its children were transformed and returns the
+        node to use instead, or ``None`` to keep it. Unchanged subtrees are shared,
+        not copied.
+        """
+        changes: dict[str, Any] = {}
+        d = self.__dict__
+        for name in self.child_fields():
+            value = d[name]
+            if isinstance(value, Node):
+                new = value.transform(fn)
+                if new is not value:
+                    changes[name] = new
+            elif isinstance(value, tuple):
+                items = tuple(
+                    item.transform(fn) if isinstance(item, Node) else item for item in value
+                )
+                if any(a is not b for a, b in zip(items, value, strict=True)):
+                    changes[name] = items
+        node: Node = self.model_copy(update=changes) if changes else self
+        result = fn(node)
+        return node if result is None else result
+
+    def __repr_args__(self) -> Any:
+        # Keep reprs short: trivia and defaults are noise when reading trees.
+        for name in self._semantic_fields:
+            value = self.__dict__[name]
+            field = type(self).model_fields[name]
+            if name == "kind" or (not field.is_required() and value == field.default):
+                continue
+            yield name, value
+
+
+def _holds_nodes(annotation: Any) -> bool:
+    if isinstance(annotation, type):
+        return issubclass(annotation, Node)
+    return any(_holds_nodes(arg) for arg in get_args(annotation))

@@ -1,0 +1,93 @@
+"""Every error dqlbuild raises derives from :class:`DQLError`."""
+
+from __future__ import annotations
+
+
+class DQLError(Exception):
+    """Base class of all errors raised by dqlbuild.
+
+    ``line`` and ``column`` are 1-based and ``None`` when the error has no
+    position in a DQL text (for example an unknown function name passed to the
+    builder).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        line: int | None = None,
+        column: int | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+        self.column = column
+        self.hint = hint
+
+    def __str__(self) -> str:
+        where = f"line {self.line}, column {self.column}: " if self.line is not None else ""
+        hint = f" ({self.hint})" if self.hint else ""
+        return f"{where}{self.message}{hint}"
+
+    def __reduce__(self) -> tuple[object, ...]:
+        # Keyword-only constructor arguments would be lost by the default pickling.
+        return (_rebuild, (type(self), self.__dict__.copy()))
+
+
+def _rebuild(cls: type[DQLError], state: dict[str, object]) -> DQLError:
+    err = cls.__new__(cls)
+    Exception.__init__(err, state.get("message", ""))
+    err.__dict__.update(state)
+    return err
+
+
+class DQLSyntaxError(DQLError):
+    """The text is not valid DQL.
+
+    ``expected`` lists, in human words, what could have stood at the error
+    position (for example ``"an expression"`` or ``"`]`"``). ``str()`` shows
+    the offending line with a caret under the column.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        line: int,
+        column: int,
+        offset: int,
+        source: str,
+        expected: tuple[str, ...] = (),
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message, line=line, column=column, hint=hint)
+        self.line: int = line
+        self.column: int = column
+        self.offset = offset
+        self.source = source
+        self.expected = expected
+
+    def snippet(self) -> str:
+        """The offending source line and a caret under the error column."""
+        lines = self.source.splitlines() or [""]
+        text = lines[self.line - 1] if 0 < self.line <= len(lines) else ""
+        # Tabs keep their width so the caret lines up in a terminal.
+        pad = "".join("\t" if ch == "\t" else " " for ch in text[: self.column - 1])
+        return f"{text}\n{pad}^"
+
+    def __str__(self) -> str:
+        hint = f"\nhint: {self.hint}" if self.hint else ""
+        return f"line {self.line}, column {self.column}: {self.message}{hint}\n{self.snippet()}"
+
+
+class DQLValueError(DQLError):
+    """A Python value or argument cannot be turned into valid DQL."""
+
+
+class DQLCatalogError(DQLError):
+    """A command, function or parameter is unknown to the DQL catalog."""
+
+
+class DocumentError(DQLError):
+    """A dashboard or notebook file cannot be read, understood or written safely."""

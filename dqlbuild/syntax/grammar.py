@@ -1,0 +1,64 @@
+"""Locating and compiling the Lark grammar (once per process, cached on disk)."""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Callable
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from lark import Lark, Token
+
+START_SYMBOLS = ("query", "pipeline", "expression")
+COMMENT_TERMINALS = ("LINE_COMMENT", "BLOCK_COMMENT")
+
+
+def grammar_text() -> str:
+    """The text of ``dql.lark``: inside the installed wheel, or in the source checkout."""
+    packaged = resources.files("dqlbuild").joinpath("_grammar/dql.lark")
+    if packaged.is_file():
+        return packaged.read_text(encoding="utf-8")
+    checkout = Path(__file__).resolve().parents[2] / "grammar" / "dql.lark"
+    return checkout.read_text(encoding="utf-8")
+
+
+class CommentSink(threading.local):
+    """Comments seen by the lexer during the current parse (one list per thread)."""
+
+    def __init__(self) -> None:
+        self.tokens: list[Token] = []
+
+
+COMMENTS = CommentSink()
+
+
+def _collect_comment(token: Token) -> Token:
+    COMMENTS.tokens.append(token)
+    return token
+
+
+def build_lark(transformer: Any = None, *, strict: bool = False, cache: bool = True) -> Lark:
+    """Compile the grammar. ``strict`` turns shift/reduce conflicts and terminal
+    collisions into errors (used by the test-suite)."""
+    callbacks: dict[str, Callable[[Token], Token]] = dict.fromkeys(
+        COMMENT_TERMINALS, _collect_comment
+    )
+    return Lark(
+        grammar_text(),
+        parser="lalr",
+        lexer="contextual",
+        start=list(START_SYMBOLS),
+        transformer=transformer,
+        lexer_callbacks=callbacks,
+        maybe_placeholders=False,
+        strict=strict,
+        cache=cache and not strict,
+    )
+
+
+@functools.cache
+def plain_lark() -> Lark:
+    """A parser that builds Lark trees (no AST): for tools that want raw trees."""
+    return build_lark()

@@ -1,0 +1,91 @@
+"""Lexical rules shared by the parser (decoding) and the printer (encoding).
+
+Decoding happens only when a token becomes a node, encoding only when a node becomes
+text; keeping both here makes the round trip a property of one module.
+
+Decisions for what DQL_SPEC leaves open (documented on the docs' syntax page):
+- ``"..."`` escapes: ``\\" \\\\ \\/ \\n \\t \\r \\b \\f \\'`` and ``\\uXXXX``. Any other
+  backslash pair is kept as written (backslash included): DPL patterns and regexes
+  inside strings rely on that, and it can never change the meaning of a valid query.
+- `` `...` `` names: ``\\``` is a backtick and ``\\\\`` a backslash; other pairs are kept.
+- ``\"\"\"...\"\"\"`` is raw: no escapes at all.
+"""
+
+from __future__ import annotations
+
+import re
+
+NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*\Z")
+KEYWORDS = frozenset({"and", "or", "xor", "not", "in", "true", "false", "null", "asc", "desc"})
+
+_STRING_ESCAPES = {
+    '"': '"',
+    "\\": "\\",
+    "/": "/",
+    "n": "\n",
+    "t": "\t",
+    "r": "\r",
+    "b": "\b",
+    "f": "\f",
+    "'": "'",
+}
+_STRING_ESCAPE_RE = re.compile(r"\\(u[0-9a-fA-F]{4}|[\s\S])")
+_BACKTICK_ESCAPE_RE = re.compile(r"\\([\s\S])")
+
+
+def decode_string(token: str) -> str:
+    """The value of a ``"..."`` token (quotes included)."""
+    body = token[1:-1]
+    if "\\" not in body:
+        return body
+    return _STRING_ESCAPE_RE.sub(_decode_string_escape, body)
+
+
+def _decode_string_escape(match: re.Match[str]) -> str:
+    esc = match.group(1)
+    if len(esc) == 5:
+        return chr(int(esc[1:], 16))
+    return _STRING_ESCAPES.get(esc, match.group(0))
+
+
+def decode_triple_string(token: str) -> str:
+    return token[3:-3]
+
+
+def decode_backtick(token: str) -> str:
+    """The name inside a backtick-quoted token (backticks included)."""
+    body = token[1:-1]
+    if "\\" not in body:
+        return body
+    return _BACKTICK_ESCAPE_RE.sub(
+        lambda m: m.group(1) if m.group(1) in "`\\" else m.group(0), body
+    )
+
+
+_ENCODE_RE = re.compile(r'["\\\x00-\x1f\x7f\u2028\u2029\ud800-\udfff]')
+_ENCODE_MAP = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\t": "\\t", "\r": "\\r"}
+
+
+def encode_string(value: str) -> str:
+    """A ``"..."`` token whose decoded value is exactly ``value``."""
+    return '"' + _ENCODE_RE.sub(_encode_char, value) + '"'
+
+
+def _encode_char(match: re.Match[str]) -> str:
+    ch = match.group(0)
+    return _ENCODE_MAP.get(ch) or f"\\u{ord(ch):04x}"
+
+
+def can_be_triple_quoted(value: str) -> bool:
+    return '"""' not in value and not value.endswith('"')
+
+
+def encode_name(name: str) -> str:
+    """A field name as written in DQL: plain when possible, else backtick-quoted."""
+    if NAME_RE.match(name) and name.lower() not in KEYWORDS:
+        return name
+    return "`" + name.replace("\\", "\\\\").replace("`", "\\`") + "`"
+
+
+def needs_backticks(name: str) -> bool:
+    return encode_name(name) != name

@@ -1,0 +1,34 @@
+"""Canonical spelling of command and function names (resolved through the catalog).
+
+DQL resolves command and function names case-insensitively; the tree stores the
+catalog spelling so that ``FETCH`` and ``fetch`` parse to equal trees. Names the
+catalog does not know are kept as written.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from dqlbuild.catalog import get_catalog
+
+
+@functools.cache
+def _command_names() -> dict[str, str]:
+    return {c.name.lower(): c.name for c in get_catalog().commands}
+
+
+@functools.cache
+def _function_names() -> dict[str, str]:
+    return {f.name.lower(): f.name for f in get_catalog().functions}
+
+
+def command_name(name: str) -> str:
+    return _command_names().get(name.lower(), name)
+
+
+def function_name(name: str) -> str:
+    return _function_names().get(name.lower(), name)
+
+
+def is_known_command(name: str) -> bool:
+    return name.lower() in _command_names()

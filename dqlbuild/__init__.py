@@ -25,6 +25,7 @@ from dqlbuild.ast.nodes import (
     Variable,
 )
 from dqlbuild.errors import DQLCatalogError, DQLError, DQLSyntaxError, DQLValueError, DocumentError
+from dqlbuild.printing import format
 from dqlbuild.syntax.parser import parse, parse_expression, parse_pipeline
 
 __version__ = "0.1.0"
@@ -60,6 +61,7 @@ __all__ = [
     "Unary",
     "Variable",
     "__version__",
+    "format",
     "parse",
     "parse_expression",
     "parse_pipeline",

@@ -102,14 +102,16 @@ class Node(BaseModel):
             copied._origin = self if self.span is not None else self._origin
         return copied
 
-    def replace(self, **changes: Any) -> Any:
-        """A copy with the given fields changed (validated, like the constructor)."""
+    def with_changes(self, **changes: Any) -> Any:
+        """A validated copy with the given fields changed (unchanged children shared)."""
         data = {n: self.__dict__[n] for n in type(self).model_fields}
         data.update(changes)
-        data.setdefault("span", None)
         if "span" not in changes:
             data["span"] = None
         new = type(self)(**data)
+        private = self.__pydantic_private__
+        if private:
+            new.__pydantic_private__ = dict(private)
         new._origin = self if self.span is not None else self._origin
         return new
 

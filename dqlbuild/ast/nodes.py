@@ -16,6 +16,7 @@ from pydantic import Field as PydanticField
 from pydantic import PrivateAttr, field_validator
 
 from dqlbuild.ast.base import Node
+from dqlbuild.errors import DQLValueError
 
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 VARIABLE_MODIFIERS = ("noquote", "backtick", "triplequote")
@@ -226,8 +227,83 @@ class Query(Node):
     # methods), for lossless printing.
     _source: Any = PrivateAttr(default=None)
 
-    def model_post_init(self, context: Any) -> None:
-        super().model_post_init(context)
+    def to_source(self) -> str:
+        """The query as text, losslessly: a parsed, unchanged query returns its text byte
+        for byte; after edits only the edited parts are printed anew."""
+        from dqlbuild.printing.lossless import to_source
+
+        return to_source(self)
+
+    def format(self, *, width: int = 100, indent: int = 2) -> str:
+        """The canonical text of the query (see :func:`dqlbuild.format`)."""
+        from dqlbuild.printing.canonical import format_node
+
+        return format_node(self, width=width, indent=indent)
+
+    @property
+    def source(self) -> str | None:
+        """The text this query (or the query it was edited from) was parsed from."""
+        return self._source.text if self._source is not None else None
+
+    # -- editing: every method returns a new query and shares the untouched stages
+    def insert(self, index: int, *stages: Command | str) -> Query:
+        """A copy with ``stages`` inserted before position ``index`` (negative counts
+        from the end, as for lists)."""
+        commands = list(self.commands)
+        position = _position(index, len(commands), inserting=True)
+        commands[position:position] = _stages(stages)
+        return self._with_commands(commands)
+
+    def append(self, *stages: Command | str) -> Query:
+        return self._with_commands([*self.commands, *_stages(stages)])
+
+    def replace(self, index: int, stage: Command | str) -> Query:
+        commands = list(self.commands)
+        commands[_position(index, len(commands))] = _stages((stage,))[0]
+        return self._with_commands(commands)
+
+    def remove(self, index: int) -> Query:
+        commands = list(self.commands)
+        del commands[_position(index, len(commands))]
+        if not commands:
+            raise DQLValueError("removing the last stage would leave an empty query")
+        return self._with_commands(commands)
+
+    def __add__(self, other: object) -> Query:
+        if isinstance(other, Query):
+            return self.append(*other.commands)
+        if isinstance(other, Command | str):
+            return self.append(other)
+        if isinstance(other, list | tuple):
+            return self.append(*other)
+        return NotImplemented
+
+    def _with_commands(self, commands: list[Command]) -> Query:
+        return self.model_copy(update={"commands": tuple(commands)})
+
+
+def _position(index: int, length: int, *, inserting: bool = False) -> int:
+    size = length + 1 if inserting else length
+    position = index + length if index < 0 else index
+    if inserting and index < 0:
+        position += 1
+    if not 0 <= position < size:
+        raise DQLValueError(f"stage index {index} is out of range for {length} stages")
+    return position
+
+
+def _stages(stages: tuple[Command | str, ...]) -> list[Command]:
+    result: list[Command] = []
+    for stage in stages:
+        if isinstance(stage, Command):
+            result.append(stage)
+        elif isinstance(stage, str):
+            from dqlbuild.syntax.parser import parse_pipeline
+
+            result.extend(parse_pipeline(stage).commands)
+        else:
+            raise DQLValueError(f"a stage is a Command or DQL text, not {type(stage).__name__}")
+    return result
 
 
 Expr = Annotated[

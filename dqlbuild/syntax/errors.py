@@ -14,6 +14,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
 from dqlbuild.errors import DQLSyntaxError
 from dqlbuild.syntax import names
+from dqlbuild.syntax.lexical import code_only
 
 # Human words for the grammar's terminals, used in "expected ..." lists.
 _TERMINAL_WORDS = {
@@ -238,8 +239,42 @@ def _unexpected_token(
         return syntax_error_at(
             text, offset, "unexpected `|`: the command before it is incomplete", expected=expected
         )
-    if token.type in {"NAME", "PARAM_NAME"} and "NAME" not in allowed and "PIPE" in allowed:
-        if names.is_known_command(value) or _starts_line(text, offset):
+    previous = _previous_char(text, offset)
+    if previous == "[" and "RSQB" in allowed and token.type != "NAME":
+        return syntax_error_at(
+            text,
+            offset,
+            "an execution block `[...]` holds a query, not a list of values",
+            expected=expected,
+            hint='for a list of values write `in(field, {"a", "b"})` or `array("a", "b")`',
+        )
+    if token.type == "LPAR" and re.search(r"(?i)\bin\s*$", _code_only(text[:offset])):
+        return syntax_error_at(
+            text,
+            offset,
+            "the `in` operator takes a subquery `[...]`, not a list in parentheses",
+            expected=expected,
+            hint='for a list of values write `in(field, {"a", "b"})`',
+        )
+    if token.type == "CMP_OP" and value == "<" and allowed & _EXPRESSION_STARTS:
+        placeholder = re.match(r"<[^<>\n]*>", text[offset:])
+        return syntax_error_at(
+            text,
+            offset,
+            f"unexpected `{placeholder.group(0) if placeholder else value}`",
+            expected=expected,
+            hint="`<...>` placeholders are not DQL: replace them with a value" if placeholder else None,
+        )
+    if token.type == "MUL_OP" and value == "*" and allowed & _EXPRESSION_STARTS:
+        return syntax_error_at(
+            text,
+            offset,
+            "unexpected `*`",
+            expected=expected,
+            hint='field patterns with `*` must be strings, e.g. `fieldsRemove "dt.*"`',
+        )
+    if token.type in {"NAME", "PARAM_NAME"} and "NAME" not in allowed:
+        if "PIPE" in allowed and (names.is_known_command(value) or _starts_line(text, offset)):
             return syntax_error_at(
                 text,
                 offset,
@@ -252,7 +287,7 @@ def _unexpected_token(
         return syntax_error_at(
             text,
             offset,
-            f"unexpected `{value}`: a `,` is missing, or the word is not DQL",
+            f"unexpected `{value}`: a `,` or an operator is missing, or the word is not DQL",
             expected=expected,
             hint=hint,
         )
@@ -321,14 +356,7 @@ def _unexpected_end(text: str, allowed: set[str], start: str) -> DQLSyntaxError:
     return syntax_error_at(text, stripped_end, "unexpected end of the query", expected=expected)
 
 
-# -------------------------------------------------------------------- text scanning
-_SKIP_RE = re.compile(r'"""[\s\S]*?"""|"(?:[^"\\]|\\[\s\S])*"|`(?:[^`\\]|\\[\s\S])*`|//[^\n]*'
-                      r"|/\*[\s\S]*?(?:\*/|\Z)")
-
-
-def _code_only(text: str) -> str:
-    """The text with strings, names and comments blanked out (same length)."""
-    return _SKIP_RE.sub(lambda m: " " * len(m.group(0)), text)
+_code_only = code_only
 
 
 def _balance(text: str, opener: str, closer: str) -> int:

@@ -89,3 +89,14 @@ def encode_name(name: str) -> str:
 
 def needs_backticks(name: str) -> bool:
     return encode_name(name) != name
+
+
+_SKIP_RE = re.compile(
+    r'"""[\s\S]*?"""|"(?:[^"\\]|\\[\s\S])*"|`(?:[^`\\]|\\[\s\S])*`|//[^\n]*|/\*[\s\S]*?(?:\*/|\Z)'
+)
+
+
+def code_only(text: str) -> str:
+    """``text`` with strings, quoted names and comments blanked out (same length), for
+    scanning brackets and separators without being fooled by their contents."""
+    return _SKIP_RE.sub(lambda m: " " * len(m.group(0)), text)

@@ -1,0 +1,241 @@
+"""The canonical pretty printer.
+
+One command per line, continuation lines start with ``| ``, long argument lists are
+wrapped and indented, keywords are lower case, one space after commas and around
+binary operators, and only the parentheses the tree needs. Every comment is printed
+once, next to the command or argument it is attached to.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from dqlbuild.ast.base import Comment, Node
+from dqlbuild.ast.nodes import (
+    Access,
+    Align,
+    Assign,
+    Binary,
+    Block,
+    Boolean,
+    Brace,
+    Call,
+    Command,
+    Double,
+    Duration,
+    FieldRef,
+    In,
+    Long,
+    Named,
+    Null,
+    Query,
+    Sorted,
+    String,
+    Unary,
+    Variable,
+)
+from dqlbuild.printing import precedence
+from dqlbuild.printing.doc import BREAK_PARENT, HARDLINE, LINE, SOFTLINE, Doc, Group, Nest, render
+from dqlbuild.syntax.lexical import can_be_triple_quoted, code_only, encode_name, encode_string
+
+# Returns the exact source text of a node that must be reprinted as it was, else None.
+Verbatim = Callable[[Node], "str | None"]
+
+
+def literal_text(node: Node) -> str:
+    """The canonical text of a literal or other leaf node."""
+    if isinstance(node, String):
+        if node.style == "triple" and can_be_triple_quoted(node.value):
+            return f'"""{node.value}"""'
+        return encode_string(node.value)
+    if isinstance(node, Long):
+        return str(node.value)
+    if isinstance(node, Double):
+        return repr(node.value)
+    if isinstance(node, Duration):
+        return f"{node.value}{node.unit}"
+    if isinstance(node, Boolean):
+        return "true" if node.value else "false"
+    if isinstance(node, Null):
+        return "null"
+    if isinstance(node, FieldRef):
+        return encode_name(node.name)
+    if isinstance(node, Variable):
+        return f"${node.name}:{node.modifier}" if node.modifier else f"${node.name}"
+    raise TypeError(f"not a leaf node: {type(node).__name__}")
+
+
+def comment_text(comment: Comment) -> str:
+    text = comment.text
+    # An unterminated block comment is only valid at the very end of a query; closed
+    # here so that text printed after it cannot be swallowed.
+    if text.startswith("/*") and (len(text) < 4 or not text.endswith("*/")):
+        text = text + " */"
+    return text
+
+
+class Printer:
+    """Builds documents for nodes. ``verbatim`` lets the lossless printer splice in the
+    original text of untouched nodes."""
+
+    def __init__(self, *, indent: int = 2, verbatim: Verbatim | None = None) -> None:
+        self.indent = indent
+        self.verbatim = verbatim
+
+    # ------------------------------------------------------------------ entry points
+    def query(self, query: Query) -> Doc:
+        return self.commands(query.commands, top=True)
+
+    def commands(self, commands: Sequence[Command], *, top: bool) -> Doc:
+        parts: list[Doc] = []
+        for i, command in enumerate(commands):
+            before, after = _split(command.comments)
+            if i:
+                parts.append(HARDLINE if top else LINE)
+            for c in before:
+                parts.extend([comment_text(c), HARDLINE])
+            if i:
+                parts.append("| ")
+            parts.append(self.command(command))
+            for c in after:
+                parts.extend([" ", comment_text(c)])
+                if c.is_line_comment:
+                    parts.append(BREAK_PARENT)
+        return parts
+
+    def command(self, command: Command) -> Doc:
+        text = self._verbatim(command)
+        if text is not None:
+            return text
+        if not command.args:
+            return command.name
+        return Group([command.name, " ", Nest(2 * self.indent, self.args(command.args))])
+
+    def args(self, args: Sequence[Node]) -> Doc:
+        """Arguments separated by commas, each with its comments."""
+        parts: list[Doc] = []
+        last = len(args) - 1
+        for i, arg in enumerate(args):
+            before, after = _split(arg.comments)
+            for c in before:
+                parts.extend([comment_text(c), HARDLINE if c.is_line_comment else " "])
+            parts.append(self.expr(arg, precedence.ANY, with_comments=False))
+            if i < last:
+                parts.append(",")
+            line_comment = False
+            for c in after:
+                parts.extend([" ", comment_text(c)])
+                line_comment = line_comment or c.is_line_comment
+            if line_comment:
+                parts.append(BREAK_PARENT)
+            if i < last:
+                parts.append(LINE)
+        return parts
+
+    # ------------------------------------------------------------------ expressions
+    def expr(self, node: Node, required: int, *, with_comments: bool = True) -> Doc:
+        text = self._verbatim(node)
+        if text is not None:
+            doc: Doc = text
+            needs_parens = precedence.level(node) < required and not parenthesized(text)
+        else:
+            doc = self._expr(node)
+            needs_parens = precedence.level(node) < required
+        if needs_parens:
+            doc = ["(", doc, ")"]
+        if with_comments and node.comments and text is None:
+            doc = self._with_comments(node.comments, doc)
+        return doc
+
+    def _with_comments(self, comments: Sequence[Comment], doc: Doc) -> Doc:
+        before, after = _split(comments)
+        parts: list[Doc] = []
+        for c in before:
+            parts.extend([comment_text(c), HARDLINE if c.is_line_comment else " "])
+        parts.append(doc)
+        for c in after:
+            parts.extend([" ", comment_text(c)])
+            if c.is_line_comment:
+                parts.append(HARDLINE)
+        return parts
+
+    def _expr(self, node: Node) -> Doc:
+        if isinstance(node, Binary):
+            level = precedence.BINARY_LEVELS[node.op]
+            left = self.expr(node.left, precedence.required_level(node, "left"))
+            right = self.expr(node.right, precedence.required_level(node, "right"))
+            if level <= precedence.AND:
+                return Group([left, Nest(self.indent, [LINE, node.op, " ", right])])
+            return [left, f" {node.op} ", right]
+        if isinstance(node, Unary):
+            operand = self.expr(node.operand, precedence.required_level(node, "operand"))
+            return ["not ", operand] if node.op == "not" else ["-", operand]
+        if isinstance(node, Call):
+            return self._bracketed(f"{node.name}(", self.args(node.args), ")")
+        if isinstance(node, Align):
+            if node.operand is None:
+                return f"@{node.unit}"
+            return [self.expr(node.operand, precedence.ALIGN), f"@{node.unit}"]
+        if isinstance(node, In):
+            operand = self.expr(node.operand, precedence.COMPARE)
+            return [operand, " in ", self.expr(node.block, precedence.ANY)]
+        if isinstance(node, Access):
+            base = self.expr(node.base, precedence.POSTFIX)
+            key = node.key
+            if key is None:
+                return [base, "[]"]
+            return [base, f"[{key}]" if isinstance(key, int) else f"[{encode_name(key)}]"]
+        if isinstance(node, Brace):
+            return self._bracketed("{", self.args(node.items), "}")
+        if isinstance(node, Block):
+            if not node.commands:
+                return "[]"
+            return self._bracketed("[", self.commands(node.commands, top=False), "]")
+        if isinstance(node, Assign):
+            return [encode_name(node.target), " = ", self.expr(node.value, precedence.ANY)]
+        if isinstance(node, Named):
+            return [node.name, ": ", self.expr(node.value, precedence.ANY)]
+        if isinstance(node, Sorted):
+            return [self.expr(node.expr, precedence.ANY), f" {node.direction}"]
+        if isinstance(node, Command):
+            return self.command(node)
+        if isinstance(node, Query):
+            return self.query(node)
+        return literal_text(node)
+
+    def _bracketed(self, opening: str, inner: Doc, closing: str) -> Doc:
+        if inner == []:
+            return opening + closing
+        return Group([opening, Nest(self.indent, [SOFTLINE, inner]), SOFTLINE, closing])
+
+    def _verbatim(self, node: Node) -> str | None:
+        return self.verbatim(node) if self.verbatim is not None else None
+
+
+def _split(comments: Sequence[Comment]) -> tuple[list[Comment], list[Comment]]:
+    before = [c for c in comments if c.placement == "before"]
+    after = [c for c in comments if c.placement == "after"]
+    return before, after
+
+
+def parenthesized(text: str) -> bool:
+    """Whether ``text`` is wholly enclosed in one pair of parentheses."""
+    if not (text.startswith("(") and text.endswith(")")):
+        return False
+    code = code_only(text)
+    depth = 0
+    for i, ch in enumerate(code):
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+            if depth == 0 and i != len(code) - 1:
+                return False
+    return True
+
+
+def format_node(node: Node, *, width: int = 100, indent: int = 2) -> str:
+    """Canonical text of any node (a whole query, a command or an expression)."""
+    printer = Printer(indent=indent)
+    doc = printer.query(node) if isinstance(node, Query) else printer.expr(node, precedence.ANY)
+    return render(doc, width)

@@ -1,0 +1,124 @@
+"""A small Wadler-style document printer: groups print flat when they fit the width.
+
+Documents are plain Python values: ``str`` (text without newlines), the markers
+``LINE`` (space or newline), ``SOFTLINE`` (nothing or newline), ``HARDLINE`` (always a
+newline) and ``BREAK_PARENT`` (forces the enclosing groups to break), lists
+(concatenation), and :class:`Group` / :class:`Nest`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Union
+
+
+class _Marker:
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+LINE = _Marker("LINE")
+SOFTLINE = _Marker("SOFTLINE")
+HARDLINE = _Marker("HARDLINE")
+BREAK_PARENT = _Marker("BREAK_PARENT")
+
+
+@dataclass(slots=True)
+class Group:
+    contents: Doc
+    # Filled lazily: whether a HARDLINE/BREAK_PARENT inside forces this group to break.
+    _forced: bool | None = field(default=None, repr=False)
+
+
+@dataclass(slots=True)
+class Nest:
+    indent: int
+    contents: Doc
+
+
+Doc = Union[str, _Marker, Group, Nest, list["Doc"]]
+
+_FLAT, _BREAK = 0, 1
+
+
+def _forces_break(doc: Doc) -> bool:
+    if isinstance(doc, str):
+        return False
+    if doc is HARDLINE or doc is BREAK_PARENT:
+        return True
+    if isinstance(doc, list):
+        return any(_forces_break(d) for d in doc)
+    if isinstance(doc, Group):
+        if doc._forced is None:
+            doc._forced = _forces_break(doc.contents)
+        return doc._forced
+    if isinstance(doc, Nest):
+        return _forces_break(doc.contents)
+    return False
+
+
+def _fits(width: int, items: list[tuple[int, int, Doc]]) -> bool:
+    stack = list(items)
+    while width >= 0:
+        if not stack:
+            return True
+        indent, mode, doc = stack.pop()
+        if isinstance(doc, str):
+            width -= len(doc)
+        elif isinstance(doc, list):
+            stack.extend((indent, mode, d) for d in reversed(doc))
+        elif isinstance(doc, Group):
+            if _forces_break(doc):
+                mode = _BREAK
+            stack.append((indent, mode, doc.contents))
+        elif isinstance(doc, Nest):
+            stack.append((indent + doc.indent, mode, doc.contents))
+        elif doc is LINE or doc is SOFTLINE:
+            if mode == _BREAK:
+                return True
+            width -= 1 if doc is LINE else 0
+        elif doc is HARDLINE:
+            return True
+    return False
+
+
+def render(doc: Doc, width: int) -> str:
+    out: list[str] = []
+    column = 0
+    stack: list[tuple[int, int, Doc]] = [(0, _BREAK, doc)]
+    while stack:
+        indent, mode, item = stack.pop()
+        if isinstance(item, str):
+            out.append(item)
+            column += len(item)
+        elif isinstance(item, list):
+            stack.extend((indent, mode, d) for d in reversed(item))
+        elif isinstance(item, Group):
+            if _forces_break(item):
+                stack.append((indent, _BREAK, item.contents))
+            elif _fits(width - column, [*stack[-8:], (indent, _FLAT, item.contents)]):
+                # The group must fit together with what follows it up to the next line
+                # break (a closing bracket, a comma); a few items of the rest suffice.
+                stack.append((indent, _FLAT, item.contents))
+            else:
+                stack.append((indent, _BREAK, item.contents))
+        elif isinstance(item, Nest):
+            stack.append((indent + item.indent, mode, item.contents))
+        elif item is LINE or item is SOFTLINE:
+            if mode == _FLAT:
+                if item is LINE:
+                    out.append(" ")
+                    column += 1
+            else:
+                out.append("\n" + " " * indent)
+                column = indent
+        elif item is HARDLINE:
+            out.append("\n" + " " * indent)
+            column = indent
+    # Lines that only held indentation (before a HARDLINE) carry no trailing spaces.
+    return "\n".join(line.rstrip(" ") for line in "".join(out).split("\n"))

@@ -1,0 +1,153 @@
+"""Lossless printing: untouched text is reprinted byte for byte.
+
+A node the parser made (and nobody replaced) prints as its exact source text. A node
+copied from one with a change keeps its original layout: the text between its
+children is reused, and only the changed children are printed anew. In a list
+(stages, arguments) new and removed elements get separators in the style of the
+list around them, and comments stay with the element they belong to: a comment
+trailing an element on its line stays on that line, comments leading an element
+stay before it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from dqlbuild.ast.base import Node
+from dqlbuild.ast.nodes import Block, Query
+from dqlbuild.printing import precedence
+from dqlbuild.printing.canonical import Printer, parenthesized
+from dqlbuild.printing.doc import render
+from dqlbuild.syntax.lexical import code_only
+from dqlbuild.syntax.source import SourceContext
+
+# New nodes are printed on one line where possible: a minimal edit should not reflow.
+_FLAT_WIDTH = 10**9
+
+
+def to_source(query: Query) -> str:
+    ctx: SourceContext | None = query._source
+    if ctx is None:
+        return render(Printer().query(query), 100)
+    if ctx.is_original(query):
+        return ctx.text
+    return _Lossless(ctx).text(query)
+
+
+class _Lossless:
+    def __init__(self, ctx: SourceContext) -> None:
+        self.ctx = ctx
+        self.source = ctx.text
+        self.printer = Printer(verbatim=self._reusable_text)
+
+    def text(self, node: Node) -> str:
+        reused = self._reusable_text(node)
+        if reused is not None:
+            return reused
+        if isinstance(node, Query):
+            return render(self.printer.query(node), _FLAT_WIDTH)
+        return render(self.printer.expr(node, precedence.ANY), _FLAT_WIDTH)
+
+    def _reusable_text(self, node: Node) -> str | None:
+        if self.ctx.is_original(node):
+            return self.ctx.text_of(node)
+        origin = node._origin
+        if origin is not None and type(origin) is type(node) and self.ctx.is_original(origin):
+            return self._relayout(node, origin)
+        return None
+
+    def _child(self, child: Node, required: int) -> str:
+        text = self.text(child)
+        if precedence.level(child) < required and not parenthesized(text):
+            return f"({text})"
+        return text
+
+    def _relayout(self, node: Node, origin: Node) -> str | None:
+        """``node`` printed in the layout of ``origin``, or None when the two differ in
+        more than their children (then the canonical printer takes over)."""
+        d_new, d_old = node.__dict__, origin.__dict__
+        child_fields = type(node).child_fields()
+        for name in type(node)._semantic_fields:
+            if name not in child_fields and d_new[name] != d_old[name]:
+                return None
+        assert origin.span is not None
+        src = self.source
+        out: list[str] = []
+        pos = origin.span.start
+        for name in child_fields:
+            old, new = d_old[name], d_new[name]
+            if isinstance(old, tuple):
+                if not old:
+                    if new:
+                        return None
+                    continue
+                first, last = old[0].span, old[-1].span
+                out.append(src[pos : first.start])
+                out.append(self._sequence(node, old, new))
+                pos = last.end
+            elif isinstance(old, Node):
+                if not isinstance(new, Node):
+                    return None
+                assert old.span is not None
+                out.append(src[pos : old.span.start])
+                out.append(self._child(new, precedence.required_level(node, name)))
+                pos = old.span.end
+            elif old is not new and old != new:
+                return None
+        out.append(src[pos : origin.span.end])
+        return "".join(out)
+
+    def _sequence(self, parent: Node, old: Sequence[Node], new: Sequence[Node]) -> str:
+        src = self.source
+        sep = "|" if isinstance(parent, Query | Block) else ","
+        index = {id(e): k for k, e in enumerate(old)}
+        gaps = [src[old[k].span.end : old[k + 1].span.start] for k in range(len(old) - 1)]  # type: ignore[union-attr]
+        clean = _clean_separator(gaps, sep, parent, src)
+        out: list[str] = []
+        prev_k: int | None = None
+        for j, item in enumerate(new):
+            k = index.get(id(item))
+            if j:
+                if prev_k is not None and k is not None and k == prev_k + 1:
+                    out.append(gaps[prev_k])
+                else:
+                    out.append(_separator(gaps, prev_k, k, sep, clean))
+            out.append(self._child(item, precedence.ANY))
+            prev_k = k
+        return "".join(out)
+
+
+def _head(gap: str, sep: str) -> str:
+    """The part of a gap on the line of the element before it (its trailing comment)."""
+    newline = gap.find("\n")
+    if newline < 0:
+        return ""
+    head = gap[:newline]
+    return "" if sep in code_only(head) else head
+
+
+def _separator(gaps: list[str], prev_k: int | None, k: int | None, sep: str, clean: str) -> str:
+    head = _head(gaps[prev_k], sep) if prev_k is not None and prev_k < len(gaps) else ""
+    tail = ""
+    if k is not None and k > 0:
+        gap = gaps[k - 1]
+        tail = gap[len(_head(gap, sep)) :]
+    if tail and sep in code_only(tail):
+        return head + tail
+    if head and "//" in head and "\n" not in clean:
+        clean = "\n" + clean.lstrip(" ") if sep == "|" else clean.rstrip(" ") + "\n"
+    return head + clean
+
+
+def _clean_separator(gaps: list[str], sep: str, parent: Node, src: str) -> str:
+    """A separator in the style of the list: a gap without comments, else the default."""
+    for gap in gaps:
+        if code_only(gap) == gap and gap.count(sep) == 1:
+            return gap
+    if sep == ",":
+        return ", "
+    if isinstance(parent, Query | Block) and parent.span is not None:
+        if "\n" in src[parent.span.start : parent.span.end].strip():
+            return "\n| "
+    return " | "
+

@@ -371,8 +371,8 @@ def _parse_error(text: str, failure: _ParseFailure, what: str) -> DocumentError:
             f"{what} is not valid JSON: {kind} stands outside a JSON string on line {line}",
             line=line,
             column=col,
-            hint="render the template first (monaco deploy --dry-run / terraform), "
-            "or quote the placeholder; placeholders inside strings are fine",
+            hint="load the rendered file instead (template parameters filled in); "
+            "placeholders inside JSON strings are fine",
         )
     line, col = _line_col(text, failure.offset)
     return DocumentError(f"{what} is not valid JSON: {failure.message}", line=line, column=col)
@@ -709,21 +709,29 @@ def locate(text: str | JsonText, path: PathLike) -> tuple[JsonText, JsonNode]:
         node = doc.find(ptr)
         if i == len(steps) - 1:
             return doc, node
-        doc = _embedded(doc, node)
+        doc = parse_embedded(doc, node)
     raise AssertionError("unreachable")
 
 
-def _embedded(doc: JsonText, node: JsonNode) -> JsonText:
+def parse_embedded(doc: JsonText, node: JsonNode) -> JsonText:
+    """Parse the JSON held by the string ``node``; errors point at that string."""
     if node.kind != "string":
         raise DocumentError(
             f"{node.pointer or '(root)'} is a JSON {node.kind}; "
             "only a string can hold embedded JSON"
         )
     assert isinstance(node.value, str)
-    line, _ = doc.position(node.start)
-    return parse_json(
-        node.value, what=f"the JSON embedded in the string at {node.pointer} (line {line})"
-    )
+    try:
+        return parse_json(node.value, what=f"the JSON in the string at {node.pointer}")
+    except DocumentError as e:
+        # The inner position means little in the file: report both.
+        line, column = doc.position(node.start)
+        raise DocumentError(
+            f"{e.message} (line {e.line}, column {e.column} of the embedded text)",
+            line=line,
+            column=column,
+            hint=e.hint,
+        ) from None
 
 
 def apply_edits(text: str | JsonText, edits: Sequence[Edit]) -> str:
@@ -759,7 +767,7 @@ def _apply(doc: JsonText, edits: list[tuple[Path, Edit]]) -> str:
             removes.setdefault(parent_ptr, []).append(_child_index(parent, unescape_token(token)))
     for outer, inner_edits in nested.items():
         node = doc.find(outer)
-        inner = _embedded(doc, node)
+        inner = parse_embedded(doc, node)
         new_inner = _apply(inner, inner_edits)
         splices.extend(_set_splice(doc, node, new_inner, len(edits)))
     for seq, ((ptr, index), group) in enumerate(inserts.items(), start=len(edits) + 1):

@@ -41,6 +41,7 @@ from dqlbuild.documents.jsontext import (
     JsonValue,
     SetValue,
     apply_edits,
+    parse_embedded,
     parse_json,
     pointer_join,
 )
@@ -145,7 +146,7 @@ class Document:
             self.content = model.model_validate(value)
         except ValidationError as e:
             err = e.errors()[0]
-            where = pointer_join(self._prefix, *(str(p) for p in err["loc"]))
+            where = pointer_join(self._prefix, *_json_location(err["loc"]))
             raise DocumentError(
                 f"not a valid {self.kind.value}: {err['msg']} at {where or '(root)'}"
             ) from None
@@ -178,9 +179,7 @@ class Document:
         cdoc, cnode = self._json, node
         base: tuple[str, ...] = (node.pointer,)
         if node.kind == "string":
-            assert isinstance(node.value, str)
-            line, _ = self._json.position(node.start)
-            cdoc = parse_json(node.value, what=f"the 'content' string (line {line})")
+            cdoc = parse_embedded(self._json, node)
             cnode, base = cdoc.root, (node.pointer, "")
             self.content_embedded = True
         if cnode.kind != "object":
@@ -477,6 +476,16 @@ class Document:
                 version=version,
             )
         )
+
+
+def _json_location(loc: tuple[int | str, ...]) -> list[str]:
+    """A pydantic error location without the union tags it inserts."""
+    tags = ("data", "markdown", "code", "slo", "dql", "function", "other")
+    return [
+        str(item)
+        for i, item in enumerate(loc)
+        if not (i >= 2 and loc[i - 2] in ("tiles", "sections") and item in tags)
+    ]
 
 
 def _str(node: JsonNode, key: str) -> str | None:

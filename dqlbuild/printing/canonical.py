@@ -35,7 +35,17 @@ from dqlbuild.ast.nodes import (
     Variable,
 )
 from dqlbuild.printing import precedence
-from dqlbuild.printing.doc import BREAK_PARENT, HARDLINE, LINE, SOFTLINE, Doc, Group, Nest, render
+from dqlbuild.printing.doc import (
+    BREAK_PARENT,
+    HARDLINE,
+    LINE,
+    SOFTLINE,
+    Doc,
+    Group,
+    Nest,
+    Trailing,
+    render,
+)
 from dqlbuild.syntax.lexical import can_be_triple_quoted, code_only, encode_name, encode_string
 
 # Returns the exact source text of a node that must be reprinted as it was, else None.
@@ -88,49 +98,64 @@ class Printer:
 
     def commands(self, commands: Sequence[Command], *, top: bool) -> Doc:
         parts: list[Doc] = []
+        carried: list[Comment] = []
         for i, command in enumerate(commands):
             before, after = _split(command.comments)
+            command_doc, hoisted = self._command(command)
             if i:
                 parts.append(HARDLINE if top else LINE)
-            for c in before:
+            for c in [*carried, *before]:
                 parts.extend([comment_text(c), HARDLINE])
             if i:
                 parts.append("| ")
-            parts.append(self.command(command))
-            for c in after:
-                parts.extend([" ", comment_text(c)])
-                if c.is_line_comment:
-                    parts.append(BREAK_PARENT)
+            parts.append(command_doc)
+            inline, carried = _inline_part([*hoisted, *after])
+            parts.extend(_trailing(inline))
+        for c in carried:
+            parts.extend([HARDLINE, comment_text(c)])
         return parts
 
     def command(self, command: Command) -> Doc:
+        doc, hoisted = self._command(command)
+        return [doc, *_trailing(hoisted)] if hoisted else doc
+
+    def _command(self, command: Command) -> tuple[Doc, list[Comment]]:
+        """The command, and the comments trailing its last argument: those belong at the
+        end of the command's line, where a re-parse would attach them to the command."""
         text = self._verbatim(command)
         if text is not None:
-            return text
+            return text, []
         if not command.args:
-            return command.name
-        return Group([command.name, " ", Nest(2 * self.indent, self.args(command.args))])
+            return command.name, []
+        args, hoisted = self.args(command.args, hoist_last=True)
+        return Group([command.name, " ", Nest(2 * self.indent, args)]), hoisted
 
-    def args(self, args: Sequence[Node]) -> Doc:
-        """Arguments separated by commas, each with its comments."""
+    def args(self, args: Sequence[Node], *, hoist_last: bool = False) -> tuple[Doc, list[Comment]]:
+        """Arguments separated by commas, each with its comments.
+
+        Comments after an argument stay on its line up to the first line comment; the
+        ones on later lines are printed before the next argument, where a re-parse
+        attaches them, so that formatting is idempotent.
+        """
         parts: list[Doc] = []
         last = len(args) - 1
+        carried: list[Comment] = []
+        hoisted: list[Comment] = []
         for i, arg in enumerate(args):
             before, after = _split(arg.comments)
-            for c in before:
+            for c in [*carried, *before]:
                 parts.extend([comment_text(c), HARDLINE if c.is_line_comment else " "])
             parts.append(self.expr(arg, precedence.ANY, with_comments=False))
             if i < last:
                 parts.append(",")
-            line_comment = False
-            for c in after:
-                parts.extend([" ", comment_text(c)])
-                line_comment = line_comment or c.is_line_comment
-            if line_comment:
-                parts.append(BREAK_PARENT)
-            if i < last:
+                inline, carried = _inline_part(after)
+                parts.extend(_trailing(inline))
                 parts.append(LINE)
-        return parts
+            elif hoist_last:
+                hoisted = after
+            else:
+                parts.extend(_trailing(after))
+        return parts, hoisted
 
     # ------------------------------------------------------------------ expressions
     def expr(self, node: Node, required: int, *, with_comments: bool = True) -> Doc:
@@ -153,10 +178,9 @@ class Printer:
         for c in before:
             parts.extend([comment_text(c), HARDLINE if c.is_line_comment else " "])
         parts.append(doc)
-        for c in after:
-            parts.extend([" ", comment_text(c)])
-            if c.is_line_comment:
-                parts.append(HARDLINE)
+        parts.extend(_trailing(after))
+        if after and after[-1].is_line_comment:
+            parts.append(HARDLINE)
         return parts
 
     def _expr(self, node: Node) -> Doc:
@@ -171,7 +195,7 @@ class Printer:
             operand = self.expr(node.operand, precedence.required_level(node, "operand"))
             return ["not ", operand] if node.op == "not" else ["-", operand]
         if isinstance(node, Call):
-            return self._bracketed(f"{node.name}(", self.args(node.args), ")")
+            return self._bracketed(f"{node.name}(", self.args(node.args)[0], ")")
         if isinstance(node, Align):
             if node.operand is None:
                 return f"@{node.unit}"
@@ -186,7 +210,7 @@ class Printer:
                 return [base, "[]"]
             return [base, f"[{key}]" if isinstance(key, int) else f"[{encode_name(key)}]"]
         if isinstance(node, Brace):
-            return self._bracketed("{", self.args(node.items), "}")
+            return self._bracketed("{", self.args(node.items)[0], "}")
         if isinstance(node, Block):
             if not node.commands:
                 return "[]"
@@ -210,6 +234,28 @@ class Printer:
 
     def _verbatim(self, node: Node) -> str | None:
         return self.verbatim(node) if self.verbatim is not None else None
+
+
+def _inline_part(comments: Sequence[Comment]) -> tuple[list[Comment], list[Comment]]:
+    """Split trailing comments: those that fit on the element's line (up to the first
+    line comment), and the rest, which go on the lines before the next element."""
+    for i, c in enumerate(comments):
+        if c.is_line_comment:
+            return list(comments[: i + 1]), list(comments[i + 1 :])
+    return list(comments), []
+
+
+def _trailing(comments: Sequence[Comment]) -> list[Doc]:
+    """Comments after an element. A line comment ends its line: whatever follows it
+    (another comment, the next element) must start a new line."""
+    parts: list[Doc] = []
+    for i, c in enumerate(comments):
+        if i and comments[i - 1].is_line_comment:
+            parts.append(HARDLINE)
+        parts.append(Trailing(" " + comment_text(c)))
+    if comments and comments[-1].is_line_comment:
+        parts.append(BREAK_PARENT)
+    return parts
 
 
 def _split(comments: Sequence[Comment]) -> tuple[list[Comment], list[Comment]]:

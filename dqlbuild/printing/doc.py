@@ -2,7 +2,7 @@
 
 Documents are plain Python values: ``str`` (text without newlines), the markers
 ``LINE`` (space or newline), ``SOFTLINE`` (nothing or newline), ``HARDLINE`` (always a
-newline) and ``BREAK_PARENT`` (forces the enclosing groups to break), lists
+newline) and ``BREAK_PARENT`` (forces the enclosing groups to break), :class:`Trailing` comments, lists
 (concatenation), and :class:`Group` / :class:`Nest`.
 """
 
@@ -29,6 +29,14 @@ BREAK_PARENT = _Marker("BREAK_PARENT")
 
 
 @dataclass(slots=True)
+class Trailing:
+    """A trailing comment: printed as text, but never a reason to break a group (what
+    follows a comment on its line does not count against the width)."""
+
+    text: str
+
+
+@dataclass(slots=True)
 class Group:
     contents: Doc
     # Filled lazily: whether a HARDLINE/BREAK_PARENT inside forces this group to break.
@@ -41,7 +49,7 @@ class Nest:
     contents: Doc
 
 
-Doc = Union[str, _Marker, Group, Nest, list["Doc"]]
+Doc = Union[str, _Marker, Trailing, Group, Nest, list["Doc"]]
 
 _FLAT, _BREAK = 0, 1
 
@@ -82,7 +90,7 @@ def _fits(width: int, items: list[tuple[int, int, Doc]]) -> bool:
             if mode == _BREAK:
                 return True
             width -= 1 if doc is LINE else 0
-        elif doc is HARDLINE:
+        elif doc is HARDLINE or isinstance(doc, Trailing):
             return True
     return False
 
@@ -90,12 +98,20 @@ def _fits(width: int, items: list[tuple[int, int, Doc]]) -> bool:
 def render(doc: Doc, width: int) -> str:
     out: list[str] = []
     column = 0
+    # Indentation is written lazily, with the next text, so that empty lines carry no
+    # trailing spaces (and text such as string contents is never stripped).
+    pending = ""
     stack: list[tuple[int, int, Doc]] = [(0, _BREAK, doc)]
     while stack:
         indent, mode, item = stack.pop()
-        if isinstance(item, str):
-            out.append(item)
-            column += len(item)
+        if isinstance(item, str | Trailing):
+            text = item if isinstance(item, str) else item.text
+            if text:
+                if pending:
+                    out.append(pending)
+                    pending = ""
+                out.append(text)
+                column += len(text)
         elif isinstance(item, list):
             stack.extend((indent, mode, d) for d in reversed(item))
         elif isinstance(item, Group):
@@ -112,13 +128,15 @@ def render(doc: Doc, width: int) -> str:
         elif item is LINE or item is SOFTLINE:
             if mode == _FLAT:
                 if item is LINE:
-                    out.append(" ")
+                    out.append(pending + " ")
+                    pending = ""
                     column += 1
             else:
-                out.append("\n" + " " * indent)
+                out.append("\n")
+                pending = " " * indent
                 column = indent
         elif item is HARDLINE:
-            out.append("\n" + " " * indent)
+            out.append("\n")
+            pending = " " * indent
             column = indent
-    # Lines that only held indentation (before a HARDLINE) carry no trailing spaces.
-    return "\n".join(line.rstrip(" ") for line in "".join(out).split("\n"))
+    return "".join(out)

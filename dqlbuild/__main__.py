@@ -1,0 +1,5 @@
+import sys
+
+from dqlbuild.cli import main
+
+sys.exit(main())

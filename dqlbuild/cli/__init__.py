@@ -1,0 +1,58 @@
+"""The ``dqlbuild`` command line. Each subcommand group lives in its own module and
+registers itself in :data:`SUBCOMMAND_MODULES`."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from dqlbuild import __version__
+from dqlbuild.cli.common import EXIT_USAGE, CliError, UsageError, report_error
+
+# Modules with a ``register(subparsers)`` function; each adds its subcommands and sets
+# ``func`` (taking the parsed arguments, returning the exit code) on its parsers.
+SUBCOMMAND_MODULES = ("dqlbuild.cli.syntax",)
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        sys.stderr.write(f"{self.prog}: error: {message}\n")
+        raise SystemExit(EXIT_USAGE)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="dqlbuild",
+        description="Parse, format, build, rewrite and check Dynatrace Query Language (DQL).",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"dqlbuild {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name in SUBCOMMAND_MODULES:
+        importlib.import_module(name).register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    try:
+        code: int = args.func(args)
+    except UsageError as exc:
+        sys.stderr.write(f"dqlbuild: error: {exc}\n")
+        return EXIT_USAGE
+    except CliError as exc:
+        report_error(exc)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+    return code
+
+
+__all__ = ["build_parser", "main"]

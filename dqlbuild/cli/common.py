@@ -1,0 +1,98 @@
+"""Shared CLI plumbing: reading inputs, reporting errors as FILE:LINE:COL, writing."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from dqlbuild.errors import DQLError, DQLSyntaxError
+
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+STDIN = "-"
+
+
+class UsageError(Exception):
+    """Bad command-line usage: exit 2."""
+
+
+class CliError(Exception):
+    """A failure to report as ``FILE:LINE:COL: error: MESSAGE`` (exit 1)."""
+
+    def __init__(self, filename: str, error: DQLError | str, exit_code: int = EXIT_FAILURE):
+        super().__init__(str(error))
+        self.filename = filename
+        self.error = error
+        self.exit_code = exit_code
+
+
+@dataclass(frozen=True)
+class Input:
+    name: str  # "<stdin>" for standard input
+    path: Path | None
+    text: str
+
+
+def read_input(name: str | None) -> Input:
+    """Read FILE, or standard input for ``-`` / None. Text is kept byte-exact (UTF-8)."""
+    if name is None or name == STDIN:
+        data = sys.stdin.buffer.read()
+        return Input("<stdin>", None, _decode("<stdin>", data))
+    path = Path(name)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise CliError(name, "no such file") from None
+    except IsADirectoryError:
+        raise CliError(name, "is a directory") from None
+    except OSError as exc:
+        raise CliError(name, f"cannot read: {exc.strerror or exc}") from None
+    return Input(name, path, _decode(name, data))
+
+
+def _decode(name: str, data: bytes) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise CliError(name, f"not UTF-8 text (byte {exc.start})") from None
+
+
+def format_error(filename: str, error: DQLError | str) -> str:
+    """``FILE:LINE:COL: error: MESSAGE`` plus, for syntax errors, the caret snippet."""
+    if isinstance(error, DQLError) and error.line is not None:
+        head = f"{filename}:{error.line}:{error.column}: error: {error.message}"
+    else:
+        message = error.message if isinstance(error, DQLError) else error
+        head = f"{filename}: error: {message}"
+    lines = [head]
+    if isinstance(error, DQLError) and error.hint:
+        lines.append(f"  hint: {error.hint}")
+    if isinstance(error, DQLSyntaxError):
+        lines.extend("  " + line for line in error.snippet().splitlines())
+    return "\n".join(lines)
+
+
+def report_error(exc: CliError) -> None:
+    sys.stderr.write(format_error(exc.filename, exc.error) + "\n")
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Replace ``path`` with ``text`` atomically (temp file in the same folder + rename),
+    keeping the file's permissions; newlines are written exactly as given."""
+    directory = path.parent
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        try:
+            os.chmod(tmp, path.stat().st_mode & 0o7777)
+        except FileNotFoundError:
+            pass
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

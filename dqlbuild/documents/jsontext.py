@@ -3,8 +3,9 @@
 Dashboards and notebooks must come back byte for byte except where a query,
 name or variable changed, so nothing here re-serialises a whole document.
 :func:`parse_json` builds a light tree whose nodes know their span and JSON
-pointer; :func:`apply_edits` turns a batch of edits into text splices and
-applies them from the end of the text so earlier offsets stay valid. New text
+pointer; :func:`apply_edits` turns a batch of edits into splices, all computed
+against the original offsets and joined in one pass, so edits never shift
+each other. New text
 (a re-encoded string, an inserted variable) follows the style detected in the
 file: escaping, indentation, separators, newline and key order.
 
@@ -783,10 +784,12 @@ def _splice(doc: JsonText, splices: list[_Splice]) -> str:
         if a[1] > b[0]:
             line, col = doc.position(b[0])
             raise DocumentError("two edits touch the same part of the text", line=line, column=col)
-    out = doc.text
-    for start, end, new, _ in reversed(splices):
-        out = out[:start] + new + out[end:]
-    return out
+    text, pieces, last = doc.text, [], 0
+    for start, end, new, _ in splices:
+        pieces += [text[last:start], new]
+        last = end
+    pieces.append(text[last:])
+    return "".join(pieces)
 
 
 def _child_index(parent: JsonNode, token: str) -> int:

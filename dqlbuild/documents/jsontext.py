@@ -22,7 +22,7 @@ import re
 from bisect import bisect_right
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from json import JSONDecodeError
 from typing import Literal, TypeAlias
@@ -965,8 +965,3 @@ def _remove_splices(doc: JsonText, node: JsonNode, indexes: list[int]) -> list[_
         else:
             out.append((spans[first - 1][1], spans[last][1], "", -1))
     return out
-
-
-def replace_path(edit: Edit, path: PathLike) -> Edit:
-    """``edit`` aimed at another path (for callers that rebase edits)."""
-    return replace(edit, path=path)

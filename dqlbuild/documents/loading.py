@@ -147,8 +147,13 @@ class Document:
         except ValidationError as e:
             err = e.errors()[0]
             where = pointer_join(self._prefix, *_json_location(err["loc"]))
+            bad = self._cdoc.get(where)
+            at = bad.start if bad is not None and not self.content_embedded else None
+            line, column = self._json.position(at) if at is not None else (None, None)
             raise DocumentError(
-                f"not a valid {self.kind.value}: {err['msg']} at {where or '(root)'}"
+                f"not a valid {self.kind.value}: {err['msg']} at {where or '(root)'}",
+                line=line,
+                column=column,
             ) from None
         self.queries = tuple(self._collect_queries())
 

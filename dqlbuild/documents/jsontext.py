@@ -273,6 +273,8 @@ class JsonText:
 
     def __init__(self, text: str, *, what: str = "the file") -> None:
         self.text = text
+        # Embedded JSON parsed so far, by string offset: loading and editing share it.
+        self._embedded: dict[int, JsonText] = {}
         try:
             self.root = _Parser(text).parse()
         except _ParseFailure as f:
@@ -722,8 +724,14 @@ def parse_embedded(doc: JsonText, node: JsonNode) -> JsonText:
             "only a string can hold embedded JSON"
         )
     assert isinstance(node.value, str)
+    cached = doc._embedded.get(node.start)
+    if cached is not None:
+        return cached
     try:
-        return parse_json(node.value, what=f"the JSON in the string at {node.pointer}")
+        inner = doc._embedded[node.start] = parse_json(
+            node.value, what=f"the JSON in the string at {node.pointer}"
+        )
+        return inner
     except DocumentError as e:
         # The inner position means little in the file: report both.
         line, column = doc.position(node.start)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any, ClassVar, Literal, NamedTuple, get_args
 
-from pydantic import BaseModel, ConfigDict, PrivateAttr
+from pydantic import BaseModel, ConfigDict
 
 
 class Span(NamedTuple):
@@ -55,9 +55,6 @@ class Node(BaseModel):
     # the node's meaning, and (see child_fields) those of them that hold child nodes.
     _semantic_fields: ClassVar[tuple[str, ...]] = ()
     _resolved_child_fields: ClassVar[tuple[str, ...]]
-    # The parsed node this one was copied from: lets the lossless printer reuse the
-    # original layout around the parts that did not change.
-    _origin: Node | None = PrivateAttr(default=None)
 
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
@@ -99,7 +96,7 @@ class Node(BaseModel):
         if update:
             if "span" not in update:
                 copied.__dict__["span"] = None
-            copied._origin = self if self.span is not None else self._origin
+            set_private(copied, "origin", self if self.span is not None else origin_of(self))
         return copied
 
     def with_changes(self, **changes: Any) -> Any:
@@ -111,8 +108,8 @@ class Node(BaseModel):
         new = type(self)(**data)
         private = self.__pydantic_private__
         if private:
-            new.__pydantic_private__ = dict(private)
-        new._origin = self if self.span is not None else self._origin
+            object.__setattr__(new, "__pydantic_private__", dict(private))
+        set_private(new, "origin", self if self.span is not None else origin_of(self))
         return new
 
     # -- traversal ------------------------------------------------------------------
@@ -169,6 +166,28 @@ class Node(BaseModel):
             if name == "kind" or (not field.is_required() and value == field.default):
                 continue
             yield name, value
+
+
+# Per-node bookkeeping that is neither data nor trivia: the parsed node a node was copied
+# from (lets the lossless printer reuse the original layout around unchanged parts) and,
+# on a Query, its source context. Kept in pydantic's private slot, which copies carry
+# along, without declaring private attributes (whose set-up would cost every node).
+def get_private(node: Node, key: str) -> Any:
+    private = node.__pydantic_private__
+    return private.get(key) if private else None
+
+
+def set_private(node: Node, key: str, value: Any) -> None:
+    private = node.__pydantic_private__
+    if private is None:
+        private = {}
+        object.__setattr__(node, "__pydantic_private__", private)
+    private[key] = value
+
+
+def origin_of(node: Node) -> Node | None:
+    origin: Node | None = get_private(node, "origin")
+    return origin
 
 
 def _holds_nodes(annotation: Any) -> bool:

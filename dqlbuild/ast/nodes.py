@@ -13,9 +13,9 @@ import re
 from typing import Annotated, Any, Literal
 
 from pydantic import Field as PydanticField
-from pydantic import PrivateAttr, field_validator
+from pydantic import field_validator
 
-from dqlbuild.ast.base import Node
+from dqlbuild.ast.base import Node, get_private
 from dqlbuild.errors import DQLValueError
 
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
@@ -223,10 +223,6 @@ class Query(Node):
     kind: Literal["query"] = "query"
     commands: tuple[Command, ...] = ()
 
-    # The text this query was parsed from (kept through edits made with the query's own
-    # methods), for lossless printing.
-    _source: Any = PrivateAttr(default=None)
-
     def to_source(self) -> str:
         """The query as text, losslessly: a parsed, unchanged query returns its text byte
         for byte; after edits only the edited parts are printed anew."""
@@ -243,7 +239,8 @@ class Query(Node):
     @property
     def source(self) -> str | None:
         """The text this query (or the query it was edited from) was parsed from."""
-        return self._source.text if self._source is not None else None
+        context = get_private(self, "source")
+        return context.text if context is not None else None
 
     # -- editing: every method returns a new query and shares the untouched stages
     def insert(self, index: int, *stages: Command | str) -> Query:

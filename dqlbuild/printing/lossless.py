@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from dqlbuild.ast.base import Node
+from dqlbuild.ast.base import Node, get_private, origin_of
 from dqlbuild.ast.nodes import Block, Query
 from dqlbuild.printing import precedence
 from dqlbuild.printing.canonical import Printer, parenthesized
@@ -26,7 +26,7 @@ _FLAT_WIDTH = 10**9
 
 
 def to_source(query: Query) -> str:
-    ctx: SourceContext | None = query._source
+    ctx: SourceContext | None = get_private(query, "source")
     if ctx is None:
         return render(Printer().query(query), 100)
     if ctx.is_original(query):
@@ -51,7 +51,7 @@ class _Lossless:
     def _reusable_text(self, node: Node) -> str | None:
         if self.ctx.is_original(node):
             return self.ctx.text_of(node)
-        origin = node._origin
+        origin = origin_of(node)
         if origin is not None and type(origin) is type(node) and self.ctx.is_original(origin):
             return self._relayout(node, origin)
         return None

@@ -10,7 +10,7 @@ from typing import Any
 from lark import Lark, Token, Transformer
 from lark.exceptions import LarkError, UnexpectedInput, VisitError
 
-from dqlbuild.ast.base import Node, Span
+from dqlbuild.ast.base import Node, Span, set_private
 from dqlbuild.ast.nodes import (
     Access,
     Align,
@@ -292,7 +292,7 @@ def _finish(query: Query, text: str, comments: list[Token]) -> Query:
     query.__dict__["span"] = Span(0, len(text), 1, 1, *_end_position(text))
     if comments:
         attach_comments(query, comments, text)
-    query._source = SourceContext(text, query)
+    set_private(query, "source", SourceContext(text, query))
     return query
 
 

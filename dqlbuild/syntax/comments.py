@@ -12,20 +12,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Literal
 
-from lark import Token
-
 from dqlbuild.ast.base import Comment, Node
 from dqlbuild.ast.nodes import Block, Brace, Call, Command, Query
+from dqlbuild.syntax.engine import Tok
 
 _SEQUENCE_HOLDERS = (Query, Block, Command, Call, Brace)
 
 
-def attach_comments(root: Query, tokens: Sequence[Token], text: str) -> None:
+def attach_comments(root: Query, tokens: Sequence[Tok], text: str) -> None:
     for token in tokens:
-        node, placement = _target(root, token.start_pos, root, text)
+        node, placement = _target(root, token[2], root, text)
         # Parse-time only: the tree is not yet visible to anyone, so filling in the
         # (trivia) comments field in place is safe.
-        node.__dict__["comments"] = (*node.comments, Comment(text=str(token), placement=placement))
+        node.__dict__["comments"] = (*node.comments, Comment(text=token[1], placement=placement))
 
 
 def _target(node: Node, pos: int, anchor: Node, text: str) -> tuple[Node, Literal["before", "after"]]:

@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import re
 
-from lark import Token
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
-
 from dqlbuild.errors import DQLSyntaxError
 from dqlbuild.syntax import names
+from dqlbuild.syntax.engine import ParseFailure
 from dqlbuild.syntax.lexical import code_only
 
 # Human words for the grammar's terminals, used in "expected ..." lists.
@@ -103,11 +101,13 @@ def describe_expected(terminals: set[str] | frozenset[str]) -> tuple[str, ...]:
     return tuple(words)
 
 
-def syntax_error_from_lark(exc: UnexpectedInput, text: str, start: str) -> DQLSyntaxError:
+def syntax_error_from_failure(failure: ParseFailure, text: str, start: str) -> DQLSyntaxError:
     if not text.strip() or _only_comments(text):
         what = "expression" if start == "expression" else "query"
         return syntax_error_at(text, 0, f"empty {what}: there is nothing to parse")
-    offset = _offset_of(exc, text)
+    offset = failure.offset
+    token = failure.token
+    allowed = set(failure.allowed)
     template = _template_near(text, offset)
     if template is not None:
         return syntax_error_at(
@@ -116,28 +116,16 @@ def syntax_error_from_lark(exc: UnexpectedInput, text: str, start: str) -> DQLSy
             f"unrendered template text `{_clip(template.group(0))}`",
             hint="render the template (Monaco, Terraform, Jinja, ...) before parsing the query",
         )
-    if isinstance(exc, UnexpectedCharacters):
-        return _unexpected_character(exc, text, offset)
-    if isinstance(exc, UnexpectedToken):
-        return _unexpected_token(exc, text, offset, start)
-    if isinstance(exc, UnexpectedEOF):
-        return _unexpected_end(text, set(exc.expected), start)
-    return syntax_error_at(text, offset, "not valid DQL")
+    if token is None:
+        return _unexpected_character(allowed, text, offset)
+    if token[0] == "$END":
+        return _unexpected_end(text, allowed, start)
+    return _unexpected_token(token[0], token[1], allowed, text, offset, start)
 
 
-def _offset_of(exc: UnexpectedInput, text: str) -> int:
-    if isinstance(exc, UnexpectedToken):
-        token = exc.token
-        if token.type == "$END":
-            return len(text)
-        return token.start_pos if token.start_pos is not None else 0
-    pos = getattr(exc, "pos_in_stream", None)
-    return pos if isinstance(pos, int) else len(text)
-
-
-def _unexpected_character(exc: UnexpectedCharacters, text: str, offset: int) -> DQLSyntaxError:
+def _unexpected_character(allowed: set[str], text: str, offset: int) -> DQLSyntaxError:
     ch = text[offset] if offset < len(text) else ""
-    expected = describe_expected(set(exc.allowed or ()))
+    expected = describe_expected(allowed)
     rest = text[offset:]
     if ch == "'":
         return syntax_error_at(
@@ -208,22 +196,17 @@ def _unexpected_character(exc: UnexpectedCharacters, text: str, offset: int) -> 
 
 
 def _unexpected_token(
-    exc: UnexpectedToken, text: str, offset: int, start: str
+    kind: str, value: str, allowed: set[str], text: str, offset: int, start: str
 ) -> DQLSyntaxError:
-    token: Token = exc.token
-    allowed = set(exc.accepts or exc.expected or ())
     expected = describe_expected(allowed)
-    if token.type == "$END":
-        return _unexpected_end(text, allowed, start)
-    value = str(token)
-    if token.type in {"RPAR", "RSQB", "RBRACE"}:
+    if kind in {"RPAR", "RSQB", "RBRACE"}:
         opener = _CLOSERS[value]
         if _balance(text[:offset], opener, value) <= 0:
             return syntax_error_at(
                 text, offset, f"unbalanced `{value}`: there is no `{opener}` to close"
             )
         return syntax_error_at(text, offset, f"unexpected `{value}`", expected=expected)
-    if token.type == "PIPE" and "PIPE" not in allowed:
+    if kind == "PIPE" and "PIPE" not in allowed:
         if _previous_char(text, offset) in {"", "|"} and start != "pipeline":
             where = "a query" if _previous_char(text, offset) == "" else "another `|`"
             return syntax_error_at(
@@ -240,7 +223,7 @@ def _unexpected_token(
             text, offset, "unexpected `|`: the command before it is incomplete", expected=expected
         )
     previous = _previous_char(text, offset)
-    if previous == "[" and "RSQB" in allowed and token.type != "NAME":
+    if previous == "[" and "RSQB" in allowed and kind != "NAME":
         return syntax_error_at(
             text,
             offset,
@@ -248,7 +231,7 @@ def _unexpected_token(
             expected=expected,
             hint='for a list of values write `in(field, {"a", "b"})` or `array("a", "b")`',
         )
-    if token.type == "LPAR" and re.search(r"(?i)\bin\s*$", _code_only(text[:offset])):
+    if kind == "LPAR" and re.search(r"(?i)\bin\s*$", _code_only(text[:offset])):
         return syntax_error_at(
             text,
             offset,
@@ -256,7 +239,7 @@ def _unexpected_token(
             expected=expected,
             hint='for a list of values write `in(field, {"a", "b"})`',
         )
-    if token.type == "CMP_OP" and value == "<" and allowed & _EXPRESSION_STARTS:
+    if kind == "CMP_OP" and value == "<" and allowed & _EXPRESSION_STARTS:
         placeholder = re.match(r"<[^<>\n]*>", text[offset:])
         return syntax_error_at(
             text,
@@ -265,7 +248,7 @@ def _unexpected_token(
             expected=expected,
             hint="`<...>` placeholders are not DQL: replace them with a value" if placeholder else None,
         )
-    if token.type == "MUL_OP" and value == "*" and allowed & _EXPRESSION_STARTS:
+    if kind == "MUL_OP" and value == "*" and allowed & _EXPRESSION_STARTS:
         return syntax_error_at(
             text,
             offset,
@@ -273,7 +256,7 @@ def _unexpected_token(
             expected=expected,
             hint='field patterns with `*` must be strings, e.g. `fieldsRemove "dt.*"`',
         )
-    if token.type in {"NAME", "PARAM_NAME"} and "NAME" not in allowed:
+    if kind in {"NAME", "PARAM_NAME"} and "NAME" not in allowed:
         if "PIPE" in allowed and (names.is_known_command(value) or _starts_line(text, offset)):
             return syntax_error_at(
                 text,
@@ -291,7 +274,7 @@ def _unexpected_token(
             expected=expected,
             hint=hint,
         )
-    if token.type == "LSQB" and allowed & _EXPRESSION_STARTS:
+    if kind == "LSQB" and allowed & _EXPRESSION_STARTS:
         return syntax_error_at(
             text,
             offset,
@@ -299,7 +282,7 @@ def _unexpected_token(
             expected=expected,
             hint="for a list of values write `array(...)`, or `in(field, {...})` for membership",
         )
-    if token.type == "LBRACE" and allowed & _EXPRESSION_STARTS:
+    if kind == "LBRACE" and allowed & _EXPRESSION_STARTS:
         return syntax_error_at(
             text,
             offset,
@@ -307,9 +290,9 @@ def _unexpected_token(
             expected=expected,
             hint="brace groups stand as whole arguments, e.g. `by: {a, b}` or `in(x, {1, 2})`",
         )
-    if token.type == "CMP_OP" and value == ">" and text[max(0, offset - 1)] == "<":
+    if kind == "CMP_OP" and value == ">" and text[max(0, offset - 1)] == "<":
         return syntax_error_at(text, offset - 1, "`<>` is not DQL", hint="use `!=`")
-    if token.type == "CMP_OP" and "CMP_OP" not in allowed:
+    if kind == "CMP_OP" and "CMP_OP" not in allowed:
         return syntax_error_at(
             text,
             offset,
@@ -317,7 +300,7 @@ def _unexpected_token(
             expected=expected,
             hint="combine comparisons with `and`",
         )
-    if token.type == "EQUAL":
+    if kind == "EQUAL":
         return syntax_error_at(
             text,
             offset,
@@ -325,7 +308,7 @@ def _unexpected_token(
             expected=expected,
             hint="compare with `==`",
         )
-    shown = _clip(value) if value else token.type
+    shown = _clip(value) if value else kind
     return syntax_error_at(text, offset, f"unexpected `{shown}`", expected=expected)
 
 

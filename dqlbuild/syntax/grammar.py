@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import functools
-import threading
-from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from lark import Lark, Token
+from lark import Lark
 
 START_SYMBOLS = ("query", "pipeline", "expression")
 COMMENT_TERMINALS = ("LINE_COMMENT", "BLOCK_COMMENT")
@@ -24,34 +22,15 @@ def grammar_text() -> str:
     return checkout.read_text(encoding="utf-8")
 
 
-class CommentSink(threading.local):
-    """Comments seen by the lexer during the current parse (one list per thread)."""
-
-    def __init__(self) -> None:
-        self.tokens: list[Token] = []
-
-
-COMMENTS = CommentSink()
-
-
-def _collect_comment(token: Token) -> Token:
-    COMMENTS.tokens.append(token)
-    return token
-
-
 def build_lark(transformer: Any = None, *, strict: bool = False, cache: bool = True) -> Lark:
     """Compile the grammar. ``strict`` turns shift/reduce conflicts and terminal
     collisions into errors (used by the test-suite)."""
-    callbacks: dict[str, Callable[[Token], Token]] = dict.fromkeys(
-        COMMENT_TERMINALS, _collect_comment
-    )
     return Lark(
         grammar_text(),
         parser="lalr",
         lexer="contextual",
         start=list(START_SYMBOLS),
         transformer=transformer,
-        lexer_callbacks=callbacks,
         maybe_placeholders=False,
         strict=strict,
         cache=cache and not strict,

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import functools
-import sys
 from collections.abc import Sequence
 from typing import Any
 
-from lark import Lark, Token, Transformer
-from lark.exceptions import LarkError, UnexpectedInput, VisitError
 
 from dqlbuild.ast.base import Node, Span, set_private
 from dqlbuild.ast.nodes import (
@@ -38,23 +35,33 @@ from dqlbuild.ast.nodes import (
 from dqlbuild.errors import DQLSyntaxError
 from dqlbuild.syntax import names
 from dqlbuild.syntax.comments import attach_comments
-from dqlbuild.syntax.errors import syntax_error_from_lark, syntax_error_at
-from dqlbuild.syntax.grammar import COMMENTS, build_lark
+from dqlbuild.syntax.engine import Engine, ParseFailure, Tok
+from dqlbuild.syntax.errors import syntax_error_at, syntax_error_from_failure
+from dqlbuild.syntax.grammar import COMMENT_TERMINALS, build_lark
 from dqlbuild.syntax.lexical import decode_backtick, decode_string, decode_triple_string
 from dqlbuild.syntax.source import SourceContext
 
-# Nesting deeper than this is refused with a DQLSyntaxError instead of risking
-# Python's recursion limit in the printer and in tree walks. Real queries nest < 30.
-MAX_NESTING = 200
+# Nesting deeper than these limits is refused with a DQLSyntaxError: deeper trees would
+# exceed Python's recursion limit in printing and comparison, and pydantic's JSON depth
+# limit. Real queries stay below 25 levels of tree and 10 of brackets.
+MAX_DEPTH = 90
+MAX_NESTING = 60
 
 
 def _span_of(item: Any) -> Span:
-    if isinstance(item, Token):
-        return Span(
-            item.start_pos, item.end_pos, item.line, item.column, item.end_line, item.end_column
-        )
+    if type(item) is tuple:
+        return _token_span(item)
     span: Span = item.span
     return span
+
+
+def _token_span(tok: Tok) -> Span:
+    _, value, start, line, column = tok
+    newlines = value.count("\n")
+    if newlines:
+        return Span(start, start + len(value), line, column, line + newlines,
+                    len(value) - value.rfind("\n"))
+    return Span(start, start + len(value), line, column, line, column + len(value))
 
 
 def _join(first: Any, last: Any) -> Span:
@@ -64,10 +71,10 @@ def _join(first: Any, last: Any) -> Span:
 
 
 def _args(items: Sequence[Any]) -> tuple[Arg, ...]:
-    return tuple(item for item in items if not isinstance(item, Token))
+    return tuple(item for item in items if type(item) is not tuple)
 
 
-class _Builder(Transformer[Token, Any]):
+class _Builder:
     """Lark callbacks, one per grammar rule or alias, building nodes with spans."""
 
     def query(self, items: list[Any]) -> Query:
@@ -80,19 +87,19 @@ class _Builder(Transformer[Token, Any]):
 
     def command(self, items: list[Any]) -> Command:
         name_token = items[0]
-        if "." in name_token:
-            raise _NodeError(name_token, f"`{name_token}` is not a command name")
+        if "." in name_token[1]:
+            raise _NodeError(name_token, f"`{name_token[1]}` is not a command name")
         return Command(
-            name=names.command_name(str(name_token)),
+            name=names.command_name(name_token[1]),
             args=_args(items[1:]),
             span=_join(items[0], items[-1]),
         )
 
     def named(self, items: list[Any]) -> Named:
-        return Named(name=str(items[0]), value=items[2], span=_join(items[0], items[2]))
+        return Named(name=items[0][1], value=items[2], span=_join(items[0], items[2]))
 
     def sorted(self, items: list[Any]) -> Sorted:
-        direction = "desc" if items[1].lower() == "desc" else "asc"
+        direction = "desc" if items[1][1].lower() == "desc" else "asc"
         return Sorted(expr=items[0], direction=direction, span=_join(items[0], items[1]))
 
     def assign(self, items: list[Any]) -> Assign:
@@ -107,22 +114,22 @@ class _Builder(Transformer[Token, Any]):
 
     def binary(self, items: list[Any]) -> Binary:
         left, op, right = items
-        return Binary(op=op.lower(), left=left, right=right, span=_join(left, right))
+        return Binary(op=op[1].lower(), left=left, right=right, span=_join(left, right))
 
     def unary(self, items: list[Any]) -> Unary:
         op, operand = items
-        return Unary(op=op.lower(), operand=operand, span=_join(op, operand))
+        return Unary(op=op[1].lower(), operand=operand, span=_join(op, operand))
 
     def in_(self, items: list[Any]) -> In:
         return In(operand=items[0], block=items[2], span=_join(items[0], items[2]))
 
     def align(self, items: list[Any]) -> Align:
         operand, unit = items
-        return Align(operand=operand, unit=unit[1:], span=_join(operand, unit))
+        return Align(operand=operand, unit=unit[1][1:], span=_join(operand, unit))
 
     def align_now(self, items: list[Any]) -> Align:
         unit = items[0]
-        return Align(unit=unit[1:], span=_span_of(unit))
+        return Align(unit=unit[1][1:], span=_token_span(unit))
 
     def access(self, items: list[Any]) -> Access:
         base = items[0]
@@ -130,12 +137,12 @@ class _Builder(Transformer[Token, Any]):
         return Access(base=base, key=key, span=_join(base, items[-1]))
 
     def access_key(self, items: list[Any]) -> int | str:
-        token = items[-1]
-        if token.type == "INT":
-            return -int(token) if len(items) == 2 else int(token)
-        if token.type == "QUOTED_NAME":
-            return decode_backtick(token)
-        return str(token)
+        kind, value = items[-1][0], items[-1][1]
+        if kind == "INT":
+            return -int(value) if len(items) == 2 else int(value)
+        if kind == "QUOTED_NAME":
+            return decode_backtick(value)
+        return value
 
     def paren(self, items: list[Any]) -> Any:
         inner: Node = items[1]
@@ -146,87 +153,99 @@ class _Builder(Transformer[Token, Any]):
 
     def call(self, items: list[Any]) -> Call:
         name = items[0]
-        if "." in name:
-            raise _NodeError(name, f"`{name}` is not a function name")
+        if "." in name[1]:
+            raise _NodeError(name, f"`{name[1]}` is not a function name")
         return Call(
-            name=names.function_name(str(name)), args=_args(items[2:-1]), span=_join(name, items[-1])
+            name=names.function_name(name[1]), args=_args(items[2:-1]), span=_join(name, items[-1])
         )
 
     def variable(self, items: list[Any]) -> Variable:
         token = items[0]
-        name, _, modifier = token[1:].partition(":")
-        return Variable(name=name, modifier=modifier or None, span=_span_of(token))
+        name, _, modifier = token[1][1:].partition(":")
+        return Variable(name=name, modifier=modifier or None, span=_token_span(token))
 
     def name(self, items: list[Any]) -> FieldRef:
         token = items[0]
-        text = decode_backtick(token) if token.type == "QUOTED_NAME" else str(token)
+        text = decode_backtick(token[1]) if token[0] == "QUOTED_NAME" else token[1]
         if not text:
             raise _NodeError(token, "an empty backtick name is not a field name")
-        return FieldRef(name=text, span=_span_of(token))
+        return FieldRef(name=text, span=_token_span(token))
 
     def literal(self, items: list[Any]) -> Node:
         token = items[0]
-        kind = token.type
-        span = _span_of(token)
+        kind, value = token[0], token[1]
+        span = _token_span(token)
         if kind == "STRING":
-            return String(value=decode_string(token), span=span)
+            return String(value=decode_string(value), span=span)
         if kind == "TRIPLE_STRING":
-            return String(value=decode_triple_string(token), style="triple", span=span)
+            return String(value=decode_triple_string(value), style="triple", span=span)
         if kind == "INT":
-            return Long(value=int(token), span=span)
+            return Long(value=int(value), span=span)
         if kind == "HEX":
-            return Long(value=int(token, 16), span=span)
+            return Long(value=int(value, 16), span=span)
         if kind == "DOUBLE":
-            return Double(value=float(token), span=span)
+            return Double(value=float(value), span=span)
         if kind == "DURATION":
-            digits = token.rstrip("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
-            return Duration(value=int(digits), unit=token[len(digits) :], span=span)
+            digits = value.rstrip("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+            return Duration(value=int(digits), unit=value[len(digits) :], span=span)
         if kind == "NULL":
             return Null(span=span)
-        return Boolean(value=token.lower() == "true", span=span)
+        return Boolean(value=value.lower() == "true", span=span)
 
 
 class _NodeError(Exception):
     """Raised inside a callback: a token that the grammar accepts but that is not DQL."""
 
-    def __init__(self, token: Token, message: str) -> None:
+    def __init__(self, token: Tok, message: str) -> None:
         super().__init__(message)
         self.token = token
         self.message = message
 
 
 @functools.cache
-def _lark() -> Lark:
-    return build_lark(_Builder())
+def _engine() -> Engine:
+    return Engine(build_lark(), _Builder(), frozenset(COMMENT_TERMINALS))
 
 
-def _run(text: str, start: str) -> tuple[Any, list[Token]]:
+def _run(text: str, start: str) -> tuple[Any, list[Tok]]:
     if not isinstance(text, str):
         raise TypeError(f"DQL text must be a str, not {type(text).__name__}")
-    lark = _lark()
-    COMMENTS.tokens = []
-    limit = sys.getrecursionlimit()
+    comments: list[Tok] = []
     try:
         _check_nesting(text)
-        result = lark.parse(text, start=start)
-    except UnexpectedInput as exc:
-        raise syntax_error_from_lark(exc, text, start) from None
-    except VisitError as exc:
-        orig = exc.orig_exc
-        if isinstance(orig, _NodeError):
-            raise syntax_error_at(text, orig.token.start_pos, orig.message) from None
-        raise syntax_error_at(text, 0, f"not valid DQL: {orig}") from None
+        result = _engine().parse(text, start, comments)
+    except ParseFailure as exc:
+        raise syntax_error_from_failure(exc, text, start) from None
     except _NodeError as exc:
-        raise syntax_error_at(text, exc.token.start_pos, exc.message) from None
-    except (LarkError, ValueError) as exc:
+        raise syntax_error_at(text, exc.token[2], exc.message) from None
+    except ValueError as exc:
         # pydantic's ValidationError is a ValueError: a token the grammar allowed that a
-        # node refuses (should not happen; reported rather than leaked).
+        # node refuses. Reported, never leaked.
         raise syntax_error_at(text, 0, f"not valid DQL: {exc}") from None
-    finally:
-        sys.setrecursionlimit(limit)
-    comments = COMMENTS.tokens
-    COMMENTS.tokens = []
+    if len(text) > MAX_DEPTH and _depth(result) > MAX_DEPTH:
+        raise syntax_error_at(
+            text, 0, f"the query nests deeper than {MAX_DEPTH} levels", expected=()
+        )
     return result, comments
+
+
+def _depth(root: Any) -> int:
+    if not isinstance(root, Node):
+        return 0
+    deepest = 0
+    stack: list[tuple[Node, int]] = [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > deepest:
+            deepest = depth
+        fields = node.__dict__
+        for name in type(node).child_fields():
+            value = fields[name]
+            if isinstance(value, Node):
+                stack.append((value, depth + 1))
+            elif type(value) is tuple:
+                stack.extend((child, depth + 1) for child in value)
+    return deepest
 
 
 def _check_nesting(text: str) -> None:
@@ -286,7 +305,7 @@ def parse_expression(text: str) -> Any:
     raise syntax_error_at(text, 0, "expected an expression")
 
 
-def _finish(query: Query, text: str, comments: list[Token]) -> Query:
+def _finish(query: Query, text: str, comments: list[Tok]) -> Query:
     # The query's span is the whole text, so leading and trailing comments and
     # whitespace belong to it and survive lossless printing.
     query.__dict__["span"] = Span(0, len(text), 1, 1, *_end_position(text))

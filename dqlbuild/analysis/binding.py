@@ -1,0 +1,310 @@
+"""Binding the arguments of a command or function call to catalog parameters.
+
+One implementation (DQL_SPEC §3.2 with the corrections of §10 #7) shared by field flow
+and the checks:
+
+1. Command arguments are flattened through brace groups, recursively; a ``name:``
+   argument found inside a group is lifted to the command (embedded parameters), and
+   ``alias:`` names the value written just before it in the same group.
+2. ``name:`` binds to the parameter with that name or alias, ignoring case.
+3. Other values fill the positional parameters in catalog order; a variadic positional
+   parameter absorbs every later unnamed value, even after named arguments.
+4. A variadic *named* parameter takes one value (a brace group gives several).
+5. When a command has two or more variadic positional parameters (``traverse``), each
+   takes exactly one top-level argument: a single value or one brace group.
+
+Function calls bind the same way except that braces are values (``in(x, {"a", "b"})``)
+and are not flattened.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from dqlbuild.ast.base import Node
+from dqlbuild.ast.nodes import Assign, Brace, Call, Command, FieldRef, Named, String
+from dqlbuild.catalog import Command as CatalogCommand
+from dqlbuild.catalog import Function, Parameter, Signature, get_catalog
+from dqlbuild.printing.canonical import format_node
+
+ProblemKind = Literal[
+    "unknown-parameter",
+    "duplicate-parameter",
+    "too-many-positional",
+    "named-only-positional",
+    "missing-required",
+    "excluded-together",
+]
+
+ALIAS = "alias"
+
+
+def output_name(node: Node) -> str:
+    """The field name DQL gives an unassigned expression (DQL_SPEC §2.14): a field
+    reference keeps its name, anything else is named after its canonical text."""
+    if isinstance(node, FieldRef):
+        return node.name
+    return format_node(node, width=10**9)
+
+
+@dataclass(frozen=True)
+class BoundValue:
+    """One value of an argument list, with the parameter it binds to."""
+
+    node: Node
+    """The value as written, without ``name:`` and braces: may be an ``Assign``, a
+    ``Sorted``, a ``Block`` or an expression."""
+    parameter: Parameter | None
+    """``None`` when it binds to nothing (unknown name, too many positional values)."""
+    named: bool = False
+    """Given as ``name: value``."""
+    alias: str | None = None
+    """The name an ``alias:`` after it gives it."""
+    carrier: Node | None = None
+    """The argument that holds the value when that is not ``node`` itself (the
+    ``Named`` or ``Brace``), for positions."""
+
+    @property
+    def expr(self) -> Node:
+        """The value without an ``name =`` assignment."""
+        return self.node.value if isinstance(self.node, Assign) else self.node
+
+    @property
+    def assigned_name(self) -> str | None:
+        """The name given with ``name = value`` or ``alias:``."""
+        if isinstance(self.node, Assign):
+            return self.node.target
+        return self.alias
+
+    @property
+    def name(self) -> str:
+        """The output field name of this value: assigned, else canonical."""
+        assigned = self.assigned_name
+        return assigned if assigned is not None else output_name(self.expr)
+
+
+@dataclass(frozen=True)
+class BindingProblem:
+    kind: ProblemKind
+    name: str
+    """The parameter name concerned (as written for unknown names)."""
+    node: Node | None = None
+    """Where it shows in the text; ``None`` for a missing parameter."""
+    parameter: Parameter | None = None
+
+
+@dataclass(frozen=True)
+class BoundArguments:
+    """The arguments of one command or call, bound to parameters."""
+
+    values: tuple[BoundValue, ...]
+    """Every value in source order."""
+    problems: tuple[BindingProblem, ...] = ()
+    parameters: tuple[Parameter, ...] = ()
+    _by_param: dict[str, tuple[BoundValue, ...]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+
+    def __post_init__(self) -> None:
+        groups: dict[str, list[BoundValue]] = {}
+        for value in self.values:
+            if value.parameter is not None:
+                groups.setdefault(value.parameter.name.lower(), []).append(value)
+        self._by_param.update({k: tuple(v) for k, v in groups.items()})
+
+    def get(self, name: str) -> tuple[BoundValue, ...]:
+        """The values bound to the parameter called ``name`` (catalog name, any case)."""
+        return self._by_param.get(name.lower(), ())
+
+    def first(self, name: str) -> BoundValue | None:
+        found = self.get(name)
+        return found[0] if found else None
+
+    def has(self, name: str) -> bool:
+        return bool(self.get(name))
+
+    @property
+    def unbound(self) -> tuple[BoundValue, ...]:
+        return tuple(v for v in self.values if v.parameter is None)
+
+
+@dataclass
+class _Item:
+    """A value before binding: its name (for ``name:`` values) and top-level slot."""
+
+    node: Node
+    named: str | None
+    slot: int
+    carrier: Node | None
+    alias: str | None = None
+
+
+def _alias_name(value: Node) -> str | None:
+    # ``alias: name``; also seen as ``alias: "name"`` and ``alias: {name}``.
+    if isinstance(value, Brace) and len(value.items) == 1:
+        value = value.items[0]
+    if isinstance(value, FieldRef):
+        return value.name
+    if isinstance(value, String):
+        return value.value
+    return None
+
+
+def _collect(
+    args: Sequence[Node], *, flatten: bool, slot: int | None, carrier: Node | None
+) -> Iterator[_Item]:
+    """Values of an argument list or group in order; ``alias:`` goes onto the value
+    before it in the same group. ``slot`` numbers top-level arguments when None."""
+    last: _Item | None = None
+    for position, arg in enumerate(args):
+        here = position if slot is None else slot
+        if isinstance(arg, Named):
+            if arg.name.lower() == ALIAS:
+                if last is not None:
+                    last.alias = _alias_name(arg.value)
+                continue
+            if flatten and isinstance(arg.value, Brace):
+                for item in _collect(arg.value.items, flatten=True, slot=here, carrier=arg):
+                    if item.named is None:
+                        item.named = arg.name
+                    yield item
+            else:
+                yield _Item(arg.value, arg.name, here, arg)
+            last = None
+        elif flatten and isinstance(arg, Brace):
+            last = None
+            for item in _collect(arg.items, flatten=True, slot=here, carrier=arg):
+                yield item
+        else:
+            last = _Item(arg, None, here, carrier)
+            yield last
+
+
+def bind(
+    args: Sequence[Node], parameters: Sequence[Parameter], *, flatten: bool = True
+) -> BoundArguments:
+    """Bind ``args`` to ``parameters`` (catalog order). ``flatten`` selects command
+    rules (brace groups are argument lists) over function rules (braces are values)."""
+    catalog = get_catalog()
+    visible = [p for p in parameters if not p.hidden]
+    positional = [p for p in visible if p.is_positional]
+    one_slot_each = sum(1 for p in positional if p.variadic) >= 2
+    by_name: dict[str, Parameter] = {}
+    for each in parameters:
+        for name in each.names:
+            by_name.setdefault(name.lower(), each)
+
+    values: list[BoundValue] = []
+    problems: list[BindingProblem] = []
+    named_seen: dict[str, Node] = {}
+    filled: set[str] = set()
+    next_positional = 0
+    positional_count = 0
+    current_slot: int | None = None
+
+    # A list first: ``alias:`` updates the value before it after that was collected.
+    for item in list(_collect(args, flatten=flatten, slot=None, carrier=None)):
+        param: Parameter | None
+        if item.named is not None:
+            param = by_name.get(item.named.lower())
+            where = item.carrier or item.node
+            if param is None:
+                if not catalog.is_pseudo_parameter(item.named):
+                    problems.append(BindingProblem("unknown-parameter", item.named, where))
+                values.append(BoundValue(item.node, None, True, item.alias, item.carrier))
+                continue
+            key = param.name.lower()
+            if key in named_seen and named_seen[key] is not where and not param.variadic:
+                problems.append(BindingProblem("duplicate-parameter", param.name, where, param))
+            named_seen.setdefault(key, where)
+            filled.add(key)
+            values.append(BoundValue(item.node, param, True, item.alias, item.carrier))
+            continue
+
+        param = None
+        if one_slot_each:
+            if current_slot is not None and item.slot != current_slot:
+                next_positional += 1
+            current_slot = item.slot
+            if next_positional < len(positional):
+                param = positional[next_positional]
+        elif next_positional < len(positional):
+            param = positional[next_positional]
+            if not param.variadic:
+                next_positional += 1
+        if param is None:
+            problems.append(_overflow(visible, positional_count, item.node, filled))
+        else:
+            filled.add(param.name.lower())
+        positional_count += 1
+        values.append(BoundValue(item.node, param, False, item.alias, item.carrier))
+
+    reported: set[frozenset[str]] = set()
+    for param in visible:
+        key = param.name.lower()
+        if key in filled:
+            for other in param.excludes:
+                pair = frozenset((key, other.lower()))
+                if other.lower() in filled and pair not in reported:
+                    reported.add(pair)
+                    problems.append(
+                        BindingProblem(
+                            "excluded-together", other, named_seen.get(other.lower()), param
+                        )
+                    )
+        elif param.required and not any(o.lower() in filled for o in param.excludes):
+            problems.append(BindingProblem("missing-required", param.name, None, param))
+    return BoundArguments(tuple(values), tuple(problems), tuple(parameters))
+
+
+def _overflow(
+    visible: Sequence[Parameter], index: int, node: Node, filled: set[str]
+) -> BindingProblem:
+    # The engine fills parameters in catalog order, so the value at this position
+    # lands on whatever parameter sits there: a named-only one is the likely mistake.
+    if index < len(visible):
+        param = visible[index]
+        if param.requires_name and param.name.lower() not in filled:
+            return BindingProblem("named-only-positional", param.name, node, param)
+    return BindingProblem("too-many-positional", "", node)
+
+
+def bind_arguments(command: Command) -> BoundArguments:
+    """Bind the arguments of ``command``; an unknown command binds nothing."""
+    spec = get_catalog().command(command.name)
+    if spec is None:
+        return BoundArguments(tuple(BoundValue(a, None) for a in command.args))
+    return bind_command(command, spec)
+
+
+def bind_command(command: Command, spec: CatalogCommand) -> BoundArguments:
+    return bind(command.args, spec.parameters, flatten=True)
+
+
+def bind_call(call: Call, function: Function) -> tuple[BoundArguments, Signature | None]:
+    """Bind a call to the first signature of ``function`` that fits without problems,
+    else to the one with the fewest problems."""
+    best: tuple[BoundArguments, Signature | None] | None = None
+    for signature in function.signatures:
+        bound = bind(call.args, signature.parameters, flatten=False)
+        if not bound.problems:
+            return bound, signature
+        if best is None or len(bound.problems) < len(best[0].problems):
+            best = (bound, signature)
+    if best is None:
+        return bind(call.args, (), flatten=False), None
+    return best
+
+
+__all__ = [
+    "BindingProblem",
+    "BoundArguments",
+    "BoundValue",
+    "bind",
+    "bind_arguments",
+    "bind_call",
+    "bind_command",
+    "output_name",
+]

@@ -1,0 +1,528 @@
+"""Field flow: which fields exist before and after every stage of a query.
+
+DQL is schema-on-read, so a field set is a set of known names plus an ``open`` flag
+(after ``fetch`` any field may exist) and wildcard ``patterns`` for families of names
+whose members are unknown (``lookup.*`` after a lookup of an open subquery). The rules
+per command follow DQL_SPEC §3.5; names of unassigned expressions are their canonical
+text (§2.14). Names a query lists explicitly (``fieldsKeep a``, ``fields a``) count as
+present: they are the fields the rest of the query can refer to.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+
+from dqlbuild.analysis.binding import BoundArguments, BoundValue, bind_arguments, output_name
+from dqlbuild.analysis.dpl import dpl_exports
+from dqlbuild.ast.base import Node
+from dqlbuild.ast.nodes import Assign, Block, Brace, Call, Command, FieldRef, Query, String
+from dqlbuild.catalog import get_catalog
+from dqlbuild.errors import DQLValueError
+
+
+def _matches(name: str, patterns: Iterable[str]) -> bool:
+    return any(fnmatch.fnmatchcase(name, p) for p in patterns)
+
+
+@dataclass(frozen=True)
+class FieldSet:
+    """Fields known to exist at one point of a query."""
+
+    names: frozenset[str] = frozenset()
+    open: bool = False
+    """Schema-on-read: any other field may exist too."""
+    patterns: frozenset[str] = frozenset()
+    """Wildcard patterns (``*``) of further names that may exist."""
+
+    def may_contain(self, name: str) -> bool:
+        return self.open or name in self.names or _matches(name, self.patterns)
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and self.may_contain(name)
+
+    def with_names(self, added: Iterable[str] = (), removed: Iterable[str] = ()) -> FieldSet:
+        names = (self.names - frozenset(removed)) | frozenset(added)
+        return FieldSet(names, self.open, self.patterns)
+
+    def union(self, other: FieldSet) -> FieldSet:
+        return FieldSet(
+            self.names | other.names, self.open or other.open, self.patterns | other.patterns
+        )
+
+
+EMPTY = FieldSet()
+ANY = FieldSet(open=True)
+
+
+@dataclass(frozen=True)
+class StageFlow:
+    """The effect of one command on the fields."""
+
+    index: int
+    command: Command
+    source: str | None
+    """For a start command: the data object (``logs``, ``dt.entity.host``), the first
+    metric key of ``timeseries``, the node/edge type of smartscape commands, the file
+    of ``load``; ``None`` otherwise (and for ``data`` and ``metrics``)."""
+    fields_before: FieldSet
+    fields_after: FieldSet
+    created: frozenset[str] = frozenset()
+    """Fields this stage creates or overwrites (``fieldsAdd x = ...``, parse exports,
+    summarize outputs, ``right.*`` of a join ...)."""
+    removed: frozenset[str] = frozenset()
+    """Fields it drops explicitly (``fieldsRemove``, the prefix cleanup of ``lookup``)."""
+    renamed: tuple[tuple[str, str], ...] = ()
+    """``(old, new)`` pairs."""
+    resets: bool = False
+    """Only the fields named in ``fields_after`` survive (``summarize``, ``fields``,
+    ``fieldsKeep``, ``traverse``, the timeseries commands ...)."""
+    row_changing: bool = False
+    """The stage adds, drops or merges records, so a filter moved across it would
+    change the result (``summarize``, ``limit``, ``dedup``, ``join``, ``expand`` ...)."""
+    subqueries: tuple[QueryFlow, ...] = ()
+    """Flows of the execution blocks in this stage's arguments, in source order."""
+    removed_patterns: tuple[str, ...] = ()
+    """Wildcard patterns of dropped fields (``fieldsRemove "tmp.*"``)."""
+    created_patterns: tuple[str, ...] = ()
+    """Wildcard patterns of fields that may be created (``lookup.*``, ``r.*``)."""
+    is_start: bool = False
+    known: bool = True
+    """The command is in the catalog (unknown commands make the field set open)."""
+    bound: BoundArguments | None = field(default=None, repr=False, compare=False)
+
+    def drops(self, name: str) -> bool:
+        """Whether a field ``name`` that existed before this stage is gone (or replaced
+        by another field of the same name) after it."""
+        if name in self.removed or _matches(name, self.removed_patterns):
+            return True
+        if any(old == name for old, _new in self.renamed):
+            return True
+        if self.resets:
+            after = self.fields_after
+            return name not in after.names and not _matches(name, after.patterns)
+        return False
+
+    def creates(self, name: str) -> bool:
+        """Whether this stage creates or overwrites ``name``."""
+        if name in self.created or _matches(name, self.created_patterns):
+            return True
+        return any(new == name for _old, new in self.renamed)
+
+
+@dataclass(frozen=True)
+class QueryFlow:
+    """Field flow of a query or subquery."""
+
+    query: Query
+    stages: tuple[StageFlow, ...]
+    input: FieldSet = EMPTY
+    """Fields before the first stage: none for a query that begins with a start command,
+    unknown (open) for a pipeline fragment."""
+
+    def fields_before(self, index: int) -> FieldSet:
+        """The fields known to exist before stage ``index`` (``len(stages)`` = the end)."""
+        if not 0 <= index <= len(self.stages):
+            raise DQLValueError(f"stage index {index} is out of range for {len(self.stages)}")
+        return self.input if index == 0 else self.stages[index - 1].fields_after
+
+    @property
+    def fields_after(self) -> FieldSet:
+        """The output fields of the whole query."""
+        return self.fields_before(len(self.stages))
+
+    def flows(self) -> Iterator[QueryFlow]:
+        """This flow and every subquery flow, depth first, in source order."""
+        yield self
+        for stage in self.stages:
+            for sub in stage.subqueries:
+                yield from sub.flows()
+
+
+# ---------------------------------------------------------------------- the rules
+
+
+@dataclass
+class _Context:
+    command: Command
+    bound: BoundArguments
+    before: FieldSet
+    block_flows: dict[int, QueryFlow]
+    """Subquery flows by ``id()`` of their block node."""
+
+    def values(self, param: str) -> tuple[BoundValue, ...]:
+        return self.bound.get(param)
+
+    def names(self, param: str) -> list[str]:
+        return [v.name for v in self.values(param)]
+
+    def text(self, param: str) -> str | None:
+        """The value of a name-or-string parameter (``fetch logs``, ``prefix: "x."``)."""
+        value = self.bound.first(param)
+        return _text(value.expr) if value is not None else None
+
+    def sub(self) -> FieldSet:
+        """Output of the command's own execution block (its first subquery)."""
+        for value in self.bound.values:
+            flow = self.block_flows.get(id(value.expr))
+            if flow is not None:
+                return flow.fields_after
+        return ANY
+
+
+def _text(node: Node) -> str | None:
+    if isinstance(node, FieldRef):
+        return node.name
+    if isinstance(node, String):
+        return node.value
+    return None
+
+
+@dataclass
+class _Effect:
+    after: FieldSet
+    created: Iterable[str] = ()
+    removed: Iterable[str] = ()
+    renamed: tuple[tuple[str, str], ...] = ()
+    resets: bool = False
+    source: str | None = None
+    removed_patterns: tuple[str, ...] = ()
+    created_patterns: tuple[str, ...] = ()
+
+
+def _new_names(values: Iterable[BoundValue]) -> list[str]:
+    """Names a list of output expressions defines, except bare field references, which
+    keep an existing field rather than create one."""
+    return [
+        v.name for v in values if v.assigned_name is not None or not isinstance(v.expr, FieldRef)
+    ]
+
+
+def _unchanged(ctx: _Context) -> _Effect:
+    return _Effect(ctx.before)
+
+
+def _opaque_source(param: str | None) -> Callable[[_Context], _Effect]:
+    def rule(ctx: _Context) -> _Effect:
+        return _Effect(ANY, resets=True, source=ctx.text(param) if param else None)
+
+    return rule
+
+
+def _data(ctx: _Context) -> _Effect:
+    names: list[str] = []
+    known = True
+    for value in ctx.values("record"):
+        record = value.expr
+        if isinstance(record, Call) and record.name.lower() == "record":
+            for arg in record.args:
+                if isinstance(arg, Assign):
+                    names.append(arg.target)
+                elif isinstance(arg, Brace | Block):
+                    known = False
+                else:
+                    names.append(output_name(arg))
+        else:
+            known = False
+    json_value = ctx.bound.first("json")
+    if json_value is not None:
+        keys = _json_keys(json_value.expr)
+        known = known and keys is not None
+        names.extend(keys or ())
+    return _Effect(FieldSet(frozenset(names), open=not known), created=names, resets=True)
+
+
+def _json_keys(node: Node) -> list[str] | None:
+    if not isinstance(node, String):
+        return None
+    try:
+        loaded = json.loads(node.value)
+    except ValueError:
+        return None
+    rows = loaded if isinstance(loaded, list) else [loaded]
+    if not all(isinstance(row, dict) for row in rows):
+        return None
+    return [key for row in rows for key in row]
+
+
+def _timeseries_source(ctx: _Context) -> str | None:
+    for value in ctx.values("metric"):
+        if isinstance(value.expr, Call) and value.expr.args:
+            return _text(value.expr.args[0])
+    return None
+
+
+def _aggregating(aggregation: str, *, series: bool) -> Callable[[_Context], _Effect]:
+    def rule(ctx: _Context) -> _Effect:
+        names = ctx.names("by") + ctx.names(aggregation)
+        if series:
+            names += ["timeframe", "interval"]
+        source = _timeseries_source(ctx) if aggregation == "metric" else None
+        return _Effect(FieldSet(frozenset(names)), created=names, resets=True, source=source)
+
+    return rule
+
+
+def _fields(ctx: _Context) -> _Effect:
+    values = ctx.values("expression")
+    names = [v.name for v in values]
+    return _Effect(FieldSet(frozenset(names)), created=_new_names(values), resets=True)
+
+
+def _fields_add(ctx: _Context) -> _Effect:
+    values = ctx.values("expression")
+    added = [v.name for v in values]
+    return _Effect(ctx.before.with_names(added), created=_new_names(values))
+
+
+def _patterns(ctx: _Context, param: str) -> tuple[list[str], list[str]]:
+    """Exact names and wildcard patterns of a fieldPattern parameter."""
+    exact: list[str] = []
+    wild: list[str] = []
+    for value in ctx.values(param):
+        text = _text(value.expr)
+        if text is None:
+            continue
+        (wild if isinstance(value.expr, String) and "*" in text else exact).append(text)
+    return exact, wild
+
+
+def _fields_keep(ctx: _Context) -> _Effect:
+    exact, wild = _patterns(ctx, "field")
+    before = ctx.before
+    kept = {n for n in before.names if n in exact or _matches(n, wild)}
+    kept |= {n for n in exact if before.may_contain(n)}
+    unknown_members = before.open or bool(before.patterns)
+    patterns = frozenset(wild) if unknown_members else frozenset()
+    return _Effect(FieldSet(frozenset(kept), False, patterns), resets=True)
+
+
+def _fields_remove(ctx: _Context) -> _Effect:
+    exact, wild = _patterns(ctx, "field")
+    gone = {n for n in ctx.before.names if n in exact or _matches(n, wild)} | set(exact)
+    return _Effect(ctx.before.with_names(removed=gone), removed=gone, removed_patterns=tuple(wild))
+
+
+def _fields_rename(ctx: _Context) -> _Effect:
+    pairs: list[tuple[str, str]] = []
+    for value in ctx.values("field"):
+        old = _text(value.expr)
+        new = value.assigned_name
+        if old is not None and new is not None:
+            pairs.append((old, new))
+    after = ctx.before.with_names(
+        added=[new for _, new in pairs], removed=[old for old, _ in pairs]
+    )
+    return _Effect(after, renamed=tuple(pairs))
+
+
+def _listed_fields(ctx: _Context) -> _Effect | None:
+    """The effect of a ``fields:`` list (fieldsFlatten, join, lookup): exactly the listed
+    names are added, unprefixed (DQL_SPEC §6 #18 / Q11); None without the parameter."""
+    names = [v.name for v in ctx.values("fields")]
+    return _Effect(ctx.before.with_names(names), created=names) if names else None
+
+
+def _fields_flatten(ctx: _Context) -> _Effect:
+    listed = _listed_fields(ctx)
+    if listed is not None:
+        return listed
+    record = ctx.text("expression")
+    prefix = ctx.text("prefix")
+    if prefix is None:
+        if record is None:
+            return _Effect(ANY.union(ctx.before))
+        prefix = record + "."
+    pattern = prefix + "*"
+    after = FieldSet(ctx.before.names, ctx.before.open, ctx.before.patterns | {pattern})
+    return _Effect(after, created_patterns=(pattern,))
+
+
+def _fields_summary(ctx: _Context) -> _Effect:
+    names = ["field", "rawCount", "count", "values"]
+    return _Effect(FieldSet(frozenset(names)), created=names, resets=True)
+
+
+def _expand(ctx: _Context) -> _Effect:
+    value = ctx.bound.first("expression")
+    if value is None:
+        return _unchanged(ctx)
+    created = _new_names([value])
+    return _Effect(ctx.before.with_names([value.name]), created=created)
+
+
+def _parse(ctx: _Context) -> _Effect:
+    pattern = ctx.bound.first("pattern")
+    if pattern is None or not isinstance(pattern.expr, String):
+        return _Effect(ctx.before.union(ANY))
+    names = dpl_exports(pattern.expr.value)
+    return _Effect(ctx.before.with_names(names), created=names)
+
+
+def _json_extract(ctx: _Context) -> _Effect:
+    conflicts = ctx.text("conflicts")
+    created = [conflicts] if conflicts else []
+    return _Effect(ctx.before.union(ANY).with_names(created), created=created)
+
+
+def _append(ctx: _Context) -> _Effect:
+    sub = ctx.sub()
+    return _Effect(ctx.before.union(sub), created=sub.names - ctx.before.names)
+
+
+def _prefixed(sub: FieldSet, prefix: str) -> tuple[set[str], tuple[str, ...]]:
+    names = {prefix + n for n in sub.names}
+    patterns = {prefix + p for p in sub.patterns}
+    if sub.open:
+        patterns.add(prefix + "*")
+    return names, tuple(sorted(patterns))
+
+
+def _joining(default_prefix: str, *, cleanup: bool) -> Callable[[_Context], _Effect]:
+    def rule(ctx: _Context) -> _Effect:
+        listed = _listed_fields(ctx)
+        if listed is not None:
+            return listed
+        prefix = ctx.text("prefix")
+        prefix = default_prefix if prefix is None else prefix
+        names, patterns = _prefixed(ctx.sub(), prefix)
+        removed: set[str] = set()
+        removed_patterns: tuple[str, ...] = ()
+        if cleanup:
+            removed = {n for n in ctx.before.names if n.startswith(prefix)}
+            removed_patterns = (prefix + "*",)
+        before = ctx.before.with_names(removed=removed)
+        after = FieldSet(before.names | names, before.open, before.patterns | set(patterns))
+        return _Effect(
+            after,
+            created=names,
+            removed=removed,
+            removed_patterns=removed_patterns,
+            created_patterns=patterns,
+        )
+
+    return rule
+
+
+def _join_nested(ctx: _Context) -> _Effect:
+    table = ctx.bound.first("joinTable")
+    name = table.assigned_name if table is not None else None
+    created = [name] if name else []
+    return _Effect(ctx.before.with_names(created), created=created)
+
+
+def _traverse(ctx: _Context) -> _Effect:
+    exact, wild = _patterns(ctx, "fieldsKeep")
+    names = frozenset(["dt.traverse.history", *exact])
+    return _Effect(FieldSet(names, True, frozenset(wild)), resets=True)
+
+
+_RULES: dict[str, Callable[[_Context], _Effect]] = {
+    "append": _append,
+    "data": _data,
+    "dedup": _unchanged,
+    "describe": _opaque_source("dataObject"),
+    "expand": _expand,
+    "experimentalSave": _unchanged,
+    "failIf": _unchanged,
+    "fetch": _opaque_source("dataObject"),
+    "fields": _fields,
+    "fieldsAdd": _fields_add,
+    "fieldsFlatten": _fields_flatten,
+    "fieldsKeep": _fields_keep,
+    "fieldsRemove": _fields_remove,
+    "fieldsRename": _fields_rename,
+    "fieldsSnapshot": _opaque_source("dataObject"),
+    "fieldsSummary": _fields_summary,
+    "filter": _unchanged,
+    "filterOut": _unchanged,
+    "join": _joining("right.", cleanup=False),
+    "joinNested": _join_nested,
+    "jsonExtract": _json_extract,
+    "limit": _unchanged,
+    "load": _opaque_source("tabularFile"),
+    "lookup": _joining("lookup.", cleanup=True),
+    "makeTimeseries": _aggregating("aggregation", series=True),
+    "metrics": _opaque_source(None),
+    "parse": _parse,
+    "search": _unchanged,
+    "smartscapeEdges": _opaque_source("type"),
+    "smartscapeNodes": _opaque_source("type"),
+    "sort": _unchanged,
+    "summarize": _aggregating("aggregation", series=False),
+    "timeseries": _aggregating("metric", series=True),
+    "traverse": _traverse,
+}
+
+# Stages that add, drop or merge records: a filter cannot be moved across them.
+ROW_CHANGING = frozenset(
+    {
+        "append", "dedup", "expand", "fieldsSummary", "join", "limit", "lookup",
+        "makeTimeseries", "summarize", "traverse",
+    }
+)  # fmt: skip
+
+
+def _blocks(nodes: Iterable[Node]) -> Iterator[Block]:
+    """Execution blocks among ``nodes`` and their descendants, not inside other blocks."""
+    for node in nodes:
+        if isinstance(node, Block):
+            yield node
+        else:
+            yield from _blocks(node.children())
+
+
+def _stage(index: int, command: Command, before: FieldSet) -> StageFlow:
+    catalog = get_catalog()
+    spec = catalog.command(command.name)
+    bound = bind_arguments(command)
+    block_flows = {id(b): _analyze(Query(commands=b.commands)) for b in _blocks(command.args)}
+    subqueries = tuple(block_flows.values())
+    rule = _RULES.get(spec.name) if spec is not None else None
+    if spec is None or rule is None:
+        # Unknown effect: keep what we knew, but anything may exist now.
+        return StageFlow(
+            index, command, None, before, before.union(ANY), row_changing=True,
+            subqueries=subqueries, known=False, bound=bound,
+        )  # fmt: skip
+    effect = rule(_Context(command, bound, before, block_flows))
+    return StageFlow(
+        index=index,
+        command=command,
+        source=effect.source if spec.is_start else None,
+        fields_before=before,
+        fields_after=effect.after,
+        created=frozenset(effect.created),
+        removed=frozenset(effect.removed),
+        renamed=effect.renamed,
+        resets=effect.resets,
+        row_changing=spec.name in ROW_CHANGING,
+        subqueries=subqueries,
+        removed_patterns=effect.removed_patterns,
+        created_patterns=effect.created_patterns,
+        is_start=spec.is_start,
+        bound=bound,
+    )
+
+
+def _analyze(query: Query) -> QueryFlow:
+    catalog = get_catalog()
+    first = catalog.command(query.commands[0].name) if query.commands else None
+    start = EMPTY if first is not None and first.is_start else ANY
+    stages: list[StageFlow] = []
+    before = start
+    for index, command in enumerate(query.commands):
+        stage = _stage(index, command, before)
+        stages.append(stage)
+        before = stage.fields_after
+    return QueryFlow(query, tuple(stages), start)
+
+
+def analyze(query: Query) -> QueryFlow:
+    """The field flow of ``query`` and of every subquery in it."""
+    return _analyze(query)
+
+
+__all__ = ["ANY", "EMPTY", "FieldSet", "QueryFlow", "StageFlow", "analyze"]

@@ -16,6 +16,7 @@ from pydantic import Field as PydanticField
 from pydantic import field_validator
 
 from dqlbuild.ast.base import Node, get_private
+from dqlbuild.ast.pipeline_methods import PipelineMethods
 from dqlbuild.errors import DQLValueError
 
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
@@ -217,8 +218,9 @@ class Command(Node):
         return _identifier(value, "a command name")
 
 
-class Query(Node):
-    """A DQL query: commands separated by ``|``."""
+class Query(PipelineMethods, Node):
+    """A DQL query: commands separated by ``|``. The pipeline commands are methods
+    (``.filter(...)``, ``.summarize(...)``: see :mod:`dqlbuild.ast.pipeline_methods`)."""
 
     kind: Literal["query"] = "query"
     commands: tuple[Command, ...] = ()

@@ -24,7 +24,26 @@ from dqlbuild.ast.nodes import (
     Unary,
     Variable,
 )
-from dqlbuild.errors import DQLCatalogError, DQLError, DQLSyntaxError, DQLValueError, DocumentError
+from dqlbuild.building import (
+    Expression,
+    F,
+    data,
+    describe,
+    dur,
+    expr,
+    fetch,
+    fields_snapshot,
+    fn,
+    lit,
+    load,
+    metrics,
+    smartscape_edges,
+    smartscape_nodes,
+    stage,
+    timeseries,
+    var,
+)
+from dqlbuild.errors import DocumentError, DQLCatalogError, DQLError, DQLSyntaxError, DQLValueError
 from dqlbuild.printing import format
 from dqlbuild.syntax.parser import parse, parse_expression, parse_pipeline
 
@@ -48,6 +67,8 @@ __all__ = [
     "DocumentError",
     "Double",
     "Duration",
+    "Expression",
+    "F",
     "FieldRef",
     "In",
     "Long",
@@ -61,8 +82,23 @@ __all__ = [
     "Unary",
     "Variable",
     "__version__",
+    "data",
+    "describe",
+    "dur",
+    "expr",
+    "fetch",
+    "fields_snapshot",
+    "fn",
     "format",
+    "lit",
+    "load",
+    "metrics",
     "parse",
     "parse_expression",
     "parse_pipeline",
+    "smartscape_edges",
+    "smartscape_nodes",
+    "stage",
+    "timeseries",
+    "var",
 ]

@@ -55,11 +55,33 @@ class Node(BaseModel):
     # the node's meaning, and (see child_fields) those of them that hold child nodes.
     _semantic_fields: ClassVar[tuple[str, ...]] = ()
     _resolved_child_fields: ClassVar[tuple[str, ...]]
+    _defaults: ClassVar[dict[str, Any]]
+    _all_fields: ClassVar[set[str]]
 
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
         super().__pydantic_init_subclass__(**kwargs)
         cls._semantic_fields = tuple(n for n in cls.model_fields if n not in TRIVIA_FIELDS)
+
+    @classmethod
+    def trusted(cls, fields: dict[str, Any]) -> Any:
+        """Build a node without validation, for producers that guarantee valid values
+        (the parser: its grammar admits only what the fields accept). The test-suite
+        re-validates every parsed corpus tree to hold that promise."""
+        defaults = cls.__dict__.get("_defaults")
+        if defaults is None:
+            defaults = {
+                n: f.default for n, f in cls.model_fields.items() if not f.is_required()
+            }
+            cls._defaults = defaults
+            cls._all_fields = set(cls.model_fields)
+        node = object.__new__(cls)
+        setattr_ = object.__setattr__
+        setattr_(node, "__dict__", {**defaults, **fields})
+        setattr_(node, "__pydantic_fields_set__", cls._all_fields)
+        setattr_(node, "__pydantic_extra__", None)
+        setattr_(node, "__pydantic_private__", None)
+        return node
 
     @classmethod
     def child_fields(cls) -> tuple[str, ...]:

@@ -44,6 +44,7 @@ class _Rule:
     build: Callable[[list[Any]], Any] | None
     splice: bool  # a ``__rule_star`` helper: its children are spliced into the parent
     splice_at: tuple[int, ...]  # positions of spliced children among this rule's children
+    passthrough: bool  # one child, no callback: the value passes through unchanged
 
 
 _END = "$END"
@@ -74,7 +75,9 @@ class Engine:
                 build = None
             else:
                 build = getattr(builder, rule.alias or name)
-            rules[rid] = _Rule(len(names), name, build, splice, splice_at)
+            rules[rid] = _Rule(
+                len(names), name, build, splice, splice_at, build is None and not splice
+            )
         self.rules = rules
 
         # actions[state][terminal] = new state (shift, >= 0) or ~rule id (reduce, < 0)
@@ -101,8 +104,18 @@ class Engine:
         self.root_scanner: list[re.Pattern[str]] = list(lexer.root_lexer.scanner._mres)
         self.ignore_types = frozenset(lexer.root_lexer.ignore_types)
         self.newline_types = frozenset(lexer.root_lexer.newline_types)
+        self.chains: dict[tuple[int, int, str], int] = {}
 
-    def parse(self, text: str, start: str, comments: list[Tok]) -> Any:
+    def _unit_chain(self, below: int, state: int, kind: str) -> int:
+        """The top state after all one-child pass-through reductions on ``kind``."""
+        while True:
+            action = self.actions[state].get(kind)
+            if action is None or action >= 0 or not self.rules[~action].passthrough:
+                return state
+            state = self.gotos[below][self.rules[~action].origin]
+
+    def parse(self, text: str, start: str, comments: list[Tok]) -> tuple[Any, int]:
+        """The value built for ``start`` and the number of tokens read."""
         actions = self.actions
         gotos = self.gotos
         rules = self.rules
@@ -111,6 +124,7 @@ class Engine:
         newline_types = self.newline_types
         comment_types = self.comment_types
         end_state = self.end_states[start]
+        chains = self.chains
 
         states = [self.start_states[start]]
         values: list[Any] = []
@@ -118,6 +132,7 @@ class Engine:
         line = 1
         line_start = 0
         length = len(text)
+        shifted = 0
 
         while True:
             state = states[-1]
@@ -155,12 +170,20 @@ class Engine:
                 if action >= 0:
                     states.append(action)
                     values.append(tok)
+                    shifted += 1
                     break
                 rule = rules[~action]
-                if rule.build is None and not rule.splice:
-                    # An inlined ``?rule`` with one child: the value passes through.
-                    value_out = values.pop()
-                    states.pop()
+                if rule.passthrough:
+                    # A chain of inlined one-child ``?rule`` reductions (the precedence
+                    # ladder) leaves the value and the state below it untouched; where
+                    # it ends depends only on (state below, top state, lookahead), so
+                    # it is computed once and then jumped over.
+                    key = (states[-2], state, kind)
+                    target = chains.get(key)
+                    if target is None:
+                        target = chains[key] = self._unit_chain(states[-2], state, kind)
+                    states[-1] = state = target
+                    continue
                 else:
                     size = rule.size
                     if size:
@@ -177,12 +200,13 @@ class Engine:
                             else:
                                 flat.append(child)
                         children = flat
-                    value_out = children if rule.build is None else rule.build(children)
+                    build = rule.build
+                    value_out = children if build is None else build(children)
                 state = gotos[states[-1]][rule.origin]
                 states.append(state)
                 values.append(value_out)
                 if kind == _END and state == end_state:
-                    return value_out
+                    return value_out, shifted
             if kind == _END:
                 # $END is never shifted by Lark's tables; never loop forever regardless.
                 raise ParseFailure(tok[2], tok, frozenset())

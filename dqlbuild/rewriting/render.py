@@ -1,0 +1,574 @@
+"""Safe rendering of dashboard variables into a query text.
+
+The Dashboards app pastes values into the text unescaped. ``render`` produces the
+query the author meant instead, and proves it: when the template parses, the rendered
+text must parse to the template's tree with every reference replaced by exactly its
+value (checked on every call). Where the app's own substitution would break the query
+or change its meaning for the given values, the result carries a warning.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from dqlbuild.ast.base import Node, Span
+from dqlbuild.ast.nodes import (
+    LITERAL_TYPES,
+    Double,
+    Duration,
+    FieldRef,
+    Long,
+    Query,
+    String,
+    Unary,
+    Variable,
+)
+from dqlbuild.errors import DQLError, DQLSyntaxError, DQLValueError
+from dqlbuild.printing import precedence
+from dqlbuild.rewriting.variables import SELECT_ALL, VariableRef, _scan
+from dqlbuild.syntax.lexical import can_be_triple_quoted, decode_string, encode_string
+from dqlbuild.syntax.parser import parse, parse_expression
+
+Values = Mapping[str, "str | Sequence[str]"]
+
+# What the scan skips and the app does not: where an app-only substitution happened.
+_SKIPPED_RE = re.compile(
+    r'(?P<string>"""[\s\S]*?"""|"(?:[^"\\]|\\[\s\S])*"?)'
+    r"|(?P<quoted>`(?:[^`\\]|\\[\s\S])*`?)"
+    r"|(?P<comment>//[^\n]*|/\*[\s\S]*?(?:\*/|\Z))"
+)
+_SKIPPED_PLACES = {
+    "string": " (after a backslash in a string literal)",
+    "quoted": " (inside a backtick name)",
+    "comment": " (inside a comment)",
+}
+# Strings and quoted names blanked, comments kept: finds comments in a :noquote value.
+_QUOTED_RE = re.compile(r'"""[\s\S]*?"""|"(?:[^"\\]|\\[\s\S])*"|`(?:[^`\\]|\\[\s\S])*`')
+
+
+@dataclass(frozen=True)
+class RenderResult:
+    """The rendered query text and what the caller should know about it."""
+
+    text: str
+    warnings: tuple[str, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class _Value:
+    items: tuple[str, ...]
+    multiple: bool  # given as a list (multi-select), even with one item
+
+    def app_text(self, modifier: str | None) -> str:
+        """What the Dashboards app pastes: no escaping, values joined by a bare comma."""
+        if not self.items:
+            return '""'
+        return ",".join(_app_one(item, modifier) for item in self.items)
+
+    @property
+    def raw(self) -> str:
+        """The value inside a string literal: the items joined by a comma."""
+        return ",".join(self.items)
+
+
+def _app_one(value: str, modifier: str | None) -> str:
+    if modifier == "noquote":
+        return value
+    if modifier == "backtick":
+        return f"`{value}`"
+    if modifier == "triplequote":
+        return f'"""{value}"""'
+    return f'"{value}"'
+
+
+def render(
+    text: str,
+    values: Values,
+    *,
+    strict: bool = True,
+    all_values: Mapping[str, Sequence[str]] | None = None,
+    now: datetime | None = None,
+) -> RenderResult:
+    """Substitute dashboard variable values into a query, safely.
+
+    ``values`` maps a variable key to a string (single-select, text) or a list of strings
+    (multi-select). A list renders as its values joined by ``,`` (``"a","b"``), an empty
+    one as ``""``. The select-all token :data:`SELECT_ALL` stands for every value of the
+    variable, which must then be given in ``all_values``. ``$dt_timeframe_from`` and
+    ``$dt_timeframe_to`` default to the last two hours before ``now`` (ISO-8601, UTC).
+
+    Modifiers: ``$k`` becomes an escaped string literal, ``$k:triplequote`` a
+    ``\"\"\"...\"\"\"`` literal, ``$k:backtick`` a field name and ``$k:noquote`` the value
+    itself, which must be one literal, field name or negative number. Inside a string
+    literal a reference becomes the raw value, escaped for that literal. A value that
+    cannot be represented raises :class:`~dqlbuild.DQLValueError`; so does an undefined
+    variable when ``strict`` (else it is left as written, with a warning).
+    """
+    if not isinstance(text, str):
+        raise DQLValueError(f"render takes DQL text, not {type(text).__name__}")
+    refs = list(_scan(text))
+    resolved = _Resolver(values, all_values, now)
+    warnings: list[str] = []
+    defined = [r for r in refs if resolved.get(r.name) is not None]
+    undefined = [r for r in refs if resolved.get(r.name) is None]
+    if undefined:
+        if strict:
+            first = undefined[0]
+            names = ", ".join(sorted({f"${r.name}" for r in undefined}))
+            raise DQLValueError(
+                f"no value for {names}",
+                line=first.span.line,
+                column=first.span.column,
+                hint="pass a value for every variable, or strict=False to leave them as written",
+            )
+        warnings.extend(
+            f"{_where(r.span)}: ${r.name} has no value; left as written" for r in undefined
+        )
+    for ref in defined:
+        value = resolved[ref.name]
+        if value.multiple and not value.items and not ref.in_string:
+            warnings.append(
+                f'{_where(ref.span)}: ${ref.name} has no selected value; rendered as "" '
+                "like the Dashboards app"
+            )
+
+    template, template_error = _try_parse(text)
+    contexts = _contexts(template, refs) if template is not None else None
+    if template is not None and contexts is None:
+        template, template_error = None, None  # scan and grammar disagree: check text only
+    edits: dict[int, tuple[int, str]] = {}
+    replacements: dict[int, list[Node]] = {}
+    for ref in defined:
+        if ref.in_string:
+            edits[ref.span.start] = (ref.span.end, _in_string_text(ref, resolved[ref.name]))
+            continue
+        context = contexts.get(ref.span.start) if contexts else None
+        rendered, nodes = _render_reference(ref, resolved[ref.name], context)
+        edits[ref.span.start] = (ref.span.end, rendered)
+        if context is not None:
+            replacements[id(context.node)] = nodes
+    _check_triple_strings(text, defined, edits)
+    result = _apply(text, edits)
+
+    if template is not None:
+        assert contexts is not None
+        _string_replacements(text, template, refs, resolved, replacements)
+        expected = _substitute(template, replacements)
+        rendered_query = _parse_rendered(result)
+        if rendered_query != expected:
+            raise DQLValueError(
+                "rendering would change the structure of the query around a variable",
+                hint="this is a dqlbuild bug; please report the query",
+            )
+    else:
+        rendered_query = _parse_rendered(result, template_error)
+        if refs:
+            warnings.append(
+                f"the query is not valid DQL before substitution ({template_error}); "
+                "the rendered text parses but could not be checked against it"
+            )
+    warnings.extend(_app_warnings(text, refs, resolved, edits, rendered_query))
+    return RenderResult(text=result, warnings=tuple(warnings))
+
+
+# ---------------------------------------------------------------- values
+class _Resolver:
+    """Values by name, select-all expanded and built-ins filled in, on first use (so an
+    unreferenced variable cannot make rendering fail)."""
+
+    def __init__(
+        self,
+        values: Values,
+        all_values: Mapping[str, Sequence[str]] | None,
+        now: datetime | None,
+    ) -> None:
+        if not isinstance(values, Mapping):
+            raise DQLValueError(f"values must be a mapping, not {type(values).__name__}")
+        self.values = values
+        self.all_values = all_values or {}
+        now = now or datetime.now(UTC)
+        if now.tzinfo is None:
+            raise DQLValueError("now must be a timezone-aware datetime")
+        self.builtins = {
+            "dt_timeframe_from": _iso(now - timedelta(hours=2)),
+            "dt_timeframe_to": _iso(now),
+        }
+        self.cache: dict[str, _Value | None] = {}
+
+    def get(self, name: str) -> _Value | None:
+        if name not in self.cache:
+            self.cache[name] = self._resolve(name)
+        return self.cache[name]
+
+    def __getitem__(self, name: str) -> _Value:
+        value = self.get(name)
+        assert value is not None
+        return value
+
+    def _resolve(self, name: str) -> _Value | None:
+        if name in self.values:
+            raw = self.values[name]
+        elif name in self.builtins:
+            raw = self.builtins[name]
+        else:
+            return None
+        if isinstance(raw, str):
+            items: tuple[str, ...] = (raw,)
+            multiple = False
+        elif isinstance(raw, Sequence):
+            items = tuple(raw)
+            multiple = True
+        else:
+            raise DQLValueError(f"the value of ${name} must be a string or a list of strings")
+        for item in items:
+            if not isinstance(item, str):
+                raise DQLValueError(
+                    f"the values of ${name} must be strings (dashboards deliver strings), "
+                    f"got {type(item).__name__}"
+                )
+        if SELECT_ALL in items:
+            if name not in self.all_values:
+                raise DQLValueError(
+                    f"${name} is set to the select-all token; its list of values is needed",
+                    hint=f"pass all_values={{{name!r}: [...]}}",
+                )
+            items = tuple(self.all_values[name])
+            multiple = True
+            for item in items:
+                if not isinstance(item, str) or item == SELECT_ALL:
+                    raise DQLValueError(
+                        f"all_values[{name!r}] must list the real values as strings"
+                    )
+        return _Value(items, multiple)
+
+
+def _iso(moment: datetime) -> str:
+    # The format of JavaScript's Date.toISOString(), which the app substitutes.
+    utc = moment.astimezone(UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+# ---------------------------------------------------------------- one reference
+@dataclass(frozen=True)
+class _Context:
+    node: Variable
+    parent: Node
+    field: str
+    in_list: bool  # an element of an argument list: may expand to several values
+
+
+def _render_reference(
+    ref: VariableRef, value: _Value, context: _Context | None
+) -> tuple[str, list[Node]]:
+    if not value.items:
+        return '""', [String(value="")]
+    if len(value.items) > 1 and context is not None and not context.in_list:
+        raise DQLValueError(
+            f"${ref.name} has {len(value.items)} values (multi-select) but stands where one "
+            "value is expected",
+            line=ref.span.line,
+            column=ref.span.column,
+            hint=f"filter with in(field, array(${ref.name})) instead",
+        )
+    texts: list[str] = []
+    nodes: list[Node] = []
+    for item in value.items:
+        text, node = _render_one(ref, item)
+        if context is not None and precedence.level(node) < precedence.required_level(
+            context.parent, context.field
+        ):
+            text = f"({text})"
+        texts.append(text)
+        nodes.append(node)
+    return ",".join(texts), nodes
+
+
+def _render_one(ref: VariableRef, value: str) -> tuple[str, Node]:
+    modifier = ref.modifier
+    if modifier is None:
+        return encode_string(value), String(value=value)
+    if modifier == "triplequote":
+        if not can_be_triple_quoted(value):
+            raise _unrepresentable(ref, value, 'it contains """ or ends with "')
+        return f'"""{value}"""', String(value=value, style="triple")
+    if modifier == "backtick":
+        if not value:
+            raise _unrepresentable(ref, value, "a field name cannot be empty")
+        escaped = value.replace("\\", "\\\\").replace("`", "\\`")
+        return f"`{escaped}`", FieldRef(name=value)
+    return value, _noquote_node(ref, value)
+
+
+def _noquote_node(ref: VariableRef, value: str) -> Node:
+    blanked = _QUOTED_RE.sub(lambda m: " " * len(m.group(0)), value)
+    if "//" in blanked or "/*" in blanked:
+        raise _unrepresentable(ref, value, "it contains a comment")
+    try:
+        node: Node = parse_expression(value)
+    except DQLSyntaxError as exc:
+        raise _unrepresentable(ref, value, f"it is not DQL: {exc.message}") from None
+    if isinstance(node, (*LITERAL_TYPES, FieldRef)):
+        return node
+    if (
+        isinstance(node, Unary)
+        and node.op == "-"
+        and isinstance(node.operand, Long | Double | Duration)
+    ):
+        return node
+    raise _unrepresentable(ref, value, "it must be a single literal, field name or negative number")
+
+
+def _unrepresentable(ref: VariableRef, value: str, why: str) -> DQLValueError:
+    shown = value if len(value) <= 60 else value[:57] + "..."
+    return DQLValueError(
+        f"the value {shown!r} cannot be used for {ref.text}: {why}",
+        line=ref.span.line,
+        column=ref.span.column,
+    )
+
+
+def _in_string_text(ref: VariableRef, value: _Value) -> str:
+    if ref.string_style == "triple":
+        return value.raw  # checked for the whole literal in _check_triple_strings
+    return encode_string(value.raw)[1:-1]
+
+
+def _check_triple_strings(
+    text: str, refs: list[VariableRef], edits: dict[int, tuple[int, str]]
+) -> None:
+    seen: set[int] = set()
+    for ref in refs:
+        span = ref.string_span
+        if ref.string_style != "triple" or span is None or span.start in seen:
+            continue
+        seen.add(span.start)
+        body_edits = {
+            start - span.start - 3: (end - span.start - 3, new)
+            for start, (end, new) in edits.items()
+            if span.start < start < span.end
+        }
+        content = _apply(text[span.start + 3 : span.end - 3], body_edits)
+        if not can_be_triple_quoted(content):
+            raise DQLValueError(
+                f'the triple-quoted string around {ref.text} would contain """ or end with " '
+                "after substitution",
+                line=ref.span.line,
+                column=ref.span.column,
+            )
+
+
+def _apply(text: str, edits: Mapping[int, tuple[int, str]]) -> str:
+    out: list[str] = []
+    pos = 0
+    for start in sorted(edits):
+        end, new = edits[start]
+        out.append(text[pos:start])
+        out.append(new)
+        pos = end
+    out.append(text[pos:])
+    return "".join(out)
+
+
+# ---------------------------------------------------------------- the tree check
+def _try_parse(text: str) -> tuple[Query | None, DQLSyntaxError | None]:
+    try:
+        return parse(text), None
+    except DQLSyntaxError as exc:
+        return None, exc
+
+
+def _parse_rendered(text: str, template_error: DQLSyntaxError | None = None) -> Query:
+    try:
+        return parse(text)
+    except DQLSyntaxError as exc:
+        if template_error is not None:
+            raise template_error from None
+        raise DQLValueError(
+            f"the rendered query is not valid DQL: {exc.message}",
+            line=exc.line,
+            column=exc.column,
+            hint="this is a dqlbuild bug; please report the query",
+        ) from None
+
+
+def _contexts(template: Query, refs: list[VariableRef]) -> dict[int, _Context] | None:
+    """The Variable node of every reference outside strings, keyed by reference offset;
+    None when the scan and the parser disagree (they should not)."""
+    outside = [r for r in refs if not r.in_string]
+    found = list(_variable_nodes(template))
+    if len(found) != len(outside):
+        return None
+    contexts: dict[int, _Context] = {}
+    for ref, context in zip(outside, found, strict=True):
+        span = context.node.span
+        if span is None or not span.start <= ref.span.start < span.end:
+            return None
+        if context.node.name != ref.name or context.node.modifier != ref.modifier:
+            return None
+        contexts[ref.span.start] = context
+    return contexts
+
+
+def _variable_nodes(node: Node) -> Iterator[_Context]:
+    # Fields in declaration order are source order for every node kind.
+    for name in type(node).child_fields():
+        value = node.__dict__[name]
+        items = value if isinstance(value, tuple) else (value,)
+        for item in items:
+            if isinstance(item, Variable):
+                yield _Context(item, node, name, isinstance(value, tuple))
+            elif isinstance(item, Node):
+                yield from _variable_nodes(item)
+
+
+def _string_replacements(
+    text: str,
+    template: Query,
+    refs: list[VariableRef],
+    resolved: _Resolver,
+    replacements: dict[int, list[Node]],
+) -> None:
+    """The expected String node for every literal that holds references, computed from the
+    template's pieces (decoded one by one) and the raw values."""
+    by_string: dict[int, list[VariableRef]] = {}
+    for ref in refs:
+        if ref.in_string and ref.string_span is not None:
+            by_string.setdefault(ref.string_span.start, []).append(ref)
+    if not by_string:
+        return
+    for node in template.walk():
+        if not isinstance(node, String) or node.span is None:
+            continue
+        key = next((s for s in by_string if node.span.start <= s < node.span.end), None)
+        if key is None:
+            continue
+        group = by_string.pop(key)
+        string_span = group[0].string_span
+        assert string_span is not None
+        triple = group[0].string_style == "triple"
+        quote = 3 if triple else 1
+        pos = string_span.start + quote
+        parts: list[str] = []
+        for ref in group:
+            parts.append(_decode_piece(text[pos : ref.span.start], triple))
+            value = resolved.get(ref.name)
+            parts.append(value.raw if value is not None else ref.text)
+            pos = ref.span.end
+        parts.append(_decode_piece(text[pos : string_span.end - quote], triple))
+        replacements[id(node)] = [String(value="".join(parts), style=node.style)]
+
+
+def _decode_piece(piece: str, triple: bool) -> str:
+    return piece if triple else decode_string(f'"{piece}"')
+
+
+def _substitute(node: Node, replacements: Mapping[int, list[Node]]) -> Node:
+    changes: dict[str, object] = {}
+    for name in type(node).child_fields():
+        value = node.__dict__[name]
+        if isinstance(value, Node):
+            new = replacements.get(id(value)) or [_substitute(value, replacements)]
+            if len(new) != 1:
+                raise DQLValueError("a multi-valued variable stands where one value is expected")
+            if new[0] is not value:
+                changes[name] = new[0]
+        elif isinstance(value, tuple):
+            items: list[object] = []
+            for item in value:
+                if isinstance(item, Node):
+                    items.extend(replacements.get(id(item)) or [_substitute(item, replacements)])
+                else:
+                    items.append(item)
+            if len(items) != len(value) or any(
+                a is not b for a, b in zip(items, value, strict=True)
+            ):
+                changes[name] = tuple(items)
+    result: Node = node.with_changes(**changes) if changes else node
+    return result
+
+
+# ---------------------------------------------------------------- the app's substitution
+def _app_warnings(
+    text: str,
+    refs: list[VariableRef],
+    resolved: _Resolver,
+    safe_edits: dict[int, tuple[int, str]],
+    rendered: Query,
+) -> Iterator[str]:
+    """Where the app's textual, unescaped substitution would break the query or change
+    its meaning. The app replaces every ``$key`` of a defined variable anywhere in the
+    text (strings, comments and backtick names included)."""
+    naive: dict[int, tuple[int, str, str]] = {}
+    for match in re.finditer(
+        r"\$([A-Za-z_][A-Za-z0-9_]*)(?::(noquote|backtick|triplequote)(?![A-Za-z0-9_]))?", text
+    ):
+        try:
+            value = resolved.get(match.group(1))
+        except DQLError:
+            value = None
+        if value is not None:
+            naive[match.start()] = (match.end(), value.app_text(match.group(2)), match.group(0))
+    if not naive:
+        return
+    app_text = _apply(text, {s: (e, new) for s, (e, new, _) in naive.items()})
+    if app_text == _apply(text, safe_edits) or _same_query(app_text, rendered):
+        return
+    located = {r.span.start: r for r in refs}
+    positions = [s for s in sorted(naive)]
+    reported = False
+    for start in positions:
+        end, new, written = naive[start]
+        edits = dict(safe_edits)
+        edits[start] = (end, new)
+        trial = _apply(text, edits)
+        problem = _problem(trial, rendered)
+        if problem is None:
+            continue
+        reported = True
+        ref = located.get(start)
+        where = _where(ref.span) if ref is not None else _offset_where(text, start)
+        place = _place(text, start, ref)
+        yield (
+            f"{where}: {written}: the Dashboards app's own, unescaped substitution "
+            f"{problem}{place} for this value"
+        )
+    if not reported:
+        problem = _problem(app_text, rendered) or "changes the query"
+        yield f"the Dashboards app's own, unescaped substitution {problem} for these values"
+
+
+def _same_query(text: str, rendered: Query) -> bool:
+    return _problem(text, rendered) is None
+
+
+def _problem(text: str, rendered: Query) -> str | None:
+    try:
+        query = parse(text)
+    except DQLSyntaxError:
+        return "would make the query invalid"
+    return None if query == rendered else "would change the query's meaning"
+
+
+def _place(text: str, start: int, ref: VariableRef | None) -> str:
+    if ref is not None:
+        return " (inside a string literal)" if ref.in_string else ""
+    for match in _SKIPPED_RE.finditer(text):
+        if match.start() <= start < match.end():
+            return _SKIPPED_PLACES[match.lastgroup or ""]
+    return ""
+
+
+def _where(span: Span) -> str:
+    return f"line {span.line}, column {span.column}"
+
+
+def _offset_where(text: str, offset: int) -> str:
+    line = text.count("\n", 0, offset) + 1
+    column = offset - (text.rfind("\n", 0, offset) + 1) + 1
+    return f"line {line}, column {column}"
+
+
+__all__ = ["RenderResult", "Values", "render"]

@@ -136,6 +136,9 @@ def _unexpected_character(allowed: set[str], text: str, offset: int) -> DQLSynta
             hint='use double quotes: "text"',
         )
     if ch == '"':
+        if text[max(0, offset - 2) : offset + 1] == '"""':
+            # The scanner read `""` as an empty string before this third quote.
+            return syntax_error_at(text, offset - 2, 'unterminated string: `"""` is never closed')
         if rest.startswith('"""'):
             return syntax_error_at(text, offset, 'unterminated string: `"""` is never closed')
         return syntax_error_at(

@@ -112,6 +112,13 @@ def is_pseudo_parameter(key: str) -> bool:
     return get_catalog().is_pseudo_parameter(python_name(key))
 
 
+def pseudo_name(value: object) -> FieldRef | None:
+    """A str given to a pseudo-parameter: ``alias: name`` names a field, as is."""
+    if isinstance(value, str):
+        return make(FieldRef, name=value)
+    return None
+
+
 def catalog_string(text: str, param: Parameter, owner: str) -> Node | None:
     """What a Python str means for ``param`` according to the catalog: an enum value
     (bare or quoted, as the catalog writes it) or a string constant; ``None`` when the

@@ -44,6 +44,7 @@ from dqlbuild.building.arguments import (
     is_pseudo_parameter,
     make,
     parameter_set,
+    pseudo_name,
     python_name,
     subquery,
     takes_assignments,
@@ -283,20 +284,29 @@ def _describe(node: object) -> str:
 
 
 # ---------------------------------------------------------------------- conversion
-def value_node(value: object) -> Arg:
-    """Any builder value as a node, reading a str as a string value."""
+def node_of(value: object) -> Arg | None:
+    """The node a proxy, node or Query stands for (a Query is a subquery); ``None`` for
+    a plain Python value."""
     if isinstance(value, Expression):
         return value.node
     if isinstance(value, Query):
         return Block(commands=value.commands)
     if isinstance(value, Command):
         raise DQLValueError(
-            f"the command `{value.name}` is a stage, not a value",
-            hint="wrap stages in Query(commands=(...)) for a subquery",
+            f"the command `{value.name}` is a stage, not an argument",
+            hint="wrap stages in a Query for a subquery, or use Query.insert/append",
         )
     if isinstance(value, Node):
         arg: Arg = value  # type: ignore[assignment]  # every other node is an Arg
         return arg
+    return None
+
+
+def value_node(value: object) -> Arg:
+    """Any builder value as a node, reading a str as a string value."""
+    node = node_of(value)
+    if node is not None:
+        return node
     literal = scalar_literal(value)
     if literal is not None:
         return literal
@@ -316,14 +326,20 @@ def expression_node(value: object) -> Expr:
     return expr
 
 
-def assignments(mapping: Mapping[Any, Any], convert: Any) -> list[Assign]:
-    """``{"name": value}`` as assignments ``name = value``."""
-    result: list[Assign] = []
-    for target, value in mapping.items():
+def assignment_items(mapping: Mapping[Any, Any]) -> list[tuple[str, Any]]:
+    """The items of a dict of assignments, with their targets checked."""
+    for target in mapping:
         if not isinstance(target, str) or not target:
             raise DQLValueError(f"an assignment target is a non-empty str, not {target!r}")
-        result.append(make(Assign, target=target, value=convert(value)))
-    return result
+    return list(mapping.items())
+
+
+def assignments(mapping: Mapping[Any, Any], convert: Any) -> list[Assign]:
+    """``{"name": value}`` as assignments ``name = value``."""
+    return [
+        make(Assign, target=target, value=convert(value))
+        for target, value in assignment_items(mapping)
+    ]
 
 
 # ---------------------------------------------------------------------- entry points
@@ -423,7 +439,10 @@ class Function:
             if isinstance(value, str):
                 node = catalog_string(value, param, f"function `{self.name}`")
             return make(Named, name=spelled, value=node or value_node(value))
-        if params is None or is_pseudo_parameter(key):
+        if is_pseudo_parameter(key):
+            node = pseudo_name(value) or value_node(value)
+            return make(Named, name=python_name(key), value=node)
+        if params is None:
             return make(Named, name=python_name(key), value=value_node(value))
         if params.takes_assignments:
             return make(Assign, target=python_name(key), value=value_node(value))

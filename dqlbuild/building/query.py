@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from dqlbuild.ast.base import Node
-from dqlbuild.ast.nodes import Arg, Assign, Block, Brace, Command, Named, Query
+from dqlbuild.ast.nodes import Arg, Assign, Brace, Command, Named, Query
 from dqlbuild.building.arguments import (
     ParameterSet,
     catalog_string,
@@ -22,12 +22,19 @@ from dqlbuild.building.arguments import (
     is_pseudo_parameter,
     make,
     parameter_set,
+    pseudo_name,
     python_name,
     subquery,
     takes_assignments,
     takes_subquery,
 )
-from dqlbuild.building.expressions import ArgLike, Expression, assignments
+from dqlbuild.building.expressions import (
+    ArgLike,
+    Expression,
+    assignment_items,
+    assignments,
+    node_of,
+)
 from dqlbuild.building.values import scalar_literal
 from dqlbuild.catalog import Command as CatalogCommand
 from dqlbuild.catalog import Parameter, camel_from_snake, get_catalog
@@ -82,7 +89,7 @@ class _Binder:
 
     def positional_args(self, value: object) -> list[Arg]:
         if isinstance(value, Mapping):
-            return [self.assignment(target, v) for target, v in _items(value)]
+            return [self.assignment(target, v) for target, v in assignment_items(value)]
         param = self.current_parameter()
         if isinstance(value, str | Node | Expression):
             # Text or a node may turn out to be a named argument (`"from: -2h"`), which
@@ -121,7 +128,10 @@ class _Binder:
         if resolved is not None:
             spelled, param = resolved
             return make(Named, name=spelled, value=self.value(value, param, named=True))
-        if self.params is None or is_pseudo_parameter(key):
+        if is_pseudo_parameter(key):
+            node = pseudo_name(value) or self.value(value, None, named=True)
+            return make(Named, name=python_name(key), value=node)
+        if self.params is None:
             return make(Named, name=python_name(key), value=self.value(value, None, named=True))
         if self.params.takes_assignments:
             return self.assignment(key, value)
@@ -129,22 +139,14 @@ class _Binder:
 
     def value(self, value: object, param: Parameter | None, *, named: bool = False) -> Any:
         """One argument value for ``param`` (``None``: not known from the catalog)."""
-        if isinstance(value, Expression):
-            return value.node
-        if isinstance(value, Query):
-            return Block(commands=value.commands)
-        if isinstance(value, Command):
-            raise DQLValueError(
-                f"the command `{value.name}` is a stage, not an argument",
-                hint="pass a Query (a subquery) or use Query.insert/append to add stages",
-            )
-        if isinstance(value, Node):
-            return value
+        node = node_of(value)
+        if node is not None:
+            return node
         if isinstance(value, str):
             if param is not None:
-                node = catalog_string(value, param, self.owner)
-                if node is not None:
-                    return node
+                typed = catalog_string(value, param, self.owner)
+                if typed is not None:
+                    return typed
                 if takes_subquery(param):
                     return subquery(value)
             return fragment(value)
@@ -177,15 +179,6 @@ class _Binder:
                 else:
                     items.append(self.value(item, param))
         return make(Brace, items=tuple(items))
-
-
-def _items(mapping: Mapping[Any, Any]) -> list[tuple[str, Any]]:
-    result = []
-    for target, value in mapping.items():
-        if not isinstance(target, str) or not target:
-            raise DQLValueError(f"an assignment target is a non-empty str, not {target!r}")
-        result.append((target, value))
-    return result
 
 
 def stage(name: str, /, *args: ArgLike, **named: ArgLike) -> Command:

@@ -85,6 +85,10 @@ class Expression:
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError("expressions are immutable; operators return new ones")
 
+    def __reduce__(self) -> tuple[type[Expression], tuple[Expr]]:
+        # copy, deepcopy and pickle rebuild through __init__ (attributes are read-only).
+        return (Expression, (self.node,))
+
     # ------------------------------------------------------------------ operators
     def _binary(self, op: str, other: object, *, reflected: bool = False) -> Expression:
         right = expression_node(other)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import copy
+import pickle
+
 import pytest
 
 from dqlbuild import Expression, F, expr, fetch, fn, lit, parse_expression, var
@@ -182,6 +185,13 @@ def test_expressions_are_immutable_and_unhashable() -> None:
     assert a.node == FieldRef(name="a")
     assert isinstance(b.node, Binary)
     assert b.node.left is a.node  # shared, not copied
+
+
+def test_expressions_copy_and_pickle() -> None:
+    e = (F("a") > 1) & fn.contains(F("b"), "x")
+    assert copy.copy(e).node is e.node
+    assert copy.deepcopy(e).node == e.node
+    assert pickle.loads(pickle.dumps(e)).node == e.node
 
 
 def test_operands_must_be_expressions() -> None:

@@ -45,11 +45,23 @@ from dqlbuild.building import (
 )
 from dqlbuild.errors import DocumentError, DQLCatalogError, DQLError, DQLSyntaxError, DQLValueError
 from dqlbuild.printing import format
+from dqlbuild.rewriting import (
+    SELECT_ALL,
+    InjectResult,
+    RenderResult,
+    VariableRef,
+    inject_filter,
+    inject_filter_text,
+    render,
+    variable_filter,
+    variables,
+)
 from dqlbuild.syntax.parser import parse, parse_expression, parse_pipeline
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "SELECT_ALL",
     "Access",
     "Align",
     "Assign",
@@ -71,16 +83,19 @@ __all__ = [
     "F",
     "FieldRef",
     "In",
+    "InjectResult",
     "Long",
     "Named",
     "Node",
     "Null",
     "Query",
+    "RenderResult",
     "Sorted",
     "Span",
     "String",
     "Unary",
     "Variable",
+    "VariableRef",
     "__version__",
     "data",
     "describe",
@@ -90,15 +105,20 @@ __all__ = [
     "fields_snapshot",
     "fn",
     "format",
+    "inject_filter",
+    "inject_filter_text",
     "lit",
     "load",
     "metrics",
     "parse",
     "parse_expression",
     "parse_pipeline",
+    "render",
     "smartscape_edges",
     "smartscape_nodes",
     "stage",
     "timeseries",
     "var",
+    "variable_filter",
+    "variables",
 ]

@@ -3,6 +3,14 @@ filter injection."""
 
 from __future__ import annotations
 
+from dqlbuild.rewriting.inject import (
+    PLACEMENTS,
+    InjectResult,
+    Placement,
+    Status,
+    inject_filter,
+    inject_filter_text,
+)
 from dqlbuild.rewriting.render import RenderResult, render
 from dqlbuild.rewriting.variables import (
     BUILTIN_VARIABLES,
@@ -14,9 +22,15 @@ from dqlbuild.rewriting.variables import (
 
 __all__ = [
     "BUILTIN_VARIABLES",
+    "PLACEMENTS",
     "SELECT_ALL",
+    "InjectResult",
+    "Placement",
     "RenderResult",
+    "Status",
     "VariableRef",
+    "inject_filter",
+    "inject_filter_text",
     "render",
     "variable_filter",
     "variables",

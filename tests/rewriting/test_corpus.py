@@ -1,0 +1,71 @@
+"""Conformance over the shared corpus of real queries: every query that parses can take
+an injected filter (placement auto, into every execution block), and the edited text
+parses back to the edited tree. Skipped when ../shared is absent; nothing is copied.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from dqlbuild import parse_expression
+from dqlbuild.errors import DQLError, DQLSyntaxError
+from dqlbuild.rewriting.inject import inject_filter_text
+
+CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "queries.jsonl"
+CONDITION = parse_expression("in(service.name, array($Service))")
+# The lossless printer drops a comment next to a stage it reprints (a stage whose
+# execution block got the filter); inject_filter_text refuses such a result.
+COMMENT_LOSS = "lost a comment"
+
+
+@dataclass
+class Outcome:
+    statuses: Counter[str] = field(default_factory=Counter)
+    errors: dict[str, list[str]] = field(default_factory=dict)
+    unparsed: int = 0
+
+    def error(self, key: str, query_id: str) -> None:
+        self.errors.setdefault(key, []).append(query_id)
+
+
+@pytest.fixture(scope="module")
+def outcome() -> Outcome:
+    if not CORPUS.exists():
+        pytest.skip("shared corpus not available")
+    result = Outcome()
+    with CORPUS.open(encoding="utf-8") as lines:
+        for line in lines:
+            record = json.loads(line)
+            try:
+                injected = inject_filter_text(record["query"], CONDITION)
+            except DQLSyntaxError:
+                result.unparsed += 1
+                continue
+            except DQLError as exc:
+                result.error(exc.message, record["id"])
+                continue
+            for item in injected.results():
+                result.statuses[item.status] += 1
+            result.statuses[f"query {injected.status}"] += 1
+    print(
+        f"\ncorpus injection: {dict(result.statuses)}, unparsed {result.unparsed}, "
+        f"errors { ({k: len(v) for k, v in result.errors.items()}) }"
+    )
+    return result
+
+
+def test_every_parsed_corpus_query_takes_the_filter(outcome: Outcome) -> None:
+    unexpected = {k: v[:5] for k, v in outcome.errors.items() if COMMENT_LOSS not in k}
+    assert not unexpected
+    assert outcome.statuses["filtered"] > 0
+
+
+@pytest.mark.xfail(reason="lossless printer drops comments next to a reprinted stage", strict=True)
+def test_no_corpus_query_loses_a_comment(outcome: Outcome) -> None:
+    lost = [ids for key, ids in outcome.errors.items() if COMMENT_LOSS in key]
+    assert not lost, f"{sum(map(len, lost))} queries, e.g. {lost[0][:5]}"

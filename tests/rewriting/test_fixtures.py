@@ -1,0 +1,105 @@
+"""Fixture pairs in tests/fixtures/rewrite: ``NAME.before.dql`` rewritten must equal
+``NAME.after.dql`` byte for byte.
+
+The first line of both files is a header, not part of the query: ``//!`` and a JSON
+object. ``{"inject": CONDITION, "placement": ..., "data-object": ..., "subqueries": bool,
+"status": [...]}`` runs :func:`inject_filter_text` and expects those statuses (the query's,
+then its execution blocks' depth first). ``{"render": VALUES, "all_values": ...,
+"strict": bool, "now": ISO, "warnings": [SUBSTRING, ...]}`` runs :func:`render`.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dqlbuild.rewriting.inject import InjectResult, inject_filter_text
+from dqlbuild.rewriting.render import render
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "rewrite"
+NAMES = sorted(p.name.removesuffix(".before.dql") for p in FIXTURES.glob("*.before.dql"))
+
+# Cases whose expected text is right but the lossless printer does not produce yet
+# (reported to the printer's owner); strict, so they fail once the printer is fixed.
+PRINTER_ISSUES = {
+    "layout-crlf": "a new stage after a CRLF line gets `\\r\\r\\n` before it and `\\n` after",
+    "layout-block-comments": "a new stage next to comment-holding gaps gets ` | `, not `\\n| `",
+    "subquery-append": "a new stage in a block whose only gap has a comment: no indentation",
+    "timeseries-merges-filter-parameter": "a comment trailing a replaced stage is dropped",
+    "timeseries-merges-commented-filter": "a comment before a replaced argument is dropped",
+    "subquery-commented-stage": "a comment before a stage whose block changed is dropped",
+}
+
+
+def read(path: Path) -> tuple[dict[str, Any], str]:
+    raw = path.read_bytes().decode("utf-8")
+    header, _, text = raw.partition("\n")
+    assert header.startswith("//! "), f"{path.name}: the first line must be the //! header"
+    meta: dict[str, Any] = json.loads(header[4:])
+    return meta, text
+
+
+def inject(meta: dict[str, Any], text: str) -> InjectResult:
+    return inject_filter_text(
+        text,
+        meta["inject"],
+        placement=meta.get("placement", "auto"),
+        data_object=meta.get("data-object"),
+        into_subqueries=meta.get("subqueries", True),
+    )
+
+
+def rewrite(meta: dict[str, Any], text: str) -> str:
+    if "inject" in meta:
+        result = inject(meta, text)
+        assert [r.status for r in result.results()] == meta["status"]
+        return result.text
+    now = datetime.fromisoformat(meta.get("now", "2024-05-06T07:08:09+00:00"))
+    rendered = render(
+        text,
+        meta["render"],
+        strict=meta.get("strict", True),
+        all_values=meta.get("all_values"),
+        now=now,
+    )
+    expected_warnings: list[str] = meta.get("warnings", [])
+    assert len(rendered.warnings) == len(expected_warnings), rendered.warnings
+    for warning, expected in zip(rendered.warnings, expected_warnings, strict=True):
+        assert expected in warning
+    return rendered.text
+
+
+def test_every_fixture_has_a_pair() -> None:
+    afters = sorted(p.name.removesuffix(".after.dql") for p in FIXTURES.glob("*.after.dql"))
+    assert afters == NAMES
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(n, marks=pytest.mark.xfail(reason=PRINTER_ISSUES[n], strict=True))
+        if n in PRINTER_ISSUES
+        else n
+        for n in NAMES
+    ],
+)
+def test_fixture(name: str) -> None:
+    meta, before = read(FIXTURES / f"{name}.before.dql")
+    after_meta, after = read(FIXTURES / f"{name}.after.dql")
+    assert after_meta == meta
+    assert rewrite(meta, before) == after
+
+
+@pytest.mark.parametrize("name", [n for n in NAMES if n not in PRINTER_ISSUES])
+def test_injecting_again_changes_nothing(name: str) -> None:
+    meta, _ = read(FIXTURES / f"{name}.before.dql")
+    if "inject" not in meta:
+        pytest.skip("not an injection fixture")
+    _, after = read(FIXTURES / f"{name}.after.dql")
+    again = inject(meta, after)
+    assert again.text == after
+    assert "filtered" not in [r.status for r in again.results()]

@@ -19,7 +19,7 @@ and are not flattened.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -155,8 +155,13 @@ def _alias_name(value: Node) -> str | None:
 def _collect(
     args: Sequence[Node], *, flatten: bool, slot: int | None, carrier: Node | None
 ) -> Iterator[_Item]:
-    """Values of an argument list or group in order; ``alias:`` goes onto the value
-    before it in the same group. ``slot`` numbers top-level arguments when None."""
+    """Values of an argument list or group in order. ``slot`` numbers top-level
+    arguments when None.
+
+    ``alias:`` names the last unnamed value before it in the same group, also across
+    named arguments (``summarize count(), by: {h}, alias: n``); after a brace group with
+    one value it names that value (``{percentile(x, 75)}, alias: p75``).
+    """
     last: _Item | None = None
     for position, arg in enumerate(args):
         here = position if slot is None else slot
@@ -164,6 +169,7 @@ def _collect(
             if arg.name.lower() == ALIAS:
                 if last is not None:
                     last.alias = _alias_name(arg.value)
+                    last = None
                 continue
             if flatten and isinstance(arg.value, Brace):
                 for item in _collect(arg.value.items, flatten=True, slot=here, carrier=arg):
@@ -172,29 +178,42 @@ def _collect(
                     yield item
             else:
                 yield _Item(arg.value, arg.name, here, arg)
-            last = None
         elif flatten and isinstance(arg, Brace):
-            last = None
-            for item in _collect(arg.items, flatten=True, slot=here, carrier=arg):
-                yield item
+            inner = list(_collect(arg.items, flatten=True, slot=here, carrier=arg))
+            unnamed = [item for item in inner if item.named is None]
+            last = unnamed[0] if len(unnamed) == 1 else None
+            yield from inner
         else:
             last = _Item(arg, None, here, carrier)
             yield last
 
 
 def bind(
-    args: Sequence[Node], parameters: Sequence[Parameter], *, flatten: bool = True
+    args: Sequence[Node],
+    parameters: Sequence[Parameter],
+    *,
+    flatten: bool = True,
+    optional: Collection[str] = (),
 ) -> BoundArguments:
     """Bind ``args`` to ``parameters`` (catalog order). ``flatten`` selects command
-    rules (brace groups are argument lists) over function rules (braces are values)."""
+    rules (brace groups are argument lists) over function rules (braces are values);
+    parameters named in ``optional`` may be left out even if the catalog requires them."""
     catalog = get_catalog()
     visible = [p for p in parameters if not p.hidden]
-    positional = [p for p in visible if p.is_positional]
-    one_slot_each = sum(1 for p in positional if p.variadic) >= 2
     by_name: dict[str, Parameter] = {}
     for each in parameters:
         for name in each.names:
             by_name.setdefault(name.lower(), each)
+    # A list first: ``alias:`` updates the value before it after that was collected.
+    items = list(_collect(args, flatten=flatten, slot=None, carrier=None))
+    # Unnamed values fill the positional parameters that were not given by name.
+    given = {
+        by_name[item.named.lower()].name
+        for item in items
+        if item.named is not None and item.named.lower() in by_name
+    }
+    positional = [p for p in visible if p.is_positional and p.name not in given]
+    one_slot_each = sum(1 for p in visible if p.is_positional and p.variadic) >= 2
 
     values: list[BoundValue] = []
     problems: list[BindingProblem] = []
@@ -203,9 +222,9 @@ def bind(
     next_positional = 0
     positional_count = 0
     current_slot: int | None = None
+    overflowed = False
 
-    # A list first: ``alias:`` updates the value before it after that was collected.
-    for item in list(_collect(args, flatten=flatten, slot=None, carrier=None)):
+    for item in items:
         param: Parameter | None
         if item.named is not None:
             param = by_name.get(item.named.lower())
@@ -235,12 +254,16 @@ def bind(
             if not param.variadic:
                 next_positional += 1
         if param is None:
-            problems.append(_overflow(visible, positional_count, item.node, filled))
+            # One report per argument list: later extra values add nothing new.
+            if not overflowed:
+                problems.append(_overflow(visible, positional_count, item.node, filled))
+            overflowed = True
         else:
             filled.add(param.name.lower())
         positional_count += 1
         values.append(BoundValue(item.node, param, False, item.alias, item.carrier))
 
+    values = _rename_pairs(values)
     reported: set[frozenset[str]] = set()
     for param in visible:
         key = param.name.lower()
@@ -254,9 +277,49 @@ def bind(
                             "excluded-together", other, named_seen.get(other.lower()), param
                         )
                     )
-        elif param.required and not any(o.lower() in filled for o in param.excludes):
+        elif (
+            param.required
+            and param.name not in optional
+            and not any(o.lower() in filled for o in param.excludes)
+        ):
             problems.append(BindingProblem("missing-required", param.name, None, param))
     return BoundArguments(tuple(values), tuple(problems), tuple(parameters))
+
+
+def _rename_pairs(values: list[BoundValue]) -> list[BoundValue]:
+    """``fieldsRename old, new`` (pairs of unnamed names) as ``old`` aliased ``new``.
+
+    A variadic parameter whose values must be named also accepts this pair form: it is
+    used in published dashboards and examples whose output shows it runs (measured on
+    the corpus; the catalog knows only ``new = old``).
+    """
+    result: list[BoundValue] = []
+    pending: BoundValue | None = None
+    for value in values:
+        param = value.parameter
+        pairable = (
+            param is not None
+            and param.variadic
+            and param.assignment_support == "mandatory"
+            and not value.named
+            and value.assigned_name is None
+            and isinstance(value.node, FieldRef | String)
+        )
+        if not pairable:
+            if pending is not None:
+                result.append(pending)
+                pending = None
+            result.append(value)
+        elif pending is None:
+            pending = value
+        else:
+            assert isinstance(value.node, FieldRef | String)
+            new = value.node.name if isinstance(value.node, FieldRef) else value.node.value
+            result.append(BoundValue(pending.node, pending.parameter, False, new, value.node))
+            pending = None
+    if pending is not None:
+        result.append(pending)
+    return result
 
 
 def _overflow(
@@ -279,8 +342,14 @@ def bind_arguments(command: Command) -> BoundArguments:
     return bind_command(command, spec)
 
 
+# Required in the catalog, optional in queries that run: ``summarize by: {h}`` (no
+# aggregation) lists the distinct keys; common in published dashboards' variable queries.
+OPTIONAL_PARAMETERS: dict[str, frozenset[str]] = {"summarize": frozenset({"aggregation"})}
+
+
 def bind_command(command: Command, spec: CatalogCommand) -> BoundArguments:
-    return bind(command.args, spec.parameters, flatten=True)
+    optional = OPTIONAL_PARAMETERS.get(spec.name, frozenset())
+    return bind(command.args, spec.parameters, flatten=True, optional=optional)
 
 
 def bind_call(call: Call, function: Function) -> tuple[BoundArguments, Signature | None]:
@@ -288,7 +357,13 @@ def bind_call(call: Call, function: Function) -> tuple[BoundArguments, Signature
     else to the one with the fewest problems."""
     best: tuple[BoundArguments, Signature | None] | None = None
     for signature in function.signatures:
-        bound = bind(call.args, signature.parameters, flatten=False)
+        # Constructors make empty values too: ``array()``, ``record()``.
+        optional = (
+            [p.name for p in signature.parameters if p.variadic]
+            if function.category == "create"
+            else ()
+        )
+        bound = bind(call.args, signature.parameters, flatten=False, optional=optional)
         if not bound.problems:
             return bound, signature
         if best is None or len(bound.problems) < len(best[0].problems):

@@ -1,0 +1,437 @@
+"""Catalog checks: :func:`check` reports what the catalog and the field flow say is
+wrong with a query, as :class:`Diagnostic` objects with stable codes (``docs/checks.md``).
+
+Errors are reserved for what the engine rejects; a query of the public corpus that is
+valid DQL gets none (``tests/analysis/test_corpus_checks.py``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from dqlbuild.analysis.binding import BindingProblem, BoundArguments, BoundValue, bind_call
+from dqlbuild.analysis.diagnostics import Diagnostic, diagnostic
+from dqlbuild.analysis.fieldflow import QueryFlow, StageFlow, analyze
+from dqlbuild.ast.base import Node, Span
+from dqlbuild.ast.nodes import (
+    Assign,
+    Block,
+    Call,
+    FieldRef,
+    In,
+    Query,
+    String,
+    Variable,
+)
+from dqlbuild.catalog import FUNCTION_CONTEXTS, FunctionContext, Parameter, get_catalog, suggest
+from dqlbuild.printing.canonical import format_node
+
+BUILTIN_VARIABLES = frozenset({"dt_timeframe_from", "dt_timeframe_to"})
+
+# Parameter kinds whose values read fields of the stage's input. Others hold names of
+# other things (data objects, enum values, metric keys, node types, patterns) or, for
+# join conditions, fields of both sides.
+REFERENCE_KINDS = frozenset(
+    {
+        "expressionWithFieldAccess",
+        "identifierForFieldOnRootLevel",
+        "identifierForAnyField",
+        "aggregation",
+        "expressionTimeseriesAggregation",
+    }
+)
+# Parameters naming fields of the subquery (or of a record), not of the input.
+OTHER_SIDE = frozenset(
+    {
+        ("lookup", "lookupField"),
+        ("lookup", "fields"),
+        ("join", "fields"),
+        ("joinNested", "fields"),
+        ("fieldsFlatten", "fields"),
+    }
+)
+# Function names the engine evidently accepts that the catalog lacks, with the catalog
+# function they stand for. ``first()`` runs in every version (1.0.1 to 1.4.0) of a
+# dashboard Dynatrace publishes (dynatrace-oss/CustomerSuccess, Platform Adoption).
+UNDOCUMENTED_FUNCTIONS: dict[str, str] = {"first": "takeFirst"}
+# ``$name`` inside string literals, as dashboards substitute it (DQL_SPEC §5.2).
+_STRING_VARIABLE = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def _code(node: Node) -> str:
+    return format_node(node, width=10**9)
+
+
+def _is_condition(param: Parameter) -> bool:
+    """A parameter that takes a boolean condition over fields (``filter``, ``if()``)."""
+    if param.value_types == ("boolean",):
+        return "expressionWithFieldAccess" in param.kinds
+    return param.name == "condition"
+
+
+def _context_list(contexts: Iterable[str]) -> str:
+    names = list(contexts)
+    return ", ".join(names[:-1]) + " or " + names[-1] if len(names) > 1 else names[0]
+
+
+@dataclass
+class _Owner:
+    """The command or function whose arguments are being checked."""
+
+    name: str
+    label: str
+    """``fetch`` for a command, ``contains()`` for a function."""
+    node: Node
+    parameters: Sequence[Parameter]
+
+
+@dataclass
+class _Checker:
+    fragment: bool = False
+    found: list[Diagnostic] = field(default_factory=list)
+
+    def add(self, code: str, message: str, node: Node | None, hint: str | None = None) -> None:
+        span: Span | None = node.span if node is not None else None
+        self.found.append(diagnostic(code, message, span, hint))
+
+    # ------------------------------------------------------------ queries and stages
+    def flow(self, flow: QueryFlow, *, top: bool) -> None:
+        catalog = get_catalog()
+        for stage in flow.stages:
+            command = stage.command
+            spec = catalog.command(command.name)
+            if spec is None:
+                hint = catalog.suggest_command(command.name)
+                self.add(
+                    "DQL101",
+                    f"unknown command `{command.name}`",
+                    command,
+                    f"did you mean `{hint}`?" if hint else None,
+                )
+                continue
+            if stage.index == 0 and not spec.is_start and not (top and self.fragment):
+                starts = ", ".join(sorted(catalog.start_commands))
+                where = "a query" if top else "a subquery"
+                self.add(
+                    "DQL109",
+                    f"{where} must begin with a start command, not `{spec.name}`",
+                    command,
+                    f"start commands: {starts}",
+                )
+            elif stage.index > 0 and spec.is_start:
+                self.add(
+                    "DQL110",
+                    f"`{spec.name}` is a start command: it can only begin a query or subquery",
+                    command,
+                    "use it in a subquery, e.g. `append [ ... ]` or `lookup [ ... ]`",
+                )
+            owner = _Owner(spec.name, f"`{spec.name}`", command, spec.parameters)
+            assert stage.bound is not None
+            refs: list[FieldRef] = []
+            self.arguments(owner, stage.bound, refs)
+            if stage.index > 0:
+                self.removed_fields(flow, stage, refs)
+
+    def arguments(
+        self,
+        owner: _Owner,
+        bound: BoundArguments,
+        refs: list[FieldRef] | None,
+        inherited: FunctionContext | None = None,
+    ) -> None:
+        """Check bound arguments; calls inside them are in the aggregation context of
+        their parameter, else in the one of the enclosing call (``inherited``)."""
+        for problem in bound.problems:
+            self.problem(owner, problem)
+        for value in bound.values:
+            param = value.parameter
+            context = inherited
+            wants_refs = refs
+            if param is not None:
+                self.value(owner, value, param)
+                context = param.function_context or inherited
+                if (owner.name, param.name) in OTHER_SIDE or not REFERENCE_KINDS & set(param.kinds):
+                    wants_refs = None
+            self.expression(value.expr, context, wants_refs)
+
+    def problem(self, owner: _Owner, problem: BindingProblem) -> None:
+        node = problem.node or owner.node
+        name = problem.name
+        if problem.kind == "unknown-parameter":
+            hint = suggest(name, (n for p in owner.parameters if not p.hidden for n in p.names))
+            self.add(
+                "DQL103",
+                f"{owner.label} has no parameter `{name}`",
+                node,
+                f"did you mean `{hint}:`?" if hint else _accepted(owner.parameters),
+            )
+        elif problem.kind == "duplicate-parameter":
+            self.add("DQL104", f"parameter `{name}` of {owner.label} is given twice", node)
+        elif problem.kind == "missing-required":
+            param = problem.parameter
+            how = (
+                f"pass it as `{name}: ...`"
+                if param is not None and param.requires_name
+                else "pass it as a positional argument"
+            )
+            self.add("DQL105", f"{owner.label} needs the parameter `{name}`", node, how)
+        elif problem.kind == "too-many-positional":
+            positional = [p.name for p in owner.parameters if p.is_positional]
+            takes = ", ".join(positional) if positional else "none"
+            self.add(
+                "DQL106",
+                f"too many positional arguments for {owner.label}",
+                node,
+                f"positional parameters: {takes}; name the others (`name: value`)",
+            )
+        elif problem.kind == "named-only-positional":
+            # DQL_SPEC §6 #16: a positional boolean flag (``contains(s, "x", false)``)
+            # is shown working in Dynatrace's own guidance, so it only gets a warning.
+            flag = problem.parameter is not None and problem.parameter.value_types == ("boolean",)
+            self.add(
+                "DQL118" if flag else "DQL107",
+                f"parameter `{name}` of {owner.label} must be passed by name",
+                node,
+                f"write `{name}: {_code(node)}`",
+            )
+        else:
+            self.add(
+                "DQL115",
+                f"`{name}` cannot be used together with `{problem.parameter.name}` in {owner.label}"
+                if problem.parameter is not None
+                else f"`{name}` excludes another parameter of {owner.label}",
+                node,
+            )
+
+    def value(self, owner: _Owner, value: BoundValue, param: Parameter) -> None:
+        node = value.node
+        if param.enum_values and "enum" in param.kinds:
+            self.enum(owner, value.expr, param)
+        if isinstance(node, Assign) and param.assignment_support == "none":
+            if _is_condition(param):
+                self.add(
+                    "DQL112",
+                    "`=` names a value; to compare, use `==`",
+                    node,
+                    f"write `{node.target} == {_code(node.value)}`",
+                )
+            else:
+                self.add(
+                    "DQL116",
+                    f"parameter `{param.name}` of {owner.label} does not take a name "
+                    f"(`{node.target} = ...`)",
+                    node,
+                )
+        elif param.assignment_support == "mandatory" and value.assigned_name is None:
+            self.add(
+                "DQL117",
+                f"parameter `{param.name}` of {owner.label} must be named: `name = ...`",
+                node,
+            )
+        block = value.expr
+        if (
+            "nonEmptyExecutionBlock" in param.kinds
+            and isinstance(block, Block)
+            and not block.commands
+        ):
+            self.add(
+                "DQL114", f"{owner.label} needs a subquery, the execution block is empty", block
+            )
+
+    def enum(self, owner: _Owner, node: Node, param: Parameter) -> None:
+        # DQL_SPEC §6 #14: identifier or string, compared unquoted (and ignoring case).
+        if isinstance(node, FieldRef):
+            text = node.name
+        elif isinstance(node, String):
+            text = node.value
+        else:
+            return
+        allowed = {v.lower() for v in param.enum_values}
+        if text.lower() in allowed:
+            return
+        close = suggest(text, param.enum_values)
+        self.add(
+            "DQL108",
+            f"`{text}` is not a value of `{param.name}` in {owner.label}",
+            node,
+            (f"did you mean `{close}`? " if close else "")
+            + "allowed: "
+            + ", ".join(param.enum_values),
+        )
+
+    # ------------------------------------------------------------ expressions
+    def expression(
+        self, node: Node, context: FunctionContext | None, refs: list[FieldRef] | None
+    ) -> None:
+        """Check calls and ``in`` inside ``node`` (not inside execution blocks, which are
+        subqueries of their own) and collect the field references into ``refs``."""
+        if isinstance(node, Block):
+            return
+        if isinstance(node, FieldRef):
+            if refs is not None:
+                refs.append(node)
+            return
+        if isinstance(node, Call):
+            self.call(node, context, refs)
+            return
+        if isinstance(node, In) and not node.block.commands:
+            self.add(
+                "DQL114",
+                "the `in` operator needs a subquery, the execution block is empty",
+                node.block,
+                'for a list of values use the in() function: `in(x, {"a", "b"})`',
+            )
+        for child in node.children():
+            self.expression(child, context, refs)
+
+    def call(
+        self, call: Call, context: FunctionContext | None, refs: list[FieldRef] | None
+    ) -> None:
+        catalog = get_catalog()
+        fn = catalog.function(call.name, context)
+        documented = UNDOCUMENTED_FUNCTIONS.get(call.name.lower())
+        if fn is None and documented is not None:
+            fn = catalog.function(documented, context)
+            self.add(
+                "DQL121",
+                f"`{call.name}()` is not a documented DQL function",
+                call,
+                f"the documented name is `{documented}()`",
+            )
+        if fn is None:
+            hint = catalog.suggest_function(call.name)
+            self.add(
+                "DQL102",
+                f"unknown function `{call.name}()`",
+                call,
+                f"did you mean `{hint}()`?" if hint else None,
+            )
+            for arg in call.args:
+                self.expression(arg, context, refs)
+            return
+        if fn.is_aggregation and fn.context != context:
+            valid = [c for c in FUNCTION_CONTEXTS if _has_entry(call.name, c)]
+            where = f"in {context}" if context else "outside an aggregation"
+            self.add(
+                "DQL111",
+                f"aggregation function `{call.name}()` cannot be used {where}",
+                call,
+                f"it belongs in {_context_list(valid)}"
+                + ("" if context else f"; to use the field it produced write {_backticked(call)}"),
+            )
+        if fn.name == "in" and any(isinstance(a, Block) for a in call.args):
+            self.add(
+                "DQL113",
+                "the in() function does not take a subquery",
+                call,
+                "use the `in` operator: `x in [fetch ...]`",
+            )
+            for arg in call.args:
+                self.expression(arg, context, refs)
+            return
+        bound, signature = bind_call(call, fn)
+        parameters = signature.parameters if signature is not None else ()
+        self.arguments(_Owner(fn.name, f"`{fn.name}()`", call, parameters), bound, refs, context)
+
+    # ------------------------------------------------------------ field flow
+    def removed_fields(self, flow: QueryFlow, stage: StageFlow, refs: list[FieldRef]) -> None:
+        before = stage.fields_before
+        if before.open:
+            return
+        reported: set[str] = set()
+        for ref in refs:
+            name = ref.name
+            if name in reported or before.may_contain(name) or stage.creates(name):
+                continue
+            remover = _remover(flow, stage.index, name)
+            if remover is None:
+                continue
+            reported.add(name)
+            line = remover.command.span.line if remover.command.span is not None else None
+            where = f" (line {line})" if line is not None else ""
+            self.add(
+                "DQL201",
+                f"field `{name}` does not exist here: `{remover.command.name}`{where} removed it",
+                ref,
+                _keep_hint(remover, name),
+            )
+
+    # ------------------------------------------------------------ variables
+    def variables(self, query: Query, defined: frozenset[str]) -> None:
+        known = defined | BUILTIN_VARIABLES
+        for node in query.walk():
+            if isinstance(node, Variable) and node.name not in known:
+                close = suggest(node.name, known)
+                self.add(
+                    "DQL301",
+                    f"variable `${node.name}` is not defined",
+                    node,
+                    f"did you mean `${close}`?" if close else None,
+                )
+            elif isinstance(node, String):
+                for match in _STRING_VARIABLE.finditer(node.value):
+                    if match.group(1) not in known:
+                        self.add(
+                            "DQL302",
+                            f"`${match.group(1)}` in this string is not a defined variable; "
+                            "dashboards would leave it as it is",
+                            node,
+                        )
+
+
+def _backticked(node: Node) -> str:
+    return "`" + _code(node).replace("`", "\\`") + "`"
+
+
+def _has_entry(name: str, context: FunctionContext) -> bool:
+    return any(f.context == context for f in get_catalog().functions_named(name))
+
+
+def _accepted(parameters: Sequence[Parameter]) -> str | None:
+    names = [p.name for p in parameters if not p.hidden]
+    return "parameters: " + ", ".join(names) if names else None
+
+
+def _remover(flow: QueryFlow, index: int, name: str) -> StageFlow | None:
+    """The last stage before ``index`` after which ``name`` could no longer exist."""
+    for stage in reversed(flow.stages[:index]):
+        if stage.fields_before.may_contain(name) and not stage.fields_after.may_contain(name):
+            return stage
+    return None
+
+
+def _keep_hint(remover: StageFlow, name: str) -> str | None:
+    if remover.command.name == "summarize":
+        return f"add it to `by:` or aggregate it, e.g. `takeAny({name})`"
+    if remover.command.name in ("fields", "fieldsKeep"):
+        return f"list `{name}` in `{remover.command.name}`"
+    return None
+
+
+def check(
+    query: Query, *, defined_variables: Iterable[str] | None = None, fragment: bool = False
+) -> list[Diagnostic]:
+    """Check ``query`` against the catalog and its own field flow.
+
+    ``defined_variables``: the dashboard variables that exist; when given, other
+    ``$variables`` are reported (``$dt_timeframe_from``/``_to`` are always defined).
+    ``fragment``: the query is a pipeline fragment (e.g. an OpenPipeline processor), so
+    its first command need not be a start command.
+    """
+    checker = _Checker(fragment=fragment)
+    top = analyze(query)
+    for flow in top.flows():
+        checker.flow(flow, top=flow is top)
+    if defined_variables is not None:
+        names = {defined_variables} if isinstance(defined_variables, str) else defined_variables
+        checker.variables(query, frozenset(names))
+    return sorted(checker.found, key=_position)
+
+
+def _position(found: Diagnostic) -> tuple[int, int]:
+    return (found.span.start, found.span.end) if found.span is not None else (1 << 62, 0)
+
+
+__all__ = ["BUILTIN_VARIABLES", "check"]

@@ -103,12 +103,9 @@ class _Checker:
             command = stage.command
             spec = catalog.command(command.name)
             if spec is None:
-                hint = catalog.suggest_command(command.name)
+                close = catalog.suggest_command(command.name)
                 self.add(
-                    "DQL101",
-                    f"unknown command `{command.name}`",
-                    command,
-                    f"did you mean `{hint}`?" if hint else None,
+                    "DQL101", f"unknown command `{command.name}`", command, _did_you_mean(close)
                 )
                 continue
             if stage.index == 0 and not spec.is_start and not (top and self.fragment):
@@ -165,7 +162,9 @@ class _Checker:
                 "DQL103",
                 f"{owner.label} has no parameter `{name}`",
                 node,
-                f"did you mean `{hint}:`?" if hint else _accepted(owner.parameters),
+                _did_you_mean(hint, ":")
+                or _naming_hint(owner, name)
+                or _accepted(owner.parameters),
             )
         elif problem.kind == "duplicate-parameter":
             self.add("DQL104", f"parameter `{name}` of {owner.label} is given twice", node)
@@ -301,12 +300,9 @@ class _Checker:
                 f"the documented name is `{documented}()`",
             )
         if fn is None:
-            hint = catalog.suggest_function(call.name)
+            close = catalog.suggest_function(call.name)
             self.add(
-                "DQL102",
-                f"unknown function `{call.name}()`",
-                call,
-                f"did you mean `{hint}()`?" if hint else None,
+                "DQL102", f"unknown function `{call.name}()`", call, _did_you_mean(close, "()")
             )
             for arg in call.args:
                 self.expression(arg, context, refs)
@@ -368,7 +364,7 @@ class _Checker:
                     "DQL301",
                     f"variable `${node.name}` is not defined",
                     node,
-                    f"did you mean `${close}`?" if close else None,
+                    _did_you_mean(close and "$" + close),
                 )
             elif isinstance(node, String):
                 for match in _STRING_VARIABLE.finditer(node.value):
@@ -381,12 +377,23 @@ class _Checker:
                         )
 
 
+def _did_you_mean(suggestion: str | None, suffix: str = "") -> str | None:
+    return f"did you mean `{suggestion}{suffix}`?" if suggestion else None
+
+
 def _backticked(node: Node) -> str:
     return "`" + _code(node).replace("`", "\\`") + "`"
 
 
 def _has_entry(name: str, context: FunctionContext) -> bool:
     return any(f.context == context for f in get_catalog().functions_named(name))
+
+
+def _naming_hint(owner: _Owner, name: str) -> str | None:
+    # ``fields level: loglevel``, ``record(code: 200)``: a name meant for the value.
+    if any(p.assignment_support != "none" for p in owner.parameters):
+        return f"to name a value, write `{name} = ...`"
+    return None
 
 
 def _accepted(parameters: Sequence[Parameter]) -> str | None:

@@ -61,7 +61,11 @@ def literal_text(node: Node) -> str:
     if isinstance(node, Long):
         return str(node.value)
     if isinstance(node, Double):
-        return repr(node.value)
+        text = repr(node.value)
+        if "e" in text:  # 1.5e-07 -> 1.5e-7, 1e+16 -> 1e16
+            mantissa, exponent = text.split("e")
+            text = f"{mantissa}e{int(exponent)}"
+        return text
     if isinstance(node, Duration):
         return f"{node.value}{node.unit}"
     if isinstance(node, Boolean):

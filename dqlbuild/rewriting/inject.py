@@ -258,25 +258,37 @@ def _inject_subqueries(
     if not options.into_subqueries:
         return query, ()
     results: list[InjectResult] = []
+    # Blocks inside an earlier copy of the condition are the condition's own subquery:
+    # filtering them would make the copy differ from the condition (and injection repeat).
+    own = options.condition if any(isinstance(n, Block) for n in options.condition.walk()) else None
     for index, stage in enumerate(flow.stages):
         blocks = list(_blocks(stage.command.args))
         if len(blocks) != len(stage.subqueries):
             raise DQLError(
                 f"field flow and query disagree about the subqueries of stage {index + 1}"
             )
+        inside = _blocks_inside(stage.command, own) if own is not None else set()
         changed: dict[int, Block] = {}
         for block, sub_flow in zip(blocks, stage.subqueries, strict=True):
-            if not block.commands:
+            if not block.commands or id(block) in inside:
                 continue
             result = _inject(Query(commands=block.commands), sub_flow, options)
             results.append(result)
-            if result.query.commands != block.commands or _any_identity_change(
-                result.query.commands, block.commands
-            ):
+            if _any_identity_change(result.query.commands, block.commands):
                 changed[id(block)] = block.model_copy(update={"commands": result.query.commands})
         if changed:
             query = query.replace(index, _replace_blocks(query.commands[index], changed))
     return query, tuple(results)
+
+
+def _blocks_inside(command: Command, condition: Node) -> set[int]:
+    return {
+        id(block)
+        for node in command.walk()
+        if node == condition
+        for block in node.walk()
+        if isinstance(block, Block)
+    }
 
 
 def _replace_blocks(command: Command, blocks: dict[int, Block]) -> Command:

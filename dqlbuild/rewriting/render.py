@@ -122,7 +122,7 @@ def render(
                 f"no value for {names}",
                 line=first.span.line,
                 column=first.span.column,
-                hint="pass a value for every variable, or strict=False to leave them as written",
+                hint="give every variable a value, or render leniently (strict=False, --lenient)",
             )
         warnings.extend(
             f"{_where(r.span)}: ${r.name} has no value; left as written" for r in undefined

@@ -92,10 +92,11 @@ def variables(query_or_text: Query | str) -> list[VariableRef]:
     Text is scanned as it is (it need not be valid DQL); for a :class:`Query` the scanned
     text is ``query.to_source()``, which is the parsed text for a parsed query.
     """
-    text = query_or_text if isinstance(query_or_text, str) else query_or_text.to_source()
-    if not isinstance(text, str):
-        raise DQLValueError(f"expected a Query or DQL text, not {type(query_or_text).__name__}")
-    return list(_scan(text))
+    if isinstance(query_or_text, Query):
+        return list(_scan(query_or_text.to_source()))
+    if isinstance(query_or_text, str):
+        return list(_scan(query_or_text))
+    raise DQLValueError(f"expected a Query or DQL text, not {type(query_or_text).__name__}")
 
 
 def _scan(text: str) -> Iterator[VariableRef]:

@@ -126,6 +126,19 @@ def test_a_field_of_a_subquery_in_the_condition_is_not_the_querys_field() -> Non
     assert result.query == parse("fetch logs | filter x in [fetch spans | fields y] | fields x")
 
 
+def test_a_condition_with_a_subquery_is_idempotent() -> None:
+    # The condition's own execution block is not a subquery to filter.
+    condition = "x in [fetch spans | fields x]"
+    first = inject_filter_text("fetch logs | append [fetch events]", condition)
+    assert first.text == (
+        "fetch logs | filter x in [fetch spans | fields x] "
+        "| append [fetch events | filter x in [fetch spans | fields x]]"
+    )
+    second = inject_filter_text(first.text, condition)
+    assert second.text == first.text
+    assert [r.status for r in second.results()] == ["already-filtered", "already-filtered"]
+
+
 def test_the_latest_creator_wins() -> None:
     result = inject_filter(
         "fetch logs | fieldsAdd s = 1 | fieldsAdd t = 2 | fieldsAdd s = s + t", "s == 3"
@@ -184,6 +197,7 @@ STAGES = [
 ]
 CONDITIONS = [
     "svc == $Svc",
+    "svc in [fetch spans | fields svc]",
     "in(host, array($Host))",
     'svc == $Svc and host == "h"',
     "c > 5",

@@ -95,6 +95,11 @@ def test_a_built_query_is_scanned_in_its_printed_text() -> None:
     assert query.to_source()[ref.span.start : ref.span.end] == "$A"
 
 
+def test_other_inputs_are_refused() -> None:
+    with pytest.raises(DQLValueError):
+        variables(parse_expression("$A"))
+
+
 def test_dollar_signs_that_are_not_references() -> None:
     assert refs('fetch logs | filter x == "costs $5" and y == "end$"') == []
 

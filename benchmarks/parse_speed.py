@@ -25,7 +25,7 @@ import dqlbuild
 CASES: list[tuple[str, str, str]] = [
     (
         "short",
-        "fetch logs | filter loglevel == \"ERROR\" | limit 10",
+        'fetch logs | filter loglevel == "ERROR" | limit 10',
         "SELECT * FROM logs WHERE loglevel = 'ERROR' LIMIT 10",
     ),
     (
@@ -121,8 +121,10 @@ def main() -> int:
         return 2
     dqlbuild.parse(CASES[0][1])  # load grammar and catalog outside the timings
 
-    print(f"{'query':<11} {'tokens':>6} {'sql tok':>7} {'dqlbuild':>10} {'regex':>10} "
-          f"{'sqlglot':>10} {'x regex':>8} {'x sqlglot':>9}")
+    print(
+        f"{'query':<11} {'tokens':>6} {'sql tok':>7} {'dqlbuild':>10} {'regex':>10} "
+        f"{'sqlglot':>10} {'x regex':>8} {'x sqlglot':>9}"
+    )
     ratios_floor, ratios_sqlglot = [], []
     for name, dql, sql in CASES:
         dql_tokens = tokenize(dql)
@@ -132,13 +134,17 @@ def main() -> int:
         t_sql = best_time(lambda sql=sql: sqlglot.parse_one(sql), args.repeat, args.number)
         ratios_floor.append(t_dql / t_re)
         ratios_sqlglot.append(t_dql / t_sql)
-        print(f"{name:<11} {dql_tokens:>6} {sql_tokens:>7} {t_dql * 1e3:>8.3f}ms "
-              f"{t_re * 1e3:>8.3f}ms {t_sql * 1e3:>8.3f}ms {t_dql / t_re:>8.1f} "
-              f"{t_dql / t_sql:>9.2f}")
+        print(
+            f"{name:<11} {dql_tokens:>6} {sql_tokens:>7} {t_dql * 1e3:>8.3f}ms "
+            f"{t_re * 1e3:>8.3f}ms {t_sql * 1e3:>8.3f}ms {t_dql / t_re:>8.1f} "
+            f"{t_dql / t_sql:>9.2f}"
+        )
     floor = statistics.geometric_mean(ratios_floor)
     versus = statistics.geometric_mean(ratios_sqlglot)
-    print(f"\ngeometric mean: {floor:.1f}x the regex tokenizer pass (target <= 10x), "
-          f"{versus:.2f}x sqlglot.parse_one (target <= 0.5x)")
+    print(
+        f"\ngeometric mean: {floor:.1f}x the regex tokenizer pass (target <= 10x), "
+        f"{versus:.2f}x sqlglot.parse_one (target <= 0.5x)"
+    )
     return 0
 
 

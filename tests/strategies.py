@@ -46,7 +46,9 @@ _LOWER_FUNCTIONS = {n.lower() for n in _KNOWN_FUNCTIONS}
 identifiers = st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,8}", fullmatch=True).filter(
     lambda s: s.lower() not in _RESERVED
 )
-dotted_names = st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,5}(\.[A-Za-z0-9_]{1,4}){0,3}", fullmatch=True)
+dotted_names = st.from_regex(
+    r"[A-Za-z_][A-Za-z0-9_]{0,5}(\.[A-Za-z0-9_]{1,4}){0,3}", fullmatch=True
+)
 any_names = st.one_of(dotted_names, st.text(min_size=1, max_size=12))
 
 # Unknown names keep their spelling; known ones are stored in catalog spelling, so the
@@ -107,9 +109,7 @@ def _extend(children: st.SearchStrategy[object]) -> st.SearchStrategy[object]:
     return st.one_of(
         st.builds(Binary, op=st.sampled_from(BINARY_OPERATORS), left=children, right=children),
         st.builds(Unary, op=st.sampled_from(["-", "not"]), operand=children),
-        st.builds(
-            Call, name=function_names, args=st.lists(argument_forms, max_size=3).map(tuple)
-        ),
+        st.builds(Call, name=function_names, args=st.lists(argument_forms, max_size=3).map(tuple)),
         st.builds(
             Access,
             base=children,

@@ -7,8 +7,8 @@ layout, comments, redundant parentheses, backticks or keyword case give equal tr
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from typing import Any, ClassVar, Literal, NamedTuple, get_args
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, ClassVar, Literal, NamedTuple, Self, get_args
 
 from pydantic import BaseModel, ConfigDict
 
@@ -64,15 +64,13 @@ class Node(BaseModel):
         cls._semantic_fields = tuple(n for n in cls.model_fields if n not in TRIVIA_FIELDS)
 
     @classmethod
-    def trusted(cls, fields: dict[str, Any]) -> Any:
+    def trusted(cls, fields: dict[str, Any]) -> Self:
         """Build a node without validation, for producers that guarantee valid values
         (the parser: its grammar admits only what the fields accept). The test-suite
         re-validates every parsed corpus tree to hold that promise."""
         defaults = cls.__dict__.get("_defaults")
         if defaults is None:
-            defaults = {
-                n: f.default for n, f in cls.model_fields.items() if not f.is_required()
-            }
+            defaults = {n: f.default for n, f in cls.model_fields.items() if not f.is_required()}
             cls._defaults = defaults
             cls._all_fields = set(cls.model_fields)
         node = object.__new__(cls)
@@ -111,7 +109,7 @@ class Node(BaseModel):
         return hash((type(self).__name__, *(d[n] for n in self._semantic_fields)))
 
     # -- copying ------------------------------------------------------------------
-    def model_copy(self, *, update: dict[str, Any] | None = None, deep: bool = False) -> Any:
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
         """A changed copy. The copy loses ``span`` (it no longer matches the text) but
         remembers its origin, so lossless printing keeps the untouched layout."""
         copied = super().model_copy(update=update, deep=deep)
@@ -121,7 +119,7 @@ class Node(BaseModel):
             set_private(copied, "origin", self if self.span is not None else origin_of(self))
         return copied
 
-    def with_changes(self, **changes: Any) -> Any:
+    def with_changes(self, **changes: Any) -> Self:
         """A validated copy with the given fields changed (unchanged children shared)."""
         data = {n: self.__dict__[n] for n in type(self).model_fields}
         data.update(changes)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import Field as PydanticField
 from pydantic import field_validator
@@ -22,7 +22,23 @@ from dqlbuild.errors import DQLValueError
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 VARIABLE_MODIFIERS = ("noquote", "backtick", "triplequote")
 # Operators from weakest to strongest (DQL_SPEC §2.1); see dqlbuild.ast.precedence.
-BINARY_OPERATORS = ("or", "xor", "and", "==", "!=", "<", "<=", ">", ">=", "~", "+", "-", "*", "/", "%")
+BINARY_OPERATORS = (
+    "or",
+    "xor",
+    "and",
+    "==",
+    "!=",
+    "<",
+    "<=",
+    ">",
+    ">=",
+    "~",
+    "+",
+    "-",
+    "*",
+    "/",
+    "%",
+)
 
 NonNegativeInt = Annotated[int, PydanticField(ge=0)]
 
@@ -306,18 +322,63 @@ def _stages(stages: tuple[Command | str, ...]) -> list[Command]:
 
 
 Expr = Annotated[
-    String | Long | Double | Duration | Boolean | Null | FieldRef | Variable | Call | Unary
-    | Binary | Align | In | Access,
+    String
+    | Long
+    | Double
+    | Duration
+    | Boolean
+    | Null
+    | FieldRef
+    | Variable
+    | Call
+    | Unary
+    | Binary
+    | Align
+    | In
+    | Access,
     PydanticField(discriminator="kind"),
 ]
 Value = Annotated[
-    String | Long | Double | Duration | Boolean | Null | FieldRef | Variable | Call | Unary
-    | Binary | Align | In | Access | Sorted | Assign | Brace | Block,
+    String
+    | Long
+    | Double
+    | Duration
+    | Boolean
+    | Null
+    | FieldRef
+    | Variable
+    | Call
+    | Unary
+    | Binary
+    | Align
+    | In
+    | Access
+    | Sorted
+    | Assign
+    | Brace
+    | Block,
     PydanticField(discriminator="kind"),
 ]
 Arg = Annotated[
-    String | Long | Double | Duration | Boolean | Null | FieldRef | Variable | Call | Unary
-    | Binary | Align | In | Access | Sorted | Assign | Brace | Block | Named,
+    String
+    | Long
+    | Double
+    | Duration
+    | Boolean
+    | Null
+    | FieldRef
+    | Variable
+    | Call
+    | Unary
+    | Binary
+    | Align
+    | In
+    | Access
+    | Sorted
+    | Assign
+    | Brace
+    | Block
+    | Named,
     PydanticField(discriminator="kind"),
 ]
 

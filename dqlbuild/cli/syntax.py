@@ -26,7 +26,8 @@ def register(subparsers: Any) -> None:
         help="print the syntax tree of a query as JSON",
         description="Parse a DQL query and print its syntax tree as JSON "
         "(positions and comments included).",
-        epilog="examples:\n  dqlbuild parse query.dql\n  echo 'fetch logs | limit 5' | dqlbuild parse",
+        epilog="examples:\n  dqlbuild parse query.dql\n"
+        "  echo 'fetch logs | limit 5' | dqlbuild parse",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("file", nargs="?", metavar="FILE", help="a .dql file; '-' or none reads stdin")

@@ -7,7 +7,7 @@ from dqlbuild.printing.canonical import format_node
 from dqlbuild.printing.lossless import to_source
 
 
-def format(query: Node | str, *, width: int = 100, indent: int = 2) -> str:  # noqa: A001
+def format(query: Node | str, *, width: int = 100, indent: int = 2) -> str:
     """Canonical text of a query (or of any node); text is parsed first.
 
     One command per line, continuation lines start with ``| ``, long argument lists

@@ -2,14 +2,13 @@
 
 Documents are plain Python values: ``str`` (text without newlines), the markers
 ``LINE`` (space or newline), ``SOFTLINE`` (nothing or newline), ``HARDLINE`` (always a
-newline) and ``BREAK_PARENT`` (forces the enclosing groups to break), :class:`Trailing` comments, lists
-(concatenation), and :class:`Group` / :class:`Nest`.
+newline) and ``BREAK_PARENT`` (forces the enclosing groups to break), :class:`Trailing`
+comments, lists (concatenation), and :class:`Group` / :class:`Nest`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Union
 
 
 class _Marker:
@@ -49,7 +48,7 @@ class Nest:
     contents: Doc
 
 
-Doc = Union[str, _Marker, Trailing, Group, Nest, list["Doc"]]
+Doc = str | _Marker | Trailing | Group | Nest | list["Doc"]
 
 _FLAT, _BREAK = 0, 1
 

@@ -83,7 +83,7 @@ class _Lossless:
                     continue
                 first, last = old[0].span, old[-1].span
                 out.append(src[pos : first.start])
-                out.append(self._sequence(node, old, new))
+                out.append(self._sequence(origin, old, new))
                 pos = last.end
             elif isinstance(old, Node):
                 if not isinstance(new, Node):
@@ -97,12 +97,13 @@ class _Lossless:
         out.append(src[pos : origin.span.end])
         return "".join(out)
 
-    def _sequence(self, parent: Node, old: Sequence[Node], new: Sequence[Node]) -> str:
+    def _sequence(self, origin: Node, old: Sequence[Node], new: Sequence[Node]) -> str:
+        """The elements of ``new`` in the layout of the original list ``old`` of ``origin``."""
         src = self.source
-        sep = "|" if isinstance(parent, Query | Block) else ","
+        sep = "|" if isinstance(origin, Query | Block) else ","
         index = {id(e): k for k, e in enumerate(old)}
         gaps = [src[old[k].span.end : old[k + 1].span.start] for k in range(len(old) - 1)]  # type: ignore[union-attr]
-        clean = _clean_separator(gaps, sep, parent, src)
+        clean = _clean_separator(gaps, sep, origin, src)
         out: list[str] = []
         prev_k: int | None = None
         for j, item in enumerate(new):
@@ -146,8 +147,7 @@ def _clean_separator(gaps: list[str], sep: str, parent: Node, src: str) -> str:
             return gap
     if sep == ",":
         return ", "
-    if isinstance(parent, Query | Block) and parent.span is not None:
-        if "\n" in src[parent.span.start : parent.span.end].strip():
-            return "\n| "
+    span = parent.span
+    if isinstance(parent, Query | Block) and span and "\n" in src[span.start : span.end].strip():
+        return "\n| "
     return " | "
-

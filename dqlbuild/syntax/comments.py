@@ -27,7 +27,9 @@ def attach_comments(root: Query, tokens: Sequence[Tok], text: str) -> None:
         node.__dict__["comments"] = (*node.comments, Comment(text=token[1], placement=placement))
 
 
-def _target(node: Node, pos: int, anchor: Node, text: str) -> tuple[Node, Literal["before", "after"]]:
+def _target(
+    node: Node, pos: int, anchor: Node, text: str
+) -> tuple[Node, Literal["before", "after"]]:
     kids = [k for k in node.children() if k.span is not None]
     holder = isinstance(node, _SEQUENCE_HOLDERS)
     for kid in kids:

@@ -69,9 +69,7 @@ class Engine:
             splice_at = tuple(i for i, n in enumerate(names) if n.startswith("_"))
             splice = name.startswith("_")
             build: Callable[[list[Any]], Any] | None
-            if splice:
-                build = None
-            elif rule.options.expand1 and len(names) == 1 and not rule.alias:
+            if splice or (rule.options.expand1 and len(names) == 1 and not rule.alias):
                 build = None
             else:
                 build = getattr(builder, rule.alias or name)

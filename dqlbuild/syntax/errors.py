@@ -249,7 +249,9 @@ def _unexpected_token(
             offset,
             f"unexpected `{placeholder.group(0) if placeholder else value}`",
             expected=expected,
-            hint="`<...>` placeholders are not DQL: replace them with a value" if placeholder else None,
+            hint="`<...>` placeholders are not DQL: replace them with a value"
+            if placeholder
+            else None,
         )
     if kind == "MUL_OP" and value == "*" and allowed & _EXPRESSION_STARTS:
         return syntax_error_at(

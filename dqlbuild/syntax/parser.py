@@ -6,7 +6,6 @@ import functools
 from collections.abc import Sequence
 from typing import Any
 
-
 from dqlbuild.ast.base import Node, Span, set_private
 from dqlbuild.ast.nodes import (
     Access,
@@ -100,11 +99,15 @@ class _Builder:
 
     def sorted(self, items: list[Any]) -> Sorted:
         direction = "desc" if items[1][1].lower() == "desc" else "asc"
-        return Sorted.trusted(dict(expr=items[0], direction=direction, span=_join(items[0], items[1])))
+        return Sorted.trusted(
+            dict(expr=items[0], direction=direction, span=_join(items[0], items[1]))
+        )
 
     def assign(self, items: list[Any]) -> Assign:
         target: FieldRef = items[0]
-        return Assign.trusted(dict(target=target.name, value=items[2], span=_join(items[0], items[2])))
+        return Assign.trusted(
+            dict(target=target.name, value=items[2], span=_join(items[0], items[2]))
+        )
 
     def brace(self, items: list[Any]) -> Brace:
         return Brace.trusted(dict(items=_args(items[1:-1]), span=_join(items[0], items[-1])))
@@ -114,7 +117,9 @@ class _Builder:
 
     def binary(self, items: list[Any]) -> Binary:
         left, op, right = items
-        return Binary.trusted(dict(op=op[1].lower(), left=left, right=right, span=_join(left, right)))
+        return Binary.trusted(
+            dict(op=op[1].lower(), left=left, right=right, span=_join(left, right))
+        )
 
     def unary(self, items: list[Any]) -> Unary:
         op, operand = items
@@ -138,11 +143,12 @@ class _Builder:
 
     def access_key(self, items: list[Any]) -> int | str:
         kind, value = items[-1][0], items[-1][1]
+        text = str(value)
         if kind == "INT":
-            return -int(value) if len(items) == 2 else int(value)
+            return -int(text) if len(items) == 2 else int(text)
         if kind == "QUOTED_NAME":
-            return decode_backtick(value)
-        return value
+            return decode_backtick(text)
+        return text
 
     def paren(self, items: list[Any]) -> Any:
         inner: Node = items[1]
@@ -182,7 +188,9 @@ class _Builder:
         if kind == "STRING":
             return String.trusted(dict(value=decode_string(value), span=span))
         if kind == "TRIPLE_STRING":
-            return String.trusted(dict(value=decode_triple_string(value), style="triple", span=span))
+            return String.trusted(
+                dict(value=decode_triple_string(value), style="triple", span=span)
+            )
         if kind == "INT":
             return Long.trusted(dict(value=int(value), span=span))
         if kind == "HEX":
@@ -269,7 +277,7 @@ def _check_nesting(text: str) -> None:
                 continue
             if ch == in_string:
                 in_string = None
-        elif ch in "\"`":
+        elif ch in '"`':
             in_string = ch
         elif ch in "([{":
             depth += 1

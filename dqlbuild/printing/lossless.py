@@ -107,7 +107,12 @@ class _Lossless:
         out: list[str] = []
         prev_k: int | None = None
         for j, item in enumerate(new):
+            # A replaced element (a changed copy of an original one) keeps its slot, so
+            # the text around it, comments included, stays where it was.
             k = index.get(id(item))
+            if k is None:
+                origin = origin_of(item)
+                k = index.get(id(origin)) if origin is not None else None
             if j:
                 if prev_k is not None and k is not None and k == prev_k + 1:
                     out.append(gaps[prev_k])

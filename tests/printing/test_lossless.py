@@ -1,0 +1,166 @@
+"""Lossless printing: untouched text byte for byte, edits reprint only what changed."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from dqlbuild import Binary, Command, FieldRef, Long, Query, format, parse, parse_expression
+from tests.fixtures_dql import identity_queries, pretty_pairs
+
+ODD = """  // header comment
+FETCH   logs ,from:-2h   // source
+/* block
+   comment */
+|filter  (a==1)AND   `b`!=2
+| fieldsAdd x=1,   y = f( 2 ,3 )  // trailing
+   | limit 5 /* open comment"""
+
+
+@pytest.mark.parametrize("text", [ODD, *identity_queries(), *(p[0] for p in pretty_pairs())])
+def test_unchanged_query_reprints_byte_for_byte(text: str) -> None:
+    assert parse(text).to_source() == text
+
+
+def test_insert_a_stage_keeps_every_other_byte() -> None:
+    q = parse(ODD)
+    out = q.insert(1, "filter model.version == $ModelVersion").to_source()
+    assert out == ODD.replace(
+        "// source\n", "// source\n| filter model.version == $ModelVersion\n", 1
+    )
+
+
+def test_insert_after_a_stage_with_trailing_comment_and_before_leading_comment() -> None:
+    text = "fetch logs // src\n// about the filter\n| filter a == 1"
+    out = parse(text).insert(1, "filter b == 2").to_source()
+    assert out == "fetch logs // src\n| filter b == 2\n// about the filter\n| filter a == 1"
+
+
+def test_single_line_queries_stay_single_line() -> None:
+    text = "fetch logs | filter a == 1 | limit 5"
+    q = parse(text)
+    assert q.insert(1, "filter b").to_source() == "fetch logs | filter b | filter a == 1 | limit 5"
+    assert q.append("sort a").to_source() == "fetch logs | filter a == 1 | limit 5 | sort a"
+    assert q.remove(1).to_source() == "fetch logs | limit 5"
+
+
+def test_multiline_append_uses_the_query_layout() -> None:
+    text = "fetch logs\n  | filter a == 1 // one\n  | limit 5 // five"
+    out = parse(text).append("sort a").to_source()
+    assert out == "fetch logs\n  | filter a == 1 // one\n  | limit 5\n  | sort a // five"
+    assert parse(out) == parse("fetch logs | filter a == 1 | limit 5 | sort a")
+
+
+def test_append_after_a_line_comment_never_comments_out_the_stage() -> None:
+    text = "fetch logs // only stage"
+    out = parse(text).append("limit 1").to_source()
+    assert parse(out) == parse("fetch logs | limit 1")
+
+
+def test_remove_takes_the_stage_comments_with_it() -> None:
+    text = "fetch logs\n// about a\n| filter a // a trailing\n| limit 5"
+    assert parse(text).remove(1).to_source() == "fetch logs\n| limit 5"
+
+
+def test_replace_one_argument_keeps_the_rest_of_the_command() -> None:
+    text = "FETCH logs ,  from:-2h   // src\n| limit 5"
+    q = parse(text)
+    fetch = q.commands[0]
+    new_fetch = fetch.model_copy(update={"args": (FieldRef(name="spans"), *fetch.args[1:])})
+    assert q.replace(0, new_fetch).to_source() == "FETCH spans ,  from:-2h   // src\n| limit 5"
+
+
+def test_add_and_remove_arguments_in_the_argument_style() -> None:
+    text = "fetch logs | fields a,b ,  c // three"
+    q = parse(text)
+    cmd = q.commands[1]
+    added = cmd.model_copy(update={"args": (*cmd.args, FieldRef(name="d"))})
+    assert q.replace(1, added).to_source() == "fetch logs | fields a,b ,  c,d // three"
+    removed = cmd.model_copy(update={"args": (cmd.args[0], cmd.args[2])})
+    # The text before `c` (its leading comments and separator) stays with `c`.
+    assert q.replace(1, removed).to_source() == "fetch logs | fields a ,  c // three"
+
+
+def test_deep_edit_keeps_parentheses_and_spacing_around_it() -> None:
+    text = "fetch logs | filter (a==1)AND   `b`!=2"
+    q = parse(text)
+    cond = q.commands[1].args[0]
+    assert isinstance(cond, Binary)
+    new_cond = cond.model_copy(update={"right": parse_expression("c or d")})
+    cmd = q.commands[1].model_copy(update={"args": (new_cond,)})
+    # The new `or` needs parentheses under `and`; everything else is the user's text.
+    assert q.replace(1, cmd).to_source() == "fetch logs | filter (a==1)AND   (c or d)"
+
+
+def test_new_node_holding_original_children_reprints_them_verbatim() -> None:
+    text = "fetch logs | filter `x`  ==  1"
+    q = parse(text)
+    original = q.commands[1].args[0]
+    assert isinstance(original, Binary)
+    wrapped = Binary(op="and", left=original, right=parse_expression("y"))
+    out = q.replace(1, Command(name="filter", args=(wrapped,))).to_source()
+    assert out == "fetch logs | filter `x`  ==  1 and y"
+
+
+def test_fragments_from_another_text_are_printed_canonically() -> None:
+    other = parse("fetch   spans |  filter   zz  ==  9")
+    q = parse("fetch logs | limit 1")
+    out = q.insert(1, other.commands[1]).to_source()
+    assert out == "fetch logs | filter zz == 9 | limit 1"
+
+
+def test_queries_without_source_print_canonically() -> None:
+    q = Query(commands=(Command(name="fetch", args=(FieldRef(name="logs"),)),))
+    assert q.to_source() == format(q) == "fetch logs"
+    assert Query.model_validate_json(parse("fetch  logs").model_dump_json()).to_source() == (
+        "fetch logs"
+    )
+
+
+def test_edits_never_change_the_original_query() -> None:
+    q = parse(ODD)
+    before = q.model_dump()
+    q.insert(0, "fetch x").append("limit 1").remove(2).replace(1, "sort a")
+    assert q.model_dump() == before
+    assert q.to_source() == ODD
+
+
+_stage_texts = st.sampled_from(
+    ["filter a == 1", "limit 3", "fieldsAdd x = f(1)", "sort t desc", 'filter s == "|"']
+)
+
+
+@given(
+    st.sampled_from([ODD, *identity_queries()]),
+    st.lists(st.tuples(st.sampled_from(["insert", "append", "remove", "replace"]),
+                       st.integers(0, 20), _stage_texts), max_size=4),
+)  # fmt: skip
+def test_random_edit_sequences_print_text_that_parses_to_the_edited_tree(
+    text: str, edits: list[tuple[str, int, str]]
+) -> None:
+    q = original = parse(text)
+    for op, index, stage in edits:
+        n = len(q.commands)
+        if op == "insert":
+            q = q.insert(index % (n + 1), stage)
+        elif op == "append":
+            q = q.append(stage)
+        elif op == "remove" and n > 1:
+            q = q.remove(index % n)
+        elif op == "replace":
+            q = q.replace(index % n, stage)
+    out = q.to_source()
+    assert parse(out) == q
+    originals = {id(c) for c in original.commands}
+    for command in q.commands:
+        if id(command) in originals:
+            assert command.span is not None
+            assert text[command.span.start : command.span.end] in out
+
+
+def test_literal_edit_reprints_only_the_literal() -> None:
+    text = "fetch logs\n| limit   5 // five"
+    q = parse(text)
+    cmd = q.commands[1].model_copy(update={"args": (Long(value=10),)})
+    assert q.replace(1, cmd).to_source() == "fetch logs\n| limit   10 // five"

@@ -92,7 +92,8 @@ def main() -> int:
         try:
             parse(record["query"])
         except DQLSyntaxError as err:
-            reason = f"{category(record['query'], err)}: {err.message} (line {err.line}, column {err.column})"
+            where = f"line {err.line}, column {err.column}"
+            reason = f"{category(record['query'], err)}: {err.message} ({where})"
             lines.append(f"{record['id']}\t{reason}")
     OUTPUT.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print(f"{len(lines) - 2} invalid queries written to {OUTPUT}")

@@ -27,12 +27,8 @@ NAMES = sorted(p.name.removesuffix(".before.dql") for p in FIXTURES.glob("*.befo
 # (reported to the printer's owner); strict, so they fail once the printer is fixed.
 PRINTER_ISSUES = {
     "layout-crlf": "a new stage after a CRLF line gets `\\r\\r\\n` before it and `\\n` after",
-    "layout-block-comments": "a new stage next to comment-holding gaps gets ` | `, not `\\n| `",
     "subquery-append": "a new stage in a block whose only gap has a comment: no indentation",
-    "timeseries-merges-filter-parameter": "a comment trailing a replaced stage is dropped",
-    "timeseries-merges-commented-filter": "a comment before a replaced argument is dropped",
     "layout-end-after-trailing-comment": "a comment trailing the last stage moves after a new one",
-    "subquery-commented-stage": "a comment before a stage whose block changed is dropped",
 }
 
 

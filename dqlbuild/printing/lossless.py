@@ -111,8 +111,8 @@ class _Lossless:
             # the text around it, comments included, stays where it was.
             k = index.get(id(item))
             if k is None:
-                origin = origin_of(item)
-                k = index.get(id(origin)) if origin is not None else None
+                item_origin = origin_of(item)
+                k = index.get(id(item_origin)) if item_origin is not None else None
             if j:
                 if prev_k is not None and k is not None and k == prev_k + 1:
                     out.append(gaps[prev_k])

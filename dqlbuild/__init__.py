@@ -1,5 +1,6 @@
 """dqlbuild: parse, format, build, rewrite and check Dynatrace Query Language (DQL)."""
 
+from dqlbuild.analysis import Diagnostic, FieldSet, QueryFlow, StageFlow, analyze, check
 from dqlbuild.ast.base import Comment, Node, Span
 from dqlbuild.ast.nodes import (
     Access,
@@ -76,12 +77,14 @@ __all__ = [
     "DQLError",
     "DQLSyntaxError",
     "DQLValueError",
+    "Diagnostic",
     "DocumentError",
     "Double",
     "Duration",
     "Expression",
     "F",
     "FieldRef",
+    "FieldSet",
     "In",
     "InjectResult",
     "Long",
@@ -89,14 +92,18 @@ __all__ = [
     "Node",
     "Null",
     "Query",
+    "QueryFlow",
     "RenderResult",
     "Sorted",
     "Span",
+    "StageFlow",
     "String",
     "Unary",
     "Variable",
     "VariableRef",
     "__version__",
+    "analyze",
+    "check",
     "data",
     "describe",
     "dur",

@@ -1,0 +1,183 @@
+"""Argument binding (DQL_SPEC §3.2, §10 #7) and the DPL export scanner."""
+
+from __future__ import annotations
+
+import pytest
+
+from dqlbuild import parse, parse_expression
+from dqlbuild.analysis import bind_arguments, bind_call, dpl_exports, output_name
+from dqlbuild.analysis.binding import BoundArguments
+from dqlbuild.ast.nodes import Call
+from dqlbuild.catalog import get_catalog
+
+
+def bound(text: str) -> BoundArguments:
+    return bind_arguments(parse(text).commands[-1])
+
+
+def layout(b: BoundArguments) -> list[tuple[str | None, str]]:
+    return [(v.parameter.name if v.parameter else None, v.name) for v in b.values]
+
+
+def problems(b: BoundArguments) -> list[tuple[str, str]]:
+    return [(p.kind, p.name) for p in b.problems]
+
+
+def test_variadic_positional_absorbs_values_after_named_ones() -> None:
+    b = bound("fetch logs | summarize a = count(), by: {h}, b = max(x)")
+    assert layout(b) == [("aggregation", "a"), ("by", "h"), ("aggregation", "b")]
+    assert not b.problems
+
+
+def test_variadic_named_takes_one_value_without_braces() -> None:
+    b = bound("fetch logs | summarize by: h, count()")
+    assert layout(b) == [("by", "h"), ("aggregation", "count()")]
+
+
+def test_brace_groups_flatten_and_lift_named_parameters() -> None:
+    b = bound("timeseries { {p50 = median(x), p90 = percentile(x, 90)}, filter: {le != 1} }")
+    assert layout(b) == [("metric", "p50"), ("metric", "p90"), ("filter", "le != 1")]
+    assert b.first("filter") is not None and b.first("filter").named  # type: ignore[union-attr]
+
+
+def test_alias_names_the_value_before_it_in_its_group() -> None:
+    b = bound("fetch logs | summarize c = count(), by: {{bin(timestamp, 1h), alias: ts}, kind}")
+    assert layout(b) == [("aggregation", "c"), ("by", "ts"), ("by", "kind")]
+    b = bound("fetch logs | fields cpu, host.name, alias: host, timeframe")
+    assert [v.name for v in b.values] == ["cpu", "host", "timeframe"]
+
+
+def test_two_variadic_positional_parameters_take_one_argument_each() -> None:
+    b = bound(
+        'smartscapeNodes "HOST" | traverse {"calls", "runs_on"}, {"SERVICE"}, direction: backward'
+    )
+    assert layout(b) == [
+        ("edgeType", '"calls"'),
+        ("edgeType", '"runs_on"'),
+        ("targetType", '"SERVICE"'),
+        ("direction", "backward"),
+    ]
+
+
+def test_traverse_named_spellings() -> None:
+    b = bound("smartscapeNodes HOST | traverse edgeTypes: {runs_on}, targetTypes: {SERVICE}")
+    assert [v.parameter.name for v in b.values if v.parameter] == ["edgeType", "targetType"]
+    assert not b.problems
+
+
+def test_unknown_and_duplicate_named_parameters() -> None:
+    assert problems(bound("fetch logs, form: -2h")) == [("unknown-parameter", "form")]
+    assert problems(bound("fetch logs, from: -2h, from: -1h")) == [("duplicate-parameter", "from")]
+    # ``alias:`` is a pseudo-parameter, accepted anywhere.
+    assert not bound("fetch logs | fieldsAdd x, alias: y").problems
+
+
+def test_variadic_named_parameter_may_repeat() -> None:
+    assert not bound(
+        'fetch logs | sort a, direction: "descending", b, direction: "ascending"'
+    ).problems
+
+
+def test_positional_value_skips_parameters_given_by_name() -> None:
+    call = parse_expression('duration(a, b, unit: "m")')
+    assert isinstance(call, Call)
+    b, _ = bind_call(call, get_catalog().require_function("duration"))
+    assert problems(b) == [("too-many-positional", "")]
+
+
+def test_named_only_parameter_passed_positionally() -> None:
+    call = parse_expression('contains(s, "x", false)')
+    assert isinstance(call, Call)
+    b, _ = bind_call(call, get_catalog().require_function("contains"))
+    assert problems(b) == [("named-only-positional", "caseSensitive")]
+
+
+def test_too_many_positional_is_reported_once() -> None:
+    b = bound("fetch logs | limit 1, 2, 3")
+    assert problems(b) == [("too-many-positional", "")]
+
+
+def test_missing_required_and_excluded_parameters() -> None:
+    assert problems(bound("fetch logs | lookup [fetch x], sourceField: a")) == [
+        ("missing-required", "lookupField")
+    ]
+    excluded = bound('fetch logs, from: -1h, to: -1m, timeframe: "2024-01-01/2024-01-02"')
+    assert [
+        (p.kind, p.name, p.parameter.name if p.parameter else None) for p in excluded.problems
+    ] == [
+        ("excluded-together", "timeframe", "from"),
+        ("excluded-together", "timeframe", "to"),
+    ]
+    # One of two mutually exclusive required parameters is enough.
+    assert not bound('data json: "[]"').problems
+    assert not bound("data record(a = 1)").problems
+
+
+def test_summarize_without_aggregation_and_empty_constructors() -> None:
+    assert not bound("fetch logs | summarize by: {host}").problems
+    call = parse_expression("array()")
+    assert isinstance(call, Call)
+    b, _ = bind_call(call, get_catalog().require_function("array"))
+    assert not b.problems
+    call = parse_expression("in(x)")
+    assert isinstance(call, Call)
+    b, _ = bind_call(call, get_catalog().require_function("in"))
+    assert problems(b) == [("missing-required", "haystack")]
+
+
+def test_rename_pairs_become_aliases() -> None:
+    b = bound("fetch logs | fieldsRename a, x, b = c, d")
+    assert [(v.expr.name, v.assigned_name) for v in b.values] == [  # type: ignore[attr-defined]
+        ("a", "x"),
+        ("c", "b"),
+        ("d", None),
+    ]
+
+
+def test_function_braces_are_values() -> None:
+    call = parse_expression('in(x, {"a", "b"})')
+    assert isinstance(call, Call)
+    b, _ = bind_call(call, get_catalog().require_function("in"))
+    assert [v.node.kind for v in b.values] == ["field", "brace"]
+
+
+def test_unknown_command_binds_nothing() -> None:
+    b = bound("fetch logs | frobnicate a, b: 1")
+    assert all(v.parameter is None for v in b.values) and not b.problems
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("status", "status"),
+        ("`my field`", "my field"),
+        ("count()", "count()"),
+        ("bin(timestamp,1h)", "bin(timestamp, 1h)"),
+        ("a+b", "a + b"),
+        ("max(x,default:99.9)", "max(x, default: 99.9)"),
+    ],
+)
+def test_output_names_are_canonical(text: str, name: str) -> None:
+    assert output_name(parse_expression(text)) == name
+
+
+@pytest.mark.parametrize(
+    ("pattern", "exports"),
+    [
+        ("INT:status ' ' LD:msg", ("status", "msg")),
+        ("LD 'a:b' INT:n", ("n",)),
+        ("TIMESTAMP('yyyy-MM-dd HH:mm:ss'):ts LD JSON:settings", ("ts", "settings")),
+        ("LD:http.method SPACE", ("http.method",)),
+        ("KVP{ LD:key '=' LD:value ' '? }:pairs", ("pairs",)),
+        ("JSON {JSON {STRING:id}:payload}:all", ("all",)),
+        ("INT{1,3}:digits", ("digits",)),
+        ("[[:alpha:]]+:word LD:rest", ("word", "rest")),
+        ("LD:'quoted name' // comment INT:nope\nINT:n", ("quoted name", "n")),
+        ("/* INT:no */ INT:yes", ("yes",)),
+        ("INT:a INT:a", ("a",)),
+        ("(INT:a | LD:b) EOL", ("a", "b")),
+        ("LD 'no exports'", ()),
+    ],
+)
+def test_dpl_exports(pattern: str, exports: tuple[str, ...]) -> None:
+    assert dpl_exports(pattern) == exports

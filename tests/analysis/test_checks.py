@@ -1,0 +1,207 @@
+"""check(): every diagnostic code, with a query that has it and a close one that does not."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from dqlbuild import parse, parse_pipeline
+from dqlbuild.analysis.checks import check
+from dqlbuild.analysis.diagnostics import CODES, Diagnostic
+
+# code -> (query with the problem, corrected query without it)
+CASES: dict[str, tuple[str, str]] = {
+    "DQL101": ("fetch logs | filtr a == 1", "fetch logs | filter a == 1"),
+    "DQL102": ('fetch logs | filter startWith(a, "x")', 'fetch logs | filter startsWith(a, "x")'),
+    "DQL103": ("fetch logs, form: -2h", "fetch logs, from: -2h"),
+    "DQL104": ("fetch logs, from: -2h, from: -1h", "fetch logs, from: -2h, to: -1h"),
+    "DQL105": (
+        "fetch logs | lookup [fetch dt.entity.host], sourceField: dt.entity.host",
+        "fetch logs | lookup [fetch dt.entity.host], sourceField: dt.entity.host, lookupField: id",
+    ),
+    "DQL106": ("fetch logs | limit 10, 20", "fetch logs | limit 10"),
+    "DQL107": (
+        'fetch logs | fieldsAdd s = if(a > 1, "big", "small")',
+        'fetch logs | fieldsAdd s = if(a > 1, "big", else: "small")',
+    ),
+    "DQL108": (
+        "fetch logs | join [fetch spans], on: {trace.id}, kind: left",
+        "fetch logs | join [fetch spans], on: {trace.id}, kind: leftOuter",
+    ),
+    "DQL109": ("filter a == 1 | limit 1", "fetch logs | filter a == 1 | limit 1"),
+    "DQL110": ("fetch logs | fetch spans", "fetch logs | append [fetch spans]"),
+    "DQL111": (
+        "fetch logs | summarize count(), by: {h} | sort count() desc",
+        "fetch logs | summarize count(), by: {h} | sort `count()` desc",
+    ),
+    "DQL112": ('fetch logs | filter loglevel = "ERROR"', 'fetch logs | filter loglevel == "ERROR"'),
+    "DQL113": (
+        "fetch spans | filter in(trace.id, [fetch logs | fields trace.id])",
+        "fetch spans | filter trace.id in [fetch logs | fields trace.id]",
+    ),
+    "DQL114": (
+        "fetch spans | filter trace.id in []",
+        'fetch spans | filter in(trace.id, {"a", "b"})',
+    ),
+    "DQL115": (
+        'fetch logs, from: -2h, timeframe: "2024-01-01T00:00:00Z/2024-01-02T00:00:00Z"',
+        'fetch logs, timeframe: "2024-01-01T00:00:00Z/2024-01-02T00:00:00Z"',
+    ),
+    "DQL116": ("fetch logs | limit n = 10", "fetch logs | limit 10"),
+    "DQL117": (
+        "fetch logs | joinNested [fetch spans], on: {trace.id}",
+        "fetch logs | joinNested spans = [fetch spans], on: {trace.id}",
+    ),
+    "DQL118": (
+        'fetch logs | filter contains(content, "err", false)',
+        'fetch logs | filter contains(content, "err", caseSensitive: false)',
+    ),
+    "DQL121": (
+        "fetch logs | summarize first(content)",
+        "fetch logs | summarize takeFirst(content)",
+    ),
+    "DQL201": (
+        'fetch logs | summarize c = count(), by: {host.name} | filter loglevel == "ERROR"',
+        'fetch logs | filter loglevel == "ERROR" | summarize c = count(), by: {host.name}',
+    ),
+    "DQL301": ("fetch logs | filter host.name == $Hots", "fetch logs | filter host.name == $Host"),
+    "DQL302": (
+        'fetch logs | filter matchesPhrase(content, "$Hots")',
+        'fetch logs | filter matchesPhrase(content, "$Host")',
+    ),
+}
+VARIABLES = ["Host"]
+
+
+def codes(text: str) -> list[str]:
+    return [d.code for d in check(parse(text), defined_variables=VARIABLES)]
+
+
+def test_every_code_has_a_case() -> None:
+    assert set(CASES) == set(CODES)
+
+
+@pytest.mark.parametrize("code", sorted(CASES))
+def test_code_is_reported(code: str) -> None:
+    bad, _good = CASES[code]
+    found = [d for d in check(parse(bad), defined_variables=VARIABLES) if d.code == code]
+    assert len(found) == 1
+    assert found[0].severity == CODES[code].severity
+    assert found[0].span is not None
+
+
+@pytest.mark.parametrize("code", sorted(CASES))
+def test_corrected_query_is_clean(code: str) -> None:
+    _bad, good = CASES[code]
+    assert codes(good) == []
+
+
+def test_messages_and_hints() -> None:
+    (found,) = check(parse("fetch logs | filtr a == 1"))
+    assert found.message == "unknown command `filtr`"
+    assert found.hint == "did you mean `filter`?"
+    assert (found.line, found.column) == (1, 14)
+    (found,) = check(parse('fetch logs | filter loglevel = "ERROR"'))
+    assert found.hint == 'write `loglevel == "ERROR"`'
+    (found,) = check(parse("fetch logs | fields level: loglevel, content"))
+    assert found.code == "DQL103"
+    assert found.hint == "to name a value, write `level = ...`"
+    (found,) = check(parse("fetch logs, form: -2h"))
+    assert found.hint == "did you mean `from:`?"
+
+
+def test_subquery_must_begin_with_a_start_command() -> None:
+    found = check(parse("fetch logs | append [filter a == 1]"))
+    assert [d.code for d in found] == ["DQL109"]
+    assert "a subquery" in found[0].message
+
+
+def test_fragment_may_begin_with_any_command() -> None:
+    fragment = parse_pipeline('| parse content, "LD:x" | fieldsAdd y = x')
+    assert check(fragment, fragment=True) == []
+    assert [d.code for d in check(fragment)] == ["DQL109"]
+
+
+def test_aggregation_context_follows_the_parameter() -> None:
+    # Scalar calls around an aggregation keep its context; by: is not an aggregation.
+    assert codes("fetch logs | summarize r = toDouble(count()) / 2, by: {h}") == []
+    assert codes("fetch logs | summarize count(), by: {m = max(x)}") == ["DQL111"]
+    # An entry of another context: summarize-only functions in makeTimeseries.
+    assert codes("fetch logs | makeTimeseries collectDistinct(h)") == ["DQL111"]
+    assert codes("timeseries avg(dt.host.cpu.usage, rollup: max)") == []
+    assert codes("fetch logs | makeTimeseries avg(duration), by: {h}") == []
+
+
+def test_enum_values_accept_identifier_and_string_forms() -> None:
+    assert codes('fetch logs | sort a, direction: "descending"') == []
+    assert codes("fetch logs | join [fetch spans], on: {k}, kind: leftOuter") == []
+    assert codes('fetch logs | join [fetch spans], on: {k}, kind: "leftOuter"') == []
+    assert codes("timeseries avg(m), rollup: avg") == []
+    assert codes('smartscapeNodes HOST | traverse runs_on, SERVICE, direction: "sideways"') == [
+        "DQL108"
+    ]
+
+
+def test_condition_assignment_in_functions() -> None:
+    assert codes('fetch logs | fieldsAdd x = if(a = 1, "y", else: "n")') == ["DQL112"]
+    assert codes("fetch logs | summarize countIf(a = 1)") == ["DQL112"]
+    assert codes("data record(a = 1, b = 2)") == []
+
+
+def test_removed_field_only_in_closed_sets() -> None:
+    # After fetch every field may exist: nothing to say.
+    assert codes("fetch logs | filter anything == 1") == []
+    # A field that never existed is not "removed" (the flow may not know it).
+    assert codes("data record(a = 1) | filter b == 1") == []
+    found = check(parse("fetch logs\n| fields a, b\n| sort c"))
+    assert [d.code for d in found] == ["DQL201"]
+    assert found[0].message == "field `c` does not exist here: `fields` (line 2) removed it"
+    # Fields on the other side of a lookup or join are not input references.
+    assert (
+        codes(
+            "data record(k = 1) | lookup [data record(id = 1, n = 2)], sourceField: k,"
+            " lookupField: id, fields: {n}"
+        )
+        == []
+    )
+    # A renamed field is gone, its new name exists.
+    assert codes("data record(a = 1) | fieldsRename b = a | filter b == 1") == []
+    assert codes("data record(a = 1) | fieldsRename b = a | filter a == 1") == ["DQL201"]
+
+
+def test_variables_are_checked_only_when_defined_names_are_given() -> None:
+    query = parse("fetch logs | filter a == $X and b == $dt_timeframe_from")
+    assert check(query) == []
+    assert [d.code for d in check(query, defined_variables=[])] == ["DQL301"]
+    assert check(query, defined_variables=["X"]) == []
+    assert check(query, defined_variables="X") == []
+
+
+def test_in_string_variable_boundaries() -> None:
+    query = parse('fetch logs | filter contains(a, "$Service and $Services")')
+    found = check(query, defined_variables=["Service"])
+    assert [d.message.split()[0] for d in found] == ["`$Services`"]
+
+
+def test_diagnostics_are_sorted_and_serialisable() -> None:
+    found = check(parse("fetch logs | filtr a | limit n = 1 | frob"))
+    assert [d.code for d in found] == ["DQL101", "DQL116", "DQL101"]
+    assert [d.span.start for d in found if d.span] == sorted(d.span.start for d in found if d.span)
+    record = found[0].to_dict()
+    assert json.loads(json.dumps(record))["code"] == "DQL101"
+    assert str(found[0]).startswith("1:14: error: unknown command `filtr` [DQL101]")
+
+
+def test_diagnostic_is_frozen() -> None:
+    found = Diagnostic("DQL101", "error", "m")
+    with pytest.raises(AttributeError):
+        found.code = "x"  # type: ignore[misc]
+
+
+def test_docs_describe_every_code() -> None:
+    docs = Path(__file__).resolve().parents[2] / "docs" / "checks.md"
+    text = docs.read_text(encoding="utf-8")
+    for code in [*CODES, "DQL001"]:
+        assert f"## {code}" in text, code

@@ -15,6 +15,12 @@ def bound(text: str) -> BoundArguments:
     return bind_arguments(parse(text).commands[-1])
 
 
+def bound_call(text: str) -> BoundArguments:
+    call = parse_expression(text)
+    assert isinstance(call, Call)
+    return bind_call(call, get_catalog().require_function(call.name))[0]
+
+
 def layout(b: BoundArguments) -> list[tuple[str | None, str]]:
     return [(v.parameter.name if v.parameter else None, v.name) for v in b.values]
 
@@ -79,16 +85,12 @@ def test_variadic_named_parameter_may_repeat() -> None:
 
 
 def test_positional_value_skips_parameters_given_by_name() -> None:
-    call = parse_expression('duration(a, b, unit: "m")')
-    assert isinstance(call, Call)
-    b, _ = bind_call(call, get_catalog().require_function("duration"))
+    b = bound_call('duration(a, b, unit: "m")')
     assert problems(b) == [("too-many-positional", "")]
 
 
 def test_named_only_parameter_passed_positionally() -> None:
-    call = parse_expression('contains(s, "x", false)')
-    assert isinstance(call, Call)
-    b, _ = bind_call(call, get_catalog().require_function("contains"))
+    b = bound_call('contains(s, "x", false)')
     assert problems(b) == [("named-only-positional", "caseSensitive")]
 
 
@@ -115,13 +117,9 @@ def test_missing_required_and_excluded_parameters() -> None:
 
 def test_summarize_without_aggregation_and_empty_constructors() -> None:
     assert not bound("fetch logs | summarize by: {host}").problems
-    call = parse_expression("array()")
-    assert isinstance(call, Call)
-    b, _ = bind_call(call, get_catalog().require_function("array"))
+    b = bound_call("array()")
     assert not b.problems
-    call = parse_expression("in(x)")
-    assert isinstance(call, Call)
-    b, _ = bind_call(call, get_catalog().require_function("in"))
+    b = bound_call("in(x)")
     assert problems(b) == [("missing-required", "haystack")]
 
 
@@ -135,9 +133,7 @@ def test_rename_pairs_become_aliases() -> None:
 
 
 def test_function_braces_are_values() -> None:
-    call = parse_expression('in(x, {"a", "b"})')
-    assert isinstance(call, Call)
-    b, _ = bind_call(call, get_catalog().require_function("in"))
+    b = bound_call('in(x, {"a", "b"})')
     assert [v.node.kind for v in b.values] == ["field", "brace"]
 
 

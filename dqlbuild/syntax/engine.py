@@ -95,10 +95,18 @@ class Engine:
             self.actions[state] = acts
             self.gotos[state] = gotos
 
-        # One compiled scanner per state (Lark's contextual lexer), sharing identical ones.
+        # One compiled scanner per state (Lark's contextual lexer). Each also skips the
+        # whitespace before its token, which halves the number of scans.
         self.scanners: dict[int, list[re.Pattern[str]]] = {}
+        compiled: dict[str, re.Pattern[str]] = {}
         for state, basic in lexer.lexers.items():
-            self.scanners[state] = list(basic.scanner._mres)
+            patterns = []
+            for mre in basic.scanner._mres:
+                key = mre.pattern
+                if key not in compiled:
+                    compiled[key] = re.compile(rf"\s*(?:{key})", mre.flags)
+                patterns.append(compiled[key])
+            self.scanners[state] = patterns
         self.root_scanner: list[re.Pattern[str]] = list(lexer.root_lexer.scanner._mres)
         self.ignore_types = frozenset(lexer.root_lexer.ignore_types)
         self.newline_types = frozenset(lexer.root_lexer.newline_types)
@@ -135,24 +143,40 @@ class Engine:
         while True:
             state = states[-1]
             # ---- next token, scanned with the current state's terminals
-            if pos >= length:
-                tok: Tok = (_END, "", length, line, length - line_start + 1)
-            else:
-                m = None
+            m = None
+            if pos < length:
                 for mre in scanners[state]:
                     m = mre.match(text, pos)
                     if m:
                         break
-                if m is None:
-                    raise self._no_match(text, pos, line, line_start, state)
+            if m is None:
+                # Nothing but whitespace left is the end; anything else is an error.
+                rest = text.count("\n", pos, length)
+                if text[pos:length].strip():
+                    skipped = len(text) - len(text[pos:].lstrip())
+                    if rest:
+                        line += text.count("\n", pos, skipped)
+                        line_start = text.rfind("\n", 0, skipped) + 1
+                    raise self._no_match(text, skipped, line, line_start, state)
+                if rest:
+                    line += rest
+                    line_start = text.rfind("\n", 0, length) + 1
+                tok: Tok = (_END, "", length, line, length - line_start + 1)
+                pos = length
+            else:
                 kind = m.lastgroup
-                value = m.group(0)
                 assert kind is not None
-                tok = (kind, value, pos, line, pos - line_start + 1)
-                pos = m.end()
+                end = m.end()
+                value = m.group(kind)
+                start = end - len(value)
+                if start != pos and "\n" in text[pos:start]:
+                    line += text.count("\n", pos, start)
+                    line_start = text.rfind("\n", pos, start) + 1
+                tok = (kind, value, start, line, start - line_start + 1)
+                pos = end
                 if kind in newline_types and "\n" in value:
                     line += value.count("\n")
-                    line_start = pos - (len(value) - value.rfind("\n") - 1)
+                    line_start = end - (len(value) - value.rfind("\n") - 1)
                 if kind in ignore:
                     if kind in comment_types:
                         comments.append(tok)

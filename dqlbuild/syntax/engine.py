@@ -95,22 +95,28 @@ class Engine:
             self.actions[state] = acts
             self.gotos[state] = gotos
 
-        # One compiled scanner per state (Lark's contextual lexer). Each also skips the
-        # whitespace before its token, which halves the number of scans.
-        self.scanners: dict[int, list[re.Pattern[str]]] = {}
-        compiled: dict[str, re.Pattern[str]] = {}
-        for state, basic in lexer.lexers.items():
-            patterns = []
-            for mre in basic.scanner._mres:
-                key = mre.pattern
-                if key not in compiled:
-                    compiled[key] = re.compile(rf"\s*(?:{key})", mre.flags)
-                patterns.append(compiled[key])
-            self.scanners[state] = patterns
-        self.root_scanner: list[re.Pattern[str]] = list(lexer.root_lexer.scanner._mres)
+        # Per parser state, the terminals Lark's contextual lexer accepts there, in Lark's
+        # order. Scanners are compiled on first use (a query touches few states), each
+        # also skipping the whitespace before its token, which halves the scans.
+        self._state_patterns: dict[int, str] = {
+            state: "|".join(f"(?P<{t.name}>{t.pattern.to_regexp()})" for t in basic.terminals)
+            for state, basic in lexer.lexers.items()
+        }
+        self._flags = lexer.root_lexer.g_regex_flags
+        self._compiled: dict[str, re.Pattern[str]] = {}
+        self.scanners: dict[int, re.Pattern[str]] = {}
+        self._root_lexer = lexer.root_lexer  # all terminals; its scanner is built on errors only
         self.ignore_types = frozenset(lexer.root_lexer.ignore_types)
         self.newline_types = frozenset(lexer.root_lexer.newline_types)
         self.chains: dict[tuple[int, int, str], int] = {}
+
+    def _scanner(self, state: int) -> re.Pattern[str]:
+        pattern = self._state_patterns[state]
+        compiled = self._compiled.get(pattern)
+        if compiled is None:
+            compiled = self._compiled[pattern] = re.compile(rf"\s*(?:{pattern})", self._flags)
+        self.scanners[state] = compiled
+        return compiled
 
     def _unit_chain(self, below: int, state: int, kind: str) -> int:
         """The top state after all one-child pass-through reductions on ``kind``."""
@@ -145,10 +151,8 @@ class Engine:
             # ---- next token, scanned with the current state's terminals
             m = None
             if pos < length:
-                for mre in scanners[state]:
-                    m = mre.match(text, pos)
-                    if m:
-                        break
+                scanner = scanners.get(state) or self._scanner(state)
+                m = scanner.match(text, pos)
             if m is None:
                 # Nothing but whitespace left is the end; anything else is an error.
                 rest = text.count("\n", pos, length)
@@ -239,7 +243,7 @@ class Engine:
         # Like Lark's contextual lexer: if some terminal of the whole grammar matches,
         # report it as an unexpected token; otherwise as an unexpected character.
         allowed = frozenset(self.actions[state])
-        for mre in self.root_scanner:
+        for mre in self._root_lexer.scanner._mres:
             m = mre.match(text, pos)
             if m and m.lastgroup is not None and m.lastgroup not in self.ignore_types:
                 tok: Tok = (m.lastgroup, m.group(0), pos, line, pos - line_start + 1)

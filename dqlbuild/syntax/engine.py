@@ -172,11 +172,11 @@ class Engine:
                 assert kind is not None
                 end = m.end()
                 value = m.group(kind)
-                start = end - len(value)
-                if start != pos and "\n" in text[pos:start]:
-                    line += text.count("\n", pos, start)
-                    line_start = text.rfind("\n", pos, start) + 1
-                tok = (kind, value, start, line, start - line_start + 1)
+                begin = end - len(value)
+                if begin != pos and "\n" in text[pos:begin]:
+                    line += text.count("\n", pos, begin)
+                    line_start = text.rfind("\n", pos, begin) + 1
+                tok = (kind, value, begin, line, begin - line_start + 1)
                 pos = end
                 if kind in newline_types and "\n" in value:
                     line += value.count("\n")

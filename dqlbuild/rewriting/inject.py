@@ -123,6 +123,8 @@ def inject_filter(
         query = parse(query)
     if not isinstance(query, Query):
         raise DQLValueError(f"expected a Query or DQL text, not {type(query).__name__}")
+    if not query.commands:
+        raise DQLValueError("the query has no stages")
     node = _condition(condition)
     options = _Options(
         condition=node,
@@ -346,7 +348,8 @@ def _inject_pipeline(query: Query, flow: QueryFlow, options: _Options) -> tuple[
         return (
             "skipped",
             (
-                f"{_names(missing)} does not exist after `{previous.command.name}` "
+                f"{_names(missing)} {'does' if len(missing) == 1 else 'do'} not exist after "
+                f"`{previous.command.name}` "
                 f"(stage {position})"
             ),
             query,

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dqlbuild import Block, FieldRef, Node, parse, parse_expression
+from dqlbuild import Block, FieldRef, Node, Query, parse, parse_expression
 from dqlbuild.analysis.fieldflow import analyze
 from dqlbuild.errors import DQLSyntaxError, DQLValueError
 from dqlbuild.rewriting.inject import PLACEMENTS, Placement, inject_filter, inject_filter_text
@@ -58,6 +58,16 @@ def test_a_condition_that_does_not_parse() -> None:
 def test_an_unknown_placement() -> None:
     with pytest.raises(DQLValueError, match="placement"):
         inject_filter("fetch logs", "a == 1", placement="middle")  # type: ignore[arg-type]
+
+
+def test_an_empty_query() -> None:
+    with pytest.raises(DQLValueError, match="no stages"):
+        inject_filter(Query(), "a == 1")
+
+
+def test_fields_that_cannot_exist_are_named() -> None:
+    result = inject_filter("fetch logs | fields a", "b == 1 and c == 2", placement="end")
+    assert result.reason == "`b`, `c` do not exist after `fields` (stage 2)"
 
 
 def test_the_query_may_be_text_or_a_query() -> None:

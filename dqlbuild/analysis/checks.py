@@ -140,8 +140,12 @@ class _Checker:
     ) -> None:
         """Check bound arguments; calls inside them are in the aggregation context of
         their parameter, else in the one of the enclosing call (``inherited``)."""
+        # A missing parameter next to an unknown name is that name misspelt or misused
+        # (`fields level: loglevel`): the unknown name is the one finding to report.
+        unknown = any(p.kind == "unknown-parameter" for p in bound.problems)
         for problem in bound.problems:
-            self.problem(owner, problem)
+            if not (unknown and problem.kind == "missing-required"):
+                self.problem(owner, problem)
         for value in bound.values:
             param = value.parameter
             context = inherited
@@ -175,6 +179,8 @@ class _Checker:
                 if param is not None and param.requires_name
                 else "pass it as a positional argument"
             )
+            if owner.name == "in":
+                how = 'give the values to look for, e.g. `in(x, {"a", "b"})` or `in(x, array($V))`'
             self.add("DQL105", f"{owner.label} needs the parameter `{name}`", node, how)
         elif problem.kind == "too-many-positional":
             positional = [p.name for p in owner.parameters if p.is_positional]

@@ -42,15 +42,15 @@ EXPECTED_ERRORS: dict[str, tuple[tuple[str, ...], str]] = {
     # JeremyProffitt/go-mcp-dynatrace
     "q023185db1bea": (("DQL108",), KIND_LEFT),
     "q07621fea8b3e": (("DQL103",), COLON_NAME),
-    "q0a2d5c44d501": (("DQL103", "DQL105"), COLON_NAME),
-    "q1836a38e6dfe": (("DQL103", "DQL105"), COLON_NAME),
-    "q19da4f73dc38": (("DQL102", "DQL103", "DQL105"), COLON_NAME),
-    "q2b4be5332a35": (("DQL103", "DQL105"), COLON_NAME),
+    "q0a2d5c44d501": (("DQL103",), COLON_NAME),
+    "q1836a38e6dfe": (("DQL103",), COLON_NAME),
+    "q19da4f73dc38": (("DQL102", "DQL103"), COLON_NAME),
+    "q2b4be5332a35": (("DQL103",), COLON_NAME),
     "q2d17dd1fd7a7": (("DQL103",), COLON_NAME),
-    "q566b4338f0e6": (("DQL103", "DQL105"), COLON_NAME),
+    "q566b4338f0e6": (("DQL103",), COLON_NAME),
     "qe5e485cff34b": (("DQL103",), COLON_NAME),
     # LawrenceBarratt90/Dynatrace-Business-Observability-Demonstrator
-    "q168669d7649c": (("DQL103", "DQL105"), TAGS),
+    "q168669d7649c": (("DQL103",), TAGS),
     "q3752a5199ea1": (("DQL102",), NO_FUNCTION),
     "q5ffcdb55aa1e": (("DQL107",), IF_ELSE),
     "q79136cbf49c3": (("DQL107",), IF_ELSE),
@@ -97,11 +97,11 @@ EXPECTED_ERRORS: dict[str, tuple[tuple[str, ...], str]] = {
     "q775f56e2f974": (("DQL111",), SORT_COUNT),
     # maheedhar132/learn-dql
     "q00058828502f": (("DQL107",), IF_ELSE),
-    "q19a55318e64d": (("DQL103", "DQL105"), PARSE_UNQUOTED),
+    "q19a55318e64d": (("DQL103",), PARSE_UNQUOTED),
     "q4528a04ea39e": (("DQL105",), JOIN_ON),
     "qb6bb8d8a63b8": (("DQL107",), IF_ELSE),
     "qc2d88728fe1f": (("DQL107",), IF_ELSE),
-    "qdcc81e82734f": (("DQL103", "DQL105"), TRAVERSE),
+    "qdcc81e82734f": (("DQL103",), TRAVERSE),
     # mf-dynatrace/dt-mcp-workspace
     "qdd2c2bb87e5d": (("DQL102",), NO_FUNCTION),
     # nithyeswari/guide

@@ -110,6 +110,11 @@ def test_messages_and_hints() -> None:
     assert found.hint == "to name a value, write `level = ...`"
     (found,) = check(parse("fetch logs, form: -2h"))
     assert found.hint == "did you mean `from:`?"
+    # The missing value of `fieldsAdd a: 1` is the misused name: one finding, not two.
+    assert codes("fetch logs | fieldsAdd a: 1") == ["DQL103"]
+    (found,) = check(parse("fetch logs | filter in(x)"))
+    assert found.code == "DQL105"
+    assert found.hint is not None and "in(x, array($V))" in found.hint
 
 
 def test_subquery_must_begin_with_a_start_command() -> None:

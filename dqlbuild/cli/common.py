@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
 from dqlbuild.documents.io import atomic_write
 from dqlbuild.errors import DQLError, DQLSyntaxError
@@ -74,7 +77,58 @@ def format_error(filename: str, error: DQLError | str) -> str:
 
 
 def report_error(exc: CliError) -> None:
-    sys.stderr.write(format_error(exc.filename, exc.error) + "\n")
+    emit(format_error(exc.filename, exc.error))
+
+
+# ---------------------------------------------------------------- terminal output
+_SEVERITY_RE = re.compile(r"(?<=: )(error|warning|info)(?=: )|^(  hint)(?=: )|^(\s*\^)$", re.M)
+_COLOURS = {"error": "1;31", "warning": "1;33", "info": "1;36", "  hint": "32"}
+
+
+def use_colour(stream: TextIO) -> bool:
+    """Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org)."""
+    if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+        return False
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+def colourize(text: str) -> str:
+    def paint(match: re.Match[str]) -> str:
+        word = match.group(0)
+        code = _COLOURS.get(word, "1;31")  # the caret line is red
+        return f"\033[{code}m{word}\033[0m"
+
+    return _SEVERITY_RE.sub(paint, text)
+
+
+def emit(text: str, stream: TextIO | None = None) -> None:
+    """Write a report line (or lines) to ``stream`` (stderr by default), in colour when
+    the stream is a terminal."""
+    out = stream if stream is not None else sys.stderr
+    out.write((colourize(text) if use_colour(out) else text) + "\n")
+
+
+class Progress:
+    """A one-line ``[3/120] file`` progress indicator on stderr, shown only on a terminal
+    and only for more than a handful of files; it erases itself before other output."""
+
+    def __init__(self, total: int, *, threshold: int = 5) -> None:
+        self.total = total
+        self.enabled = total > threshold and use_colour(sys.stderr)
+        self.count = 0
+
+    def step(self, name: str) -> None:
+        self.count += 1
+        if self.enabled:
+            line = f"[{self.count}/{self.total}] {name}"[:78]
+            sys.stderr.write("\r\033[K" + line)
+            sys.stderr.flush()
+
+    def clear(self) -> None:
+        if self.enabled:
+            sys.stderr.write("\r\033[K")
+            sys.stderr.flush()
 
 
 def atomic_write_text(path: Path, text: str) -> None:

@@ -10,8 +10,10 @@ from dqlbuild.cli.common import (
     EXIT_FAILURE,
     EXIT_OK,
     CliError,
+    Progress,
     UsageError,
     atomic_write_text,
+    emit,
     format_error,
     read_input,
 )
@@ -71,7 +73,9 @@ def _fmt(args: argparse.Namespace) -> int:
     if args.in_place and "-" in names:
         raise UsageError("--in-place needs files, not standard input")
     status = EXIT_OK
+    progress = Progress(len(names))
     for name in names:
+        progress.step(name)
         try:
             source = read_input(name)
             try:
@@ -79,14 +83,16 @@ def _fmt(args: argparse.Namespace) -> int:
             except DQLError as exc:
                 raise CliError(source.name, exc) from None
         except CliError as exc:
-            sys.stderr.write(format_error(exc.filename, exc.error) + "\n")
+            progress.clear()
+            emit(format_error(exc.filename, exc.error))
             status = EXIT_FAILURE
             continue
         # A file keeps its final newline convention: formatted text ends with one newline.
         output = formatted + "\n"
         if args.check:
             if output != source.text:
-                sys.stderr.write(f"{source.name}: would reformat\n")
+                progress.clear()
+                emit(f"{source.name}: would reformat")
                 status = EXIT_FAILURE
         elif args.in_place:
             assert source.path is not None
@@ -94,4 +100,5 @@ def _fmt(args: argparse.Namespace) -> int:
                 atomic_write_text(source.path, output)
         else:
             sys.stdout.write(output)
+    progress.clear()
     return status

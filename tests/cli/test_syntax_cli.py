@@ -117,3 +117,27 @@ def test_module_entry_point_runs_in_a_subprocess() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout == "fetch logs\n| limit 1\n"
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_colour_only_on_a_terminal_and_never_with_no_color(monkeypatch: MonkeyPatch) -> None:
+    from dqlbuild.cli.common import emit
+
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setenv("TERM", "xterm")
+    report = "q.dql:1:2: error: bad\n  hint: fix it\n  x\n   ^"
+    terminal = _Terminal()
+    emit(report, terminal)
+    assert "\033[1;31merror\033[0m" in terminal.getvalue()
+    assert "\033[32m  hint\033[0m" in terminal.getvalue()
+    plain = io.StringIO()
+    emit(report, plain)
+    assert plain.getvalue() == report + "\n"
+    monkeypatch.setenv("NO_COLOR", "1")
+    quiet = _Terminal()
+    emit(report, quiet)
+    assert quiet.getvalue() == report + "\n"

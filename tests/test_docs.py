@@ -1,0 +1,71 @@
+"""Every example in the docs runs: ```python blocks execute (one namespace per page, in
+order) and ```console blocks run their `$ ` commands and must print what the page shows.
+```sh blocks are set-up instructions (installing) and are not run. The site builds with
+`mkdocs build --strict` when mkdocs is installed."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO
+
+DOCS = REPO / "docs"
+PAGES = sorted(DOCS.glob("*.md"))
+_BLOCK = re.compile(r"^```(\w+)[^\n]*\n(.*?)^```", re.M | re.S)
+
+
+def blocks(page: Path, language: str) -> list[str]:
+    return [m.group(2) for m in _BLOCK.finditer(page.read_text()) if m.group(1) == language]
+
+
+@pytest.mark.parametrize("page", [p for p in PAGES if blocks(p, "python")], ids=lambda p: p.name)
+def test_python_examples_run(page: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(REPO)
+    namespace: dict[str, object] = {"__name__": f"docs_{page.stem}"}
+    for number, code in enumerate(blocks(page, "python"), 1):
+        try:
+            exec(compile(code, f"{page.name}[python block {number}]", "exec"), namespace)
+        except Exception as exc:  # pragma: no cover - the message is the point
+            raise AssertionError(f"{page.name}, python block {number} failed: {exc!r}") from exc
+
+
+def _console_cases() -> list[tuple[str, str, str]]:
+    cases = []
+    for page in PAGES:
+        for block in blocks(page, "console"):
+            command, output = None, []
+            for line in [*block.splitlines(), "$ <end>"]:
+                if line.startswith("$ "):
+                    if command is not None:
+                        cases.append((page.name, command, "\n".join(output)))
+                    command, output = line[2:], []
+                else:
+                    output.append(line)
+    return [c for c in cases if c[1] != "<end>"]
+
+
+@pytest.mark.parametrize(("page", "command", "expected"), _console_cases())
+def test_console_examples_print_what_the_page_shows(page: str, command: str, expected: str) -> None:
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    env.pop("NO_COLOR", None)
+    result = subprocess.run(
+        command, shell=True, cwd=REPO, env=env, capture_output=True, text=True, check=False
+    )
+    shown = (result.stdout + result.stderr).rstrip()
+    assert shown == expected.rstrip(), f"{page}: $ {command}"
+
+
+@pytest.mark.skipif(shutil.which("mkdocs") is None and not (Path(sys.executable).parent / "mkdocs").exists(),
+                    reason="mkdocs is not installed")  # fmt: skip
+def test_site_builds_strictly(tmp_path: Path) -> None:
+    mkdocs = Path(sys.executable).parent / "mkdocs"
+    command = [str(mkdocs) if mkdocs.exists() else "mkdocs", "build", "--strict", "-d", str(tmp_path)]
+    result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr

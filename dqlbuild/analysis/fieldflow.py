@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from dqlbuild.analysis.binding import BoundArguments, BoundValue, bind_arguments, output_name
 from dqlbuild.analysis.dpl import dpl_exports
 from dqlbuild.ast.base import Node
-from dqlbuild.ast.nodes import Assign, Block, Brace, Call, Command, FieldRef, Query, String
+from dqlbuild.ast.nodes import Assign, Block, Brace, Call, Command, FieldRef, Named, Query, String
 from dqlbuild.catalog import get_catalog
 from dqlbuild.errors import DQLValueError
 
@@ -220,7 +220,7 @@ def _data(ctx: _Context) -> _Effect:
             for arg in record.args:
                 if isinstance(arg, Assign):
                     names.append(arg.target)
-                elif isinstance(arg, Brace | Block):
+                elif isinstance(arg, Brace | Block | Named):
                     known = False
                 else:
                     names.append(output_name(arg))

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from dqlbuild import parse, parse_pipeline
+from dqlbuild import Command, FieldRef, Query, parse, parse_pipeline
 from dqlbuild.analysis.checks import check
 from dqlbuild.analysis.diagnostics import CODES, Diagnostic
 
@@ -210,3 +210,12 @@ def test_docs_describe_every_code() -> None:
     text = docs.read_text(encoding="utf-8")
     for code in [*CODES, "DQL001"]:
         assert f"## {code}" in text, code
+
+
+def test_built_queries_without_positions() -> None:
+    query = Query(
+        commands=(Command(name="fetch", args=(FieldRef(name="logs"),)), Command(name="filtr"))
+    )
+    (found,) = check(query)
+    assert found.code == "DQL101" and found.span is None and found.line is None
+    assert str(found) == "error: unknown command `filtr` [DQL101] (did you mean `filter`?)"

@@ -359,3 +359,8 @@ def test_drops_and_creates() -> None:
 def test_traverse_drops_source_fields_although_open() -> None:
     stage = last_stage('smartscapeNodes "HOST" | traverse runs_on, SERVICE, fieldsKeep: {name}')
     assert stage.drops("tags") and not stage.drops("name")
+
+
+def test_data_record_with_a_misused_name_is_open() -> None:
+    stage = last_stage("data record(code: 200, label = 1)")
+    assert stage.fields_after.open and stage.fields_after.names == {"label"}

@@ -121,6 +121,9 @@ class QueryFlow:
     input: FieldSet = EMPTY
     """Fields before the first stage: none for a query that begins with a start command,
     unknown (open) for a pipeline fragment."""
+    block: Block | None = None
+    """For a subquery: the execution block it was read from (``query`` holds the same
+    commands); ``None`` for the analysed query itself."""
 
     def fields_before(self, index: int) -> FieldSet:
         """The fields known to exist before stage ``index`` (``len(stages)`` = the end)."""
@@ -478,7 +481,7 @@ def _stage(index: int, command: Command, before: FieldSet) -> StageFlow:
     catalog = get_catalog()
     spec = catalog.command(command.name)
     bound = bind_arguments(command)
-    block_flows = {id(b): _analyze(Query(commands=b.commands)) for b in _blocks(command.args)}
+    block_flows = {id(b): _analyze(Query(commands=b.commands), b) for b in _blocks(command.args)}
     subqueries = tuple(block_flows.values())
     rule = _RULES.get(spec.name) if spec is not None else None
     if spec is None or rule is None:
@@ -507,7 +510,7 @@ def _stage(index: int, command: Command, before: FieldSet) -> StageFlow:
     )
 
 
-def _analyze(query: Query) -> QueryFlow:
+def _analyze(query: Query, block: Block | None = None) -> QueryFlow:
     catalog = get_catalog()
     first = catalog.command(query.commands[0].name) if query.commands else None
     start = EMPTY if first is not None and first.is_start else ANY
@@ -517,7 +520,7 @@ def _analyze(query: Query) -> QueryFlow:
         stage = _stage(index, command, before)
         stages.append(stage)
         before = stage.fields_after
-    return QueryFlow(query, tuple(stages), start)
+    return QueryFlow(query, tuple(stages), start, block)
 
 
 def analyze(query: Query) -> QueryFlow:

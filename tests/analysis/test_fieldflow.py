@@ -325,6 +325,11 @@ def test_subqueries_in_source_order() -> None:
     )
     stage = analyze(query).stages[1]
     assert [s.fields_after.names for s in stage.subqueries] == [{"k"}, {"id"}]
+    assert [s.block is not None and s.block.span is not None for s in stage.subqueries] == [
+        True,
+        True,
+    ]
+    assert analyze(query).block is None
     nested = analyze(
         parse("data record(a = 1) | append [data record(b = 1) | filter b in [data record(b = 1)]]")
     )

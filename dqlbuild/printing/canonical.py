@@ -212,7 +212,14 @@ class Printer:
             key = node.key
             if key is None:
                 return [base, "[]"]
-            return [base, f"[{key}]" if isinstance(key, int) else f"[{encode_name(key)}]"]
+            if isinstance(key, int):
+                return [base, f"[{key}]"]
+            # Dotted record keys get backticks, as in DQL's own names for unassigned
+            # accesses (`child_of[`dt.entity.x`]`); plain ones stay bare.
+            text = encode_name(key)
+            if "." in key and text == key:
+                text = f"`{key}`"
+            return [base, f"[{text}]"]
         if isinstance(node, Brace):
             return self._bracketed("{", self.args(node.items)[0], "}")
         if isinstance(node, Block):

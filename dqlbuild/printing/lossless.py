@@ -83,8 +83,9 @@ class _Lossless:
                     continue
                 first, last = old[0].span, old[-1].span
                 out.append(src[pos : first.start])
-                out.append(self._sequence(origin, old, new))
-                pos = last.end
+                text, consumed = self._sequence(origin, old, new, src[last.end : origin.span.end])
+                out.append(text)
+                pos = last.end + consumed
             elif isinstance(old, Node):
                 if not isinstance(new, Node):
                     return None
@@ -97,13 +98,19 @@ class _Lossless:
         out.append(src[pos : origin.span.end])
         return "".join(out)
 
-    def _sequence(self, origin: Node, old: Sequence[Node], new: Sequence[Node]) -> str:
-        """The elements of ``new`` in the layout of the original list ``old`` of ``origin``."""
+    def _sequence(
+        self, origin: Node, old: Sequence[Node], new: Sequence[Node], after: str
+    ) -> tuple[str, int]:
+        """The elements of ``new`` in the layout of the original list ``old`` of ``origin``,
+        and how much of ``after`` (the text after the last original element) it used: a
+        comment trailing that element stays with it when elements are added behind it."""
         src = self.source
         sep = "|" if isinstance(origin, Query | Block) else ","
         index = {id(e): k for k, e in enumerate(old)}
         gaps = [src[old[k].span.end : old[k + 1].span.start] for k in range(len(old) - 1)]  # type: ignore[union-attr]
         clean = _clean_separator(gaps, sep, origin, src)
+        last = len(old) - 1
+        consumed = 0
         out: list[str] = []
         prev_k: int | None = None
         for j, item in enumerate(new):
@@ -116,11 +123,18 @@ class _Lossless:
             if j:
                 if prev_k is not None and k is not None and k == prev_k + 1:
                     out.append(gaps[prev_k])
+                elif prev_k == last and not consumed:
+                    trailing = _trailing_comment(after)
+                    consumed = len(trailing)
+                    out.append(_separator(gaps, prev_k, k, sep, clean, head=trailing))
                 else:
                     out.append(_separator(gaps, prev_k, k, sep, clean))
+            if k is not None and item.comments and not self.ctx.is_original(item):
+                # Its comments are in the original text around its slot, printed above.
+                item = item.model_copy(update={"comments": ()})
             out.append(self._child(item, precedence.ANY))
             prev_k = k
-        return "".join(out)
+        return "".join(out), consumed
 
 
 def _head(gap: str, sep: str) -> str:
@@ -128,12 +142,33 @@ def _head(gap: str, sep: str) -> str:
     newline = gap.find("\n")
     if newline < 0:
         return ""
-    head = gap[:newline]
+    head = gap[:newline].removesuffix("\r")
     return "" if sep in code_only(head) else head
 
 
-def _separator(gaps: list[str], prev_k: int | None, k: int | None, sep: str, clean: str) -> str:
-    head = _head(gaps[prev_k], sep) if prev_k is not None and prev_k < len(gaps) else ""
+def _trailing_comment(after: str) -> str:
+    """The comment (with the spaces before it) on the same line after the last element."""
+    newline = after.find("\n")
+    line = (after if newline < 0 else after[:newline]).removesuffix("\r")
+    code = code_only(line)
+    if code.strip() or code == line:  # other text follows, or there is no comment
+        return ""
+    if "/*" in line and not line.rstrip().endswith("*/"):
+        return ""  # a block comment left open runs to the end: it must stay last
+    return line
+
+
+def _separator(
+    gaps: list[str],
+    prev_k: int | None,
+    k: int | None,
+    sep: str,
+    clean: str,
+    *,
+    head: str | None = None,
+) -> str:
+    if head is None:
+        head = _head(gaps[prev_k], sep) if prev_k is not None and prev_k < len(gaps) else ""
     tail = ""
     if k is not None and k > 0:
         gap = gaps[k - 1]
@@ -146,13 +181,23 @@ def _separator(gaps: list[str], prev_k: int | None, k: int | None, sep: str, cle
 
 
 def _clean_separator(gaps: list[str], sep: str, parent: Node, src: str) -> str:
-    """A separator in the style of the list: a gap without comments, else the default."""
+    """A separator in the style of the list: a gap without comments; else the last line
+    of a gap (its newline and indentation before the separator); else the default."""
     for gap in gaps:
         if code_only(gap) == gap and gap.count(sep) == 1:
             return gap
+    newline = "\r\n" if "\r\n" in src else "\n"
+    for gap in gaps:
+        line = gap[gap.rfind("\n") + 1 :]
+        if "\n" not in gap or code_only(line) != line:
+            continue
+        if sep == "|" and line.strip() == sep:
+            return newline + line[: line.index(sep)] + "| "
+        if sep == "," and not line.strip():
+            return "," + newline + line
     if sep == ",":
         return ", "
     span = parent.span
     if isinstance(parent, Query | Block) and span and "\n" in src[span.start : span.end].strip():
-        return "\n| "
+        return newline + "| "
     return " | "

@@ -6,7 +6,17 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dqlbuild import Binary, Command, FieldRef, Long, Query, format, parse, parse_expression
+from dqlbuild import (
+    Binary,
+    Block,
+    Command,
+    FieldRef,
+    Long,
+    Query,
+    format,
+    parse,
+    parse_expression,
+)
 from tests.fixtures_dql import identity_queries, pretty_pairs
 
 ODD = """  // header comment
@@ -48,7 +58,8 @@ def test_single_line_queries_stay_single_line() -> None:
 def test_multiline_append_uses_the_query_layout() -> None:
     text = "fetch logs\n  | filter a == 1 // one\n  | limit 5 // five"
     out = parse(text).append("sort a").to_source()
-    assert out == "fetch logs\n  | filter a == 1 // one\n  | limit 5\n  | sort a // five"
+    # The comment trailing the last stage stays on its line.
+    assert out == "fetch logs\n  | filter a == 1 // one\n  | limit 5 // five\n  | sort a"
     assert parse(out) == parse("fetch logs | filter a == 1 | limit 5 | sort a")
 
 
@@ -164,3 +175,29 @@ def test_literal_edit_reprints_only_the_literal() -> None:
     q = parse(text)
     cmd = q.commands[1].model_copy(update={"args": (Long(value=10),)})
     assert q.replace(1, cmd).to_source() == "fetch logs\n| limit   10 // five"
+
+
+def test_crlf_queries_get_crlf_separators() -> None:
+    out = parse("fetch logs\r\n| limit 5").insert(1, "filter a == 1").to_source()
+    assert out == "fetch logs\r\n| filter a == 1\r\n| limit 5"
+
+
+def test_stages_added_to_an_indented_block_take_its_indentation() -> None:
+    text = "fetch logs\n| append [\n    fetch spans // s\n    | filter d > 1s // d\n  ]"
+    q = parse(text)
+    append = q.commands[1]
+    block = append.args[0]
+    assert isinstance(block, Block)
+    longer = block.model_copy(update={"commands": (*block.commands, parse("limit 1").commands[0])})
+    out = q.replace(1, append.model_copy(update={"args": (longer,)})).to_source()
+    assert out == (
+        "fetch logs\n| append [\n    fetch spans // s\n    | filter d > 1s // d\n    | limit 1\n  ]"
+    )
+
+
+def test_renamed_stage_keeps_its_comments_exactly_once() -> None:
+    q = parse("fetch logs // src\n| fields a, // x\n  b")
+    renamed = q.commands[1].model_copy(update={"name": "fieldsKeep"})
+    out = q.replace(1, renamed).to_source()
+    assert out.count("// src") == 1 and out.count("// x") == 1
+    assert parse(out) == parse("fetch logs | fieldsKeep a, b")

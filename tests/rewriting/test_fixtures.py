@@ -25,13 +25,6 @@ NAMES = sorted(p.name.removesuffix(".before.dql") for p in FIXTURES.glob("*.befo
 
 # Cases whose expected text is right but the lossless printer does not produce yet
 # (reported to the printer's owner); strict, so they fail once the printer is fixed.
-PRINTER_ISSUES = {
-    "layout-crlf": "a new stage after a CRLF line gets `\\r\\r\\n` before it and `\\n` after",
-    "subquery-append": "a new stage in a block whose only gap has a comment: no indentation",
-    "layout-end-after-trailing-comment": "a comment trailing the last stage moves after a new one",
-}
-
-
 def read(path: Path) -> tuple[dict[str, Any], str]:
     raw = path.read_bytes().decode("utf-8")
     header, _, text = raw.partition("\n")
@@ -75,15 +68,7 @@ def test_every_fixture_has_a_pair() -> None:
     assert afters == NAMES
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(n, marks=pytest.mark.xfail(reason=PRINTER_ISSUES[n], strict=True))
-        if n in PRINTER_ISSUES
-        else n
-        for n in NAMES
-    ],
-)
+@pytest.mark.parametrize("name", NAMES)
 def test_fixture(name: str) -> None:
     meta, before = read(FIXTURES / f"{name}.before.dql")
     after_meta, after = read(FIXTURES / f"{name}.after.dql")
@@ -94,7 +79,7 @@ def test_fixture(name: str) -> None:
 INJECTIONS = [n for n in NAMES if "inject" in read(FIXTURES / f"{n}.before.dql")[0]]
 
 
-@pytest.mark.parametrize("name", [n for n in INJECTIONS if n not in PRINTER_ISSUES])
+@pytest.mark.parametrize("name", INJECTIONS)
 def test_injecting_again_changes_nothing(name: str) -> None:
     meta, after = read(FIXTURES / f"{name}.after.dql")
     again = inject(meta, after)

@@ -321,66 +321,16 @@ def _stages(stages: tuple[Command | str, ...]) -> list[Command]:
     return result
 
 
-Expr = Annotated[
-    String
-    | Long
-    | Double
-    | Duration
-    | Boolean
-    | Null
-    | FieldRef
-    | Variable
-    | Call
-    | Unary
-    | Binary
-    | Align
-    | In
-    | Access,
-    PydanticField(discriminator="kind"),
-]
-Value = Annotated[
-    String
-    | Long
-    | Double
-    | Duration
-    | Boolean
-    | Null
-    | FieldRef
-    | Variable
-    | Call
-    | Unary
-    | Binary
-    | Align
-    | In
-    | Access
-    | Sorted
-    | Assign
-    | Brace
-    | Block,
-    PydanticField(discriminator="kind"),
-]
-Arg = Annotated[
-    String
-    | Long
-    | Double
-    | Duration
-    | Boolean
-    | Null
-    | FieldRef
-    | Variable
-    | Call
-    | Unary
-    | Binary
-    | Align
-    | In
-    | Access
-    | Sorted
-    | Assign
-    | Brace
-    | Block
-    | Named,
-    PydanticField(discriminator="kind"),
-]
+# The forms an expression, an argument value and an argument can take; each union adds
+# to the one before it, and `kind` tells the members apart.
+_Expressions = (
+    String | Long | Double | Duration | Boolean | Null | FieldRef | Variable | Call | Unary
+    | Binary | Align | In | Access
+)  # fmt: skip
+_Values = _Expressions | Sorted | Assign | Brace | Block
+Expr = Annotated[_Expressions, PydanticField(discriminator="kind")]
+Value = Annotated[_Values, PydanticField(discriminator="kind")]
+Arg = Annotated[_Values | Named, PydanticField(discriminator="kind")]
 
 EXPRESSION_TYPES: tuple[type[Node], ...] = (
     String, Long, Double, Duration, Boolean, Null, FieldRef, Variable, Call, Unary, Binary,

@@ -17,6 +17,7 @@ import re
 import statistics
 import sys
 import time
+import tracemalloc
 from collections.abc import Callable
 
 import dqlbuild
@@ -108,6 +109,18 @@ def best_time(fn: Callable[[], object], repeat: int, number: int) -> float:
     return min(times)
 
 
+def peak_memory(fn: Callable[[], object]) -> int:
+    """Peak bytes allocated while ``fn`` runs (tracemalloc), result kept alive."""
+    tracemalloc.start()
+    try:
+        result = fn()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    del result
+    return peak
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
@@ -123,27 +136,32 @@ def main() -> int:
 
     print(
         f"{'query':<11} {'tokens':>6} {'sql tok':>7} {'dqlbuild':>10} {'regex':>10} "
-        f"{'sqlglot':>10} {'x regex':>8} {'x sqlglot':>9}"
+        f"{'sqlglot':>10} {'x regex':>8} {'x sqlglot':>9} {'memory x sqlglot':>16}"
     )
-    ratios_floor, ratios_sqlglot = [], []
+    ratios_floor, ratios_sqlglot, ratios_memory = [], [], []
     for name, dql, sql in CASES:
         dql_tokens = tokenize(dql)
         sql_tokens = len(Tokenizer().tokenize(sql))
         t_dql = best_time(lambda dql=dql: dqlbuild.parse(dql), args.repeat, args.number)
         t_re = best_time(lambda dql=dql: tokenize(dql), args.repeat, args.number)
         t_sql = best_time(lambda sql=sql: sqlglot.parse_one(sql), args.repeat, args.number)
+        m_dql = peak_memory(lambda dql=dql: dqlbuild.parse(dql))
+        m_sql = peak_memory(lambda sql=sql: sqlglot.parse_one(sql))
         ratios_floor.append(t_dql / t_re)
         ratios_sqlglot.append(t_dql / t_sql)
+        ratios_memory.append(m_dql / m_sql)
         print(
             f"{name:<11} {dql_tokens:>6} {sql_tokens:>7} {t_dql * 1e3:>8.3f}ms "
             f"{t_re * 1e3:>8.3f}ms {t_sql * 1e3:>8.3f}ms {t_dql / t_re:>8.1f} "
-            f"{t_dql / t_sql:>9.2f}"
+            f"{t_dql / t_sql:>9.2f} {m_dql / m_sql:>16.2f}"
         )
     floor = statistics.geometric_mean(ratios_floor)
     versus = statistics.geometric_mean(ratios_sqlglot)
+    memory = statistics.geometric_mean(ratios_memory)
     print(
         f"\ngeometric mean: {floor:.1f}x the regex tokenizer pass (target <= 10x), "
-        f"{versus:.2f}x sqlglot.parse_one (target <= 0.5x)"
+        f"{versus:.2f}x sqlglot.parse_one (target <= 0.5x), "
+        f"peak memory while parsing {memory:.2f}x sqlglot's"
     )
     return 0
 

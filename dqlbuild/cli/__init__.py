@@ -13,7 +13,12 @@ from dqlbuild.cli.common import EXIT_USAGE, CliError, UsageError, report_error
 
 # Modules with a ``register(subparsers)`` function; each adds its subcommands and sets
 # ``func`` (taking the parsed arguments, returning the exit code) on its parsers.
-SUBCOMMAND_MODULES = ("dqlbuild.cli.syntax", "dqlbuild.cli.rewrite", "dqlbuild.cli.check")
+SUBCOMMAND_MODULES = (
+    "dqlbuild.cli.syntax",
+    "dqlbuild.cli.rewrite",
+    "dqlbuild.cli.check",
+    "dqlbuild.cli.check_documents",
+)
 
 
 class _Parser(argparse.ArgumentParser):

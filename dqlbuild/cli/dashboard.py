@@ -1,0 +1,562 @@
+"""``dqlbuild dashboard``: inspect dashboards and notebooks, add a variable, filter every
+tile on it, render the queries.
+
+Streams: the document itself (or its diff with ``--diff``), the inspection table and the
+rendered queries go to stdout; the per-tile report of ``add-filter``/``add-variable``
+and all errors go to stderr, so ``--diff`` output stays a clean patch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import json
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from dqlbuild.cli.common import (
+    EXIT_FAILURE,
+    EXIT_OK,
+    CliError,
+    UsageError,
+    atomic_write_text,
+    format_error,
+)
+from dqlbuild.cli.rewrite import _now, _pairs
+from dqlbuild.documents.loading import Document, DocumentKind, load_document
+from dqlbuild.documents.models import SELECT_ALL
+from dqlbuild.documents.workflow import (
+    AddFilterResult,
+    Inspection,
+    add_filter,
+    add_variable,
+    document_values,
+    inspect_document,
+    parse_field,
+    render_document,
+    variable_query,
+)
+from dqlbuild.errors import DQLError
+
+_RAW = argparse.RawDescriptionHelpFormatter
+_EXAMPLE = "examples/ai-observability.dashboard.json"
+
+
+def register(subparsers: Any) -> None:
+    group = subparsers.add_parser(
+        "dashboard",
+        help="inspect dashboards and notebooks, add a variable, filter every tile",
+        description="Work on Dynatrace dashboard and notebook JSON files (bare content, "
+        "{name, type, content} envelopes, document-API envelopes). Edits change only the "
+        "rewritten query strings and the added entries; every other byte of the file stays "
+        "as it was, and files are replaced atomically.",
+        epilog="examples:\n"
+        f"  dqlbuild dashboard inspect {_EXAMPLE}\n"
+        f"  dqlbuild dashboard add-filter {_EXAMPLE} --variable ModelVersion \\\n"
+        "      --field model.version --data-object spans --diff --dry-run\n"
+        f"  dqlbuild dashboard render {_EXAMPLE} --set ModelVersion=v2",
+        formatter_class=_RAW,
+    )
+    commands = group.add_subparsers(
+        dest="dashboard_command", metavar="SUBCOMMAND", parser_class=type(group)
+    )
+    group.set_defaults(func=lambda args: _missing_subcommand(group))
+    _register_inspect(commands)
+    _register_add_variable(commands)
+    _register_add_filter(commands)
+    _register_render(commands)
+
+
+def _missing_subcommand(parser: argparse.ArgumentParser) -> int:
+    parser.print_help(sys.stderr)
+    raise UsageError("give a subcommand: inspect, add-variable, add-filter or render")
+
+
+def _register_inspect(commands: Any) -> None:
+    p = commands.add_parser(
+        "inspect",
+        help="list tiles/sections, their sources, parse status and variables",
+        description="Print a table of the tiles (dashboards) or sections (notebooks): id, "
+        "type, the source the query reads, whether it parses, the variables it references, "
+        "and the title; then the variables defined, referenced but undefined, and defined "
+        "but unused. Exit 1 when a file cannot be loaded.",
+        epilog=f"examples:\n  dqlbuild dashboard inspect {_EXAMPLE}\n"
+        "  dqlbuild dashboard inspect --json dashboards/*.json",
+        formatter_class=_RAW,
+    )
+    p.add_argument("files", nargs="+", metavar="FILE", help="dashboard or notebook JSON files")
+    p.add_argument("--json", action="store_true", help="one JSON object per file instead")
+    p.set_defaults(func=_inspect)
+
+
+def _add_output_options(p: argparse.ArgumentParser) -> None:
+    where = p.add_mutually_exclusive_group()
+    where.add_argument(
+        "--output",
+        "-o",
+        metavar="OUT",
+        help="write the result to OUT (with several FILEs: an existing directory)",
+    )
+    where.add_argument("--in-place", "-i", action="store_true", help="rewrite each FILE")
+    p.add_argument("--diff", action="store_true", help="print a unified diff of each file")
+    p.add_argument(
+        "--dry-run", "-n", action="store_true", help="write nothing; print the report only"
+    )
+    p.add_argument(
+        "--replace-variable",
+        action="store_true",
+        help="replace an existing variable of that key that has another definition",
+    )
+
+
+_OUTPUT_EPILOG = (
+    "output: with --output or --in-place the result is written (atomically); without "
+    "either, one FILE is printed to stdout, and several FILEs need --dry-run or --diff. "
+    "--diff prints a unified diff to stdout and, without --output/--in-place, writes "
+    "nothing. The report goes to stderr. Exit 0 on success, 1 when a FILE could not be "
+    "changed (it is then left as it was), 2 on usage errors."
+)
+
+
+def _register_add_variable(commands: Any) -> None:
+    p = commands.add_parser(
+        "add-variable",
+        help="add a dashboard variable",
+        description="Append a variable to each dashboard's `variables`, shaped as the "
+        "Dashboards app writes it. A variable of that key with the same definition (type, "
+        "input, multi-select) is left as it is, so running twice changes nothing; one with "
+        "another definition is an error unless --replace-variable.\n\n" + _OUTPUT_EPILOG,
+        epilog="examples:\n"
+        f"  dqlbuild dashboard add-variable {_EXAMPLE} --key Provider --type csv \\\n"
+        "      --input 'openai,anthropic' --multiple --select-all --diff\n"
+        f"  dqlbuild dashboard add-variable {_EXAMPLE} --key TopN --type text --default 10 \\\n"
+        "      --output top-n.dashboard.json\n"
+        "  dqlbuild dashboard add-variable dash.json --key Host --type query --in-place \\\n"
+        "      --input 'fetch dt.entity.host | fields entity.name'",
+        formatter_class=_RAW,
+    )
+    p.add_argument("files", nargs="+", metavar="FILE", help="dashboard JSON files")
+    p.add_argument("--key", required=True, help="the variable's key, referenced as $KEY")
+    p.add_argument("--type", required=True, choices=("query", "csv", "text"))
+    p.add_argument("--input", metavar="TEXT", help="DQL (query) or a comma-separated list (csv)")
+    p.add_argument("--multiple", action="store_true", help="multi-select")
+    p.add_argument(
+        "--default",
+        action="append",
+        metavar="V",
+        help="the default value (repeat for a multi-select list)",
+    )
+    p.add_argument("--select-all", action="store_true", help="multi-select default: all values")
+    _add_output_options(p)
+    p.set_defaults(func=_add_variable)
+
+
+def _register_add_filter(commands: Any) -> None:
+    p = commands.add_parser(
+        "add-filter",
+        help="add a variable and filter every data tile on it",
+        description="The whole workflow in one command. For a dashboard: add the query "
+        "variable KEY (values: fetch OBJ | filter [WHERE and ]isNotNull(FIELD) | summarize "
+        "values = collectDistinct(FIELD) | expand values) unless it exists, and add "
+        "FIELD == $KEY (in(FIELD, array($KEY)) with --multiple) to every data tile, where "
+        "the query's field flow allows it (timeseries: its filter: parameter; execution "
+        "blocks: each by its own source). For a notebook, which has no variables: add "
+        'FIELD == "V" (or in(FIELD, array(...))) to every DQL section, with --value. '
+        "Markdown, code and slo tiles are never touched; Explore tiles are skipped. A "
+        "query that does not parse stops the file unless --skip-unparseable. Running it "
+        "twice changes nothing the second time.\n\n" + _OUTPUT_EPILOG,
+        epilog="examples:\n"
+        f"  dqlbuild dashboard add-filter {_EXAMPLE} --variable ModelVersion \\\n"
+        "      --field model.version --data-object spans --diff --dry-run\n"
+        f"  dqlbuild dashboard add-filter {_EXAMPLE} --variable ModelVersion \\\n"
+        "      --field model.version --multiple --output ai-by-version.dashboard.json \\\n"
+        "      --copy-title 'AI observability by model version'\n"
+        "  dqlbuild dashboard add-filter dashboards/*.json --variable Namespace \\\n"
+        "      --field k8s.namespace.name --values-from logs --in-place --skip-unparseable\n"
+        "  dqlbuild dashboard add-filter rollout.notebook.json --variable ModelVersion \\\n"
+        "      --field model.version --value v2 --value v3 --in-place",
+        formatter_class=_RAW,
+    )
+    p.add_argument("files", nargs="+", metavar="FILE", help="dashboard or notebook JSON files")
+    p.add_argument("--variable", required=True, metavar="KEY", help="the variable's key")
+    p.add_argument("--field", required=True, help="the field to filter on")
+    p.add_argument(
+        "--data-object",
+        metavar="OBJ",
+        help="filter only pipelines that `fetch OBJ` (also the variable's values source)",
+    )
+    p.add_argument(
+        "--values-from",
+        metavar="OBJ",
+        help="where the variable's values come from (default: --data-object, else the "
+        "data object the filtered tiles fetch most)",
+    )
+    p.add_argument("--where", metavar="EXPR", help="a condition for the variable's values query")
+    p.add_argument("--multiple", action="store_true", help="a multi-select variable")
+    p.add_argument(
+        "--value",
+        action="append",
+        metavar="V",
+        help="notebooks: a value to filter on (repeatable); dashboards: the variable's default",
+    )
+    p.add_argument(
+        "--copy-title", metavar="TITLE", help="also rename the document (when it has a name)"
+    )
+    p.add_argument(
+        "--skip-unparseable",
+        action="store_true",
+        help="leave tiles whose query does not parse as they are (reported)",
+    )
+    _add_output_options(p)
+    p.set_defaults(func=_add_filter)
+
+
+def _register_render(commands: Any) -> None:
+    p = commands.add_parser(
+        "render",
+        help="print each tile's query with the variables rendered",
+        description="Print every query of the file with the dashboard variables "
+        "substituted safely (see `dqlbuild render`). Variables without --set take the "
+        "dashboard's default value, else (a list variable) its first item. Warnings go "
+        "to stderr; a query that cannot be rendered is reported and the exit code is 1.",
+        epilog="examples:\n"
+        f"  dqlbuild dashboard render {_EXAMPLE}\n"
+        "  dqlbuild dashboard render dash.json --set ModelVersion=v2 --set Host=a --set Host=b\n"
+        "  dqlbuild dashboard render dash.json --no-defaults --lenient",
+        formatter_class=_RAW,
+    )
+    p.add_argument("files", nargs="+", metavar="FILE", help="dashboard or notebook JSON files")
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a value; repeat a key for a multi-select list",
+    )
+    p.add_argument(
+        "--no-defaults", action="store_true", help="do not use the dashboard's default values"
+    )
+    p.add_argument(
+        "--lenient", action="store_true", help="leave variables without a value as written"
+    )
+    p.add_argument(
+        "--now", metavar="ISO", help="the time the default dashboard timeframe ends (with offset)"
+    )
+    p.set_defaults(func=_render)
+
+
+# ---------------------------------------------------------------- shared plumbing
+def _load(name: str) -> Document:
+    try:
+        return load_document(Path(name))
+    except DQLError as exc:
+        raise CliError(name, exc) from None
+
+
+def _each_file(names: Sequence[str], work: Callable[[str], None]) -> int:
+    """Run ``work`` on every file; a failing file is reported and the others go on."""
+    status = EXIT_OK
+    for name in names:
+        try:
+            work(name)
+        except CliError as exc:
+            sys.stderr.write(format_error(exc.filename, exc.error) + "\n")
+            status = EXIT_FAILURE
+    return status
+
+
+def _targets(args: argparse.Namespace) -> dict[str, Path | None]:
+    """Where each FILE's result goes: a path, or None (stdout, or nowhere)."""
+    names: list[str] = args.files
+    if args.in_place:
+        return {name: Path(name) for name in names}
+    if args.output is not None:
+        out = Path(args.output)
+        if out.is_dir():
+            seen: dict[str, str] = {}
+            for name in names:
+                other = seen.setdefault(Path(name).name, name)
+                if other != name:
+                    raise UsageError(f"{other} and {name} would both be written to {out}")
+            return {name: out / Path(name).name for name in names}
+        if len(names) > 1:
+            raise UsageError(
+                "--output names one file; with several FILEs give an existing directory"
+            )
+        return {names[0]: out}
+    if len(names) > 1 and not (args.dry_run or args.diff):
+        raise UsageError(
+            "say where the results go: --output DIR or --in-place "
+            "(or preview with --diff / --dry-run)"
+        )
+    return dict.fromkeys(names)
+
+
+def _emit(args: argparse.Namespace, name: str, old: str, new: str, target: Path | None) -> str:
+    """Write or print the result; returns what happened, for the report."""
+    if args.dry_run:
+        return "dry run: nothing written"
+    if target is None:
+        if args.diff:
+            return "nothing written (add --output or --in-place to write)"
+        sys.stdout.write(new)
+        sys.stdout.flush()
+        return "written to stdout"
+    if args.in_place and new == old:
+        return "unchanged"
+    try:
+        atomic_write_text(target, new)
+    except OSError as exc:
+        raise CliError(str(target), f"cannot write: {exc.strerror or exc}") from None
+    return f"written to {target}"
+
+
+def _show_diff(
+    args: argparse.Namespace, name: str, old: str, new: str, target: Path | None
+) -> None:
+    """With --diff, the file's diff on stdout, after the report (stderr) of that file."""
+    if args.diff:
+        sys.stderr.flush()
+        sys.stdout.write(unified_diff(old, new, name, str(target) if target else name))
+        sys.stdout.flush()
+
+
+def unified_diff(old: str, new: str, old_name: str, new_name: str) -> str:
+    """A unified diff like git's: ``a/``/``b/`` before relative names, a marker for a
+    missing final newline. Empty when nothing changed."""
+    if old == new:
+        return ""
+    relative = not (Path(old_name).is_absolute() or Path(new_name).is_absolute())
+    lines = list(
+        difflib.unified_diff(
+            old.splitlines(keepends=True),
+            new.splitlines(keepends=True),
+            f"a/{old_name}" if relative else old_name,
+            f"b/{new_name}" if relative else new_name,
+        )
+    )
+    out: list[str] = []
+    for line in lines:
+        if line.endswith("\n"):
+            out.append(line)
+        else:
+            out.append(line + "\n\\ No newline at end of file\n")
+    return "".join(out)
+
+
+def _usage(what: str, exc: DQLError) -> UsageError:
+    return UsageError(f"{what}: {exc.message}" + (f" ({exc.hint})" if exc.hint else ""))
+
+
+# ---------------------------------------------------------------- inspect
+def _inspect(args: argparse.Namespace) -> int:
+    def work(name: str) -> None:
+        inspection = inspect_document(_load(name))
+        if args.json:
+            sys.stdout.write(json.dumps(_inspection_json(name, inspection)) + "\n")
+        else:
+            sys.stdout.write(format_inspection(name, inspection))
+
+    return _each_file(args.files, work)
+
+
+def _inspection_json(name: str, inspection: Inspection) -> dict[str, Any]:
+    data = asdict(inspection)
+    data["kind"] = inspection.kind.value
+    data["form"] = inspection.form.value
+    data["file"] = name
+    for tile, info in zip(data["tiles"], inspection.tiles, strict=True):
+        tile["parse_status"] = info.parse_status
+    return data
+
+
+def format_inspection(name: str, inspection: Inspection) -> str:
+    """The terminal table of ``dqlbuild dashboard inspect``."""
+    queries = sum(t.has_query for t in inspection.tiles)
+    what = "tiles" if inspection.kind is DocumentKind.DASHBOARD else "sections"
+    title = f" {inspection.name!r}," if inspection.name else ""
+    lines = [
+        f"{name}: {inspection.kind.value} ({inspection.form.value}),{title} "
+        f"{len(inspection.tiles)} {what}, {queries} with DQL"
+    ]
+    rows = [("ID", "TYPE", "SOURCE", "PARSES", "VARIABLES", "TITLE")]
+    errors: list[str] = []
+    for tile in inspection.tiles:
+        kind = f"{tile.type} (explore)" if tile.explore else tile.type
+        parses = "ERROR" if tile.error is not None else tile.parse_status
+        if tile.error is not None:
+            errors.append(
+                f"  {tile.id}: line {tile.error_line}, column {tile.error_column}: {tile.error}"
+            )
+        refs = ", ".join(f"${v}" for v in tile.variables) or "-"
+        rows.append((tile.id, kind, tile.source or "-", parses, refs, _clip(tile.title or "")))
+    widths = [max(len(row[i]) for row in rows) for i in range(5)]
+    for row in rows:
+        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
+        lines.append(("  " + "  ".join([*cells, row[5]])).rstrip())
+    if errors:
+        lines.append("queries that do not parse (line and column within the query):")
+        lines.extend(errors)
+    if inspection.kind is DocumentKind.DASHBOARD:
+        lines.append(f"variables defined: {_names(inspection.defined)}")
+    lines.append(f"referenced but undefined: {_names(inspection.undefined)}")
+    if inspection.kind is DocumentKind.DASHBOARD:
+        lines.append(f"defined but unused: {_names(inspection.unused)}")
+    return "\n".join(lines) + "\n"
+
+
+def _clip(text: str, width: int = 60) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= width else flat[: width - 1] + "…"
+
+
+def _names(names: Sequence[str]) -> str:
+    return ", ".join(f"${n}" for n in names) or "none"
+
+
+# ---------------------------------------------------------------- add-variable
+def _add_variable(args: argparse.Namespace) -> int:
+    default: str | list[str] | None = None
+    if args.select_all:
+        if not args.multiple:
+            raise UsageError("--select-all is a multi-select default: add --multiple")
+        default = [SELECT_ALL, *(args.default or [])]
+    elif args.default:
+        default = list(args.default) if args.multiple else args.default[-1]
+        if not args.multiple and len(args.default) > 1:
+            raise UsageError("a single-select variable has one --default; add --multiple")
+    if args.type != "text" and not args.input:
+        raise UsageError(f"a {args.type} variable needs --input")
+    targets = _targets(args)
+
+    def work(name: str) -> None:
+        doc = _load(name)
+        try:
+            result = add_variable(
+                doc,
+                args.key,
+                args.type,
+                args.input,
+                multiple=args.multiple,
+                default=default,
+                replace=args.replace_variable,
+            )
+        except DQLError as exc:
+            raise CliError(name, exc) from None
+        outcome = _emit(args, name, doc.text, result.text, targets[name])
+        sys.stderr.write(f"{name}: variable ${result.key}: {result.message}; {outcome}\n")
+        _show_diff(args, name, doc.text, result.text, targets[name])
+
+    return _each_file(args.files, work)
+
+
+# ---------------------------------------------------------------- add-filter
+def _add_filter(args: argparse.Namespace) -> int:
+    try:
+        field = parse_field(args.field)
+    except DQLError as exc:
+        raise _usage("--field", exc) from None
+    try:
+        variable_query("x", field, where=args.where)
+    except DQLError as exc:
+        raise _usage("--where", exc) from None
+    targets = _targets(args)
+
+    def work(name: str) -> None:
+        doc = _load(name)
+        try:
+            result = add_filter(
+                doc,
+                variable=args.variable,
+                field=args.field,
+                data_object=args.data_object,
+                where=args.where,
+                multiple=args.multiple,
+                values=args.value,
+                values_from=args.values_from,
+                replace_variable=args.replace_variable,
+                copy_title=args.copy_title,
+                skip_unparseable=args.skip_unparseable,
+            )
+        except DQLError as exc:
+            raise CliError(name, exc) from None
+        outcome = _emit(args, name, doc.text, result.text, targets[name])
+        sys.stderr.write(format_report(name, result, outcome))
+        _show_diff(args, name, doc.text, result.text, targets[name])
+
+    return _each_file(args.files, work)
+
+
+_STATUS_LABELS = {
+    "filtered": "filtered",
+    "already-filtered": "already filtered",
+    "skipped": "skipped",
+    "unparseable": "unparseable",
+}
+
+
+def format_report(name: str, result: AddFilterResult, outcome: str) -> str:
+    """The per-tile report of ``add-filter``."""
+    doc = result.document
+    noun = "tile" if doc.kind is DocumentKind.DASHBOARD else "section"
+    lines = [f"{name}: {doc.kind.value}, condition `{result.condition}`"]
+    if result.variable is not None:
+        lines.append(f"  variable ${result.variable.key}: {result.variable.message}")
+    width = max((len(v) for v in _STATUS_LABELS.values()), default=0)
+    for loc in result.locations:
+        label = f"{noun} {loc.id}" + (f' "{_clip(loc.title)}"' if loc.title else "")
+        reason = loc.reason
+        if loc.status == "unparseable":
+            reason = f"line {loc.error_line}, column {loc.error_column}: {reason}; left as it is"
+        lines.append(f"  {_STATUS_LABELS[loc.status].ljust(width)}  {label}: {reason}")
+    lines.extend(f"  note: {note}" for note in result.notes)
+    counts = ", ".join(
+        f"{result.count(status)} {label}"  # type: ignore[arg-type]
+        for status, label in _STATUS_LABELS.items()
+    )
+    untouched = ", ".join(f"{n} {kind}" for kind, n in result.untouched.items())
+    lines.append(f"  {counts}" + (f"; not DQL, untouched: {untouched}" if untouched else ""))
+    lines.append(f"  {outcome}")
+    return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------- render
+def _render(args: argparse.Namespace) -> int:
+    given: dict[str, str | list[str]] = {}
+    for key, value in _pairs(args.set, "--set"):
+        current = given.get(key)
+        if current is None:
+            given[key] = value
+        elif isinstance(current, list):
+            current.append(value)
+        else:
+            given[key] = [current, value]
+    now = _now(args.now)
+
+    def work(name: str) -> None:
+        doc = _load(name)
+        values = given if args.no_defaults else document_values(doc, given)[0]
+        used = {k: v for k, v in values.items() if k not in given}
+        if used:
+            shown = ", ".join(f"{k}={v!r}" for k, v in used.items())
+            sys.stderr.write(f"{name}: defaults: {shown}\n")
+        try:
+            rendered = render_document(
+                doc, given, strict=not args.lenient, defaults=not args.no_defaults, now=now
+            )
+        except DQLError as exc:
+            raise CliError(name, exc.message + (f" ({exc.hint})" if exc.hint else "")) from None
+        noun = "tile" if doc.kind is DocumentKind.DASHBOARD else "section"
+        for loc, result in rendered:
+            title = f": {loc.title}" if loc.title else ""
+            sys.stdout.write(f"// {noun} {loc.id}{title}\n{result.text}\n\n")
+            for warning in result.warnings:
+                sys.stderr.write(f"{name}: {noun} {loc.id}: warning: {warning}\n")
+
+    return _each_file(args.files, work)
+
+
+__all__ = ["format_inspection", "format_report", "register", "unified_diff"]

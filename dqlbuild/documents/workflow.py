@@ -1,0 +1,899 @@
+"""The dashboard workflow: inspect a document, add a variable, filter every tile on it.
+
+This module joins the lossless document layer (:mod:`dqlbuild.documents.loading`: where
+the queries sit, edits that keep every other byte) with the query rewriter
+(:mod:`dqlbuild.rewriting`: where a filter goes in one query). Nothing is written here:
+every operation returns the new file text and a report; the caller writes it (the CLI
+through :func:`dqlbuild.documents.io.atomic_write`).
+
+The lower document modules must not import the rewriter; this one may.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Literal
+
+from dqlbuild.analysis.fieldflow import analyze
+from dqlbuild.ast.base import Node
+from dqlbuild.ast.nodes import Binary, Call, FieldRef, Query, String
+from dqlbuild.building import F, expr, fetch, fn, lit
+from dqlbuild.documents.jsontext import Edit, InsertMember, JsonValue, Remove, SetValue
+from dqlbuild.documents.loading import (
+    VARIABLE_TYPES,
+    Document,
+    DocumentKind,
+    QueryLocation,
+    StorageForm,
+)
+from dqlbuild.documents.models import (
+    CodeTile,
+    DataTile,
+    DqlSection,
+    MarkdownSection,
+    MarkdownTile,
+    SloTile,
+    Variable,
+)
+from dqlbuild.errors import DocumentError, DQLError, DQLSyntaxError, DQLValueError
+from dqlbuild.printing import format as format_node
+from dqlbuild.rewriting.inject import InjectResult, inject_filter_text
+from dqlbuild.rewriting.render import RenderResult, render
+from dqlbuild.rewriting.variables import BUILTIN_VARIABLES, SELECT_ALL, variable_filter, variables
+from dqlbuild.syntax.lexical import code_only
+from dqlbuild.syntax.parser import parse, parse_expression
+
+LocationStatus = Literal["filtered", "already-filtered", "skipped", "unparseable"]
+VariableAction = Literal["added", "unchanged", "updated", "replaced"]
+
+# `$name` in text that is not DQL (markdown, titles, JavaScript): counts as a use only.
+_TEXT_REFERENCE = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+_EXPLORE_REASON = (
+    "Explore tile (subType/queryConfig): the Explore builder regenerates its query, "
+    "so an edit would not last; turn it into a DQL tile first"
+)
+
+_EMPTY_REASON = "the query is empty (nothing but blanks and comments)"
+
+
+def _is_empty(query: str) -> bool:
+    """No command at all: blank, or only comments (and stray string literals)."""
+    return not code_only(query).strip()
+
+
+# ---------------------------------------------------------------------------- inspect
+@dataclass(frozen=True)
+class TileInfo:
+    """One tile (dashboards) or section (notebooks) as :func:`inspect_document` sees it.
+
+    ``type`` is the stored type (``data``, ``markdown``, ``code``, ``slo``; ``dql``,
+    ``markdown``, ``function`` for sections; anything else as written). For a query,
+    ``source`` is its first command as a reader names it (``fetch spans``,
+    ``timeseries``) and ``data_object`` what that command reads (the data object of
+    ``fetch``, the first metric key of ``timeseries``). ``empty`` marks a query with
+    nothing but blanks and comments (add-filter skips it). ``error`` and
+    ``error_line``/``error_column`` (relative to the query) are set when the query does
+    not parse. ``variables`` are the distinct ``$names`` referenced, in text order.
+    """
+
+    id: str
+    title: str | None
+    type: str
+    explore: bool = False
+    has_query: bool = False
+    empty: bool = False
+    source: str | None = None
+    data_object: str | None = None
+    error: str | None = None
+    error_line: int | None = None
+    error_column: int | None = None
+    variables: tuple[str, ...] = ()
+
+    @property
+    def parse_status(self) -> str:
+        """``ok``, ``empty``, ``line L, column C: message``, or ``-`` without a query."""
+        if not self.has_query:
+            return "-"
+        if self.empty:
+            return "empty"
+        if self.error is None:
+            return "ok"
+        return f"line {self.error_line}, column {self.error_column}: {self.error}"
+
+
+@dataclass(frozen=True)
+class Inspection:
+    """What a document holds and how its variables are used.
+
+    ``undefined`` lists variables referenced from DQL (tile queries and query-variable
+    inputs) that the document does not define (the built-in ``dt_timeframe_*`` are
+    always defined). ``unused`` lists defined variables referenced nowhere: not in a
+    query, a title, a markdown or code tile, nor another variable's input.
+    """
+
+    kind: DocumentKind
+    form: StorageForm
+    name: str | None
+    tiles: tuple[TileInfo, ...]
+    defined: tuple[str, ...]
+    undefined: tuple[str, ...]
+    unused: tuple[str, ...]
+
+
+def inspect_document(doc: Document) -> Inspection:
+    """Tiles or sections with their query's source, parse status and variables, and the
+    document's variables: defined, referenced but undefined, defined but unused."""
+    by_prefix = {_location_prefix(loc): loc for loc in doc.queries}
+    tiles: list[TileInfo] = []
+    used: list[str] = []
+    dql_refs: list[str] = []
+    if doc.kind is DocumentKind.DASHBOARD:
+        for tile_id, tile in doc.dashboard.tiles.items():
+            loc = by_prefix.get(_pointer("tiles", tile_id))
+            texts = [tile.title if isinstance(tile.title, str) else None]
+            if isinstance(tile, MarkdownTile):
+                texts.append(tile.content)
+            elif isinstance(tile, CodeTile | SloTile):
+                texts.append(tile.input)
+            explore = isinstance(tile, DataTile) and tile.is_explore
+            info = _tile_info(tile_id, tile.title, tile.type, explore, loc, texts)
+            tiles.append(info)
+            used.extend(info.variables)
+            if loc is not None:
+                dql_refs.extend(r.name for r in variables(loc.query))
+    else:
+        for index, section in enumerate(doc.notebook.sections):
+            loc = by_prefix.get(_pointer("sections", index))
+            sid = loc.id if loc is not None else section.id
+            texts = [section.title if isinstance(section, DqlSection) else None]
+            if isinstance(section, MarkdownSection):
+                texts.append(section.markdown)
+            explore = isinstance(section, DqlSection) and section.is_explore
+            title = getattr(section, "title", None)
+            info = _tile_info(
+                sid if isinstance(sid, str) else f"#{index}",
+                title if isinstance(title, str) else None,
+                section.type,
+                explore,
+                loc,
+                texts,
+            )
+            tiles.append(info)
+            used.extend(info.variables)
+            if loc is not None:
+                dql_refs.extend(r.name for r in variables(loc.query))
+    defined = [v.key for v in doc.variables() if v.key is not None]
+    for var in doc.variables():
+        if var.input is None:
+            continue
+        if var.type == "query":
+            names = [r.name for r in variables(var.input)]
+            dql_refs.extend(names)
+        else:
+            names = _TEXT_REFERENCE.findall(var.input)
+        used.extend(n for n in names if n != var.key)
+    known = set(defined) | set(BUILTIN_VARIABLES)
+    return Inspection(
+        kind=doc.kind,
+        form=doc.form,
+        name=doc.name,
+        tiles=tuple(tiles),
+        defined=tuple(dict.fromkeys(defined)),
+        undefined=tuple(n for n in dict.fromkeys(dql_refs) if n not in known),
+        unused=tuple(n for n in dict.fromkeys(defined) if n not in set(used)),
+    )
+
+
+def _tile_info(
+    tile_id: str,
+    title: object,
+    type_: object,
+    explore: bool,
+    loc: QueryLocation | None,
+    texts: Sequence[str | None],
+) -> TileInfo:
+    names = [n for t in texts if t for n in _TEXT_REFERENCE.findall(t)]
+    info = TileInfo(
+        id=tile_id,
+        title=title if isinstance(title, str) else None,
+        type=type_ if isinstance(type_, str) else "(none)" if type_ is None else str(type_),
+        explore=explore,
+    )
+    if loc is None:
+        return replace(info, variables=tuple(dict.fromkeys(names)))
+    names = [r.name for r in variables(loc.query)] + names
+    info = replace(info, has_query=True, variables=tuple(dict.fromkeys(names)))
+    if _is_empty(loc.query):
+        return replace(info, empty=True)
+    try:
+        query = parse(loc.query)
+    except DQLSyntaxError as exc:
+        return replace(info, error=exc.message, error_line=exc.line, error_column=exc.column)
+    source, data_object = _source(query)
+    return replace(info, source=source, data_object=data_object)
+
+
+def _pointer(collection: str, key: str | int) -> str:
+    token = str(key).replace("~", "~0").replace("/", "~1")
+    return f"/{collection}/{token}/"
+
+
+def _location_prefix(loc: QueryLocation) -> str:
+    """``/tiles/<id>/`` or ``/sections/<index>/`` of a query location."""
+    parts = loc.content_pointer.split("/")
+    return "/".join(parts[:3]) + "/"
+
+
+def _source(query: Query) -> tuple[str | None, str | None]:
+    """The first command's name with what it reads, and the data object alone."""
+    if not query.commands:
+        return None, None
+    first = analyze(query).stages[0]
+    name = first.command.name
+    if first.source is None:
+        return name, None
+    return f"{name} {first.source}", first.source
+
+
+# ---------------------------------------------------------------------------- variables
+@dataclass(frozen=True)
+class VariableResult:
+    """What adding (or reusing) a dashboard variable does.
+
+    ``action``: ``added`` (new), ``unchanged`` (a variable with the same definition
+    exists), ``updated`` (same definition, new default) or ``replaced`` (another
+    definition was replaced on request: its ``type``, ``input``, ``multiple`` and
+    ``version`` are rewritten, a default that no longer fits is removed). ``edits`` go into :meth:`Document.apply`;
+    ``text`` is the file with only them applied.
+    """
+
+    key: str
+    action: VariableAction
+    message: str
+    edits: tuple[Edit, ...]
+    text: str = field(repr=False)
+
+
+def add_variable(
+    doc: Document,
+    key: str,
+    type: str,
+    input: str | None = None,
+    *,
+    multiple: bool = False,
+    default: str | Sequence[str] | None = None,
+    replace: bool = False,
+) -> VariableResult:
+    """Add the dashboard variable ``key`` (see :meth:`Document.variable_edits` for the
+    shape written).
+
+    A variable ``key`` that already exists with the same definition (same ``type``,
+    ``multiple`` and ``input``; query inputs compare as DQL trees, CSV inputs item by
+    item) is left as it is; ``default`` then updates its default value. One with another
+    definition is an error unless ``replace``, which rewrites its ``type``, ``input``
+    and ``multiple`` in place (its other keys and its position stay).
+    """
+    if doc.kind is not DocumentKind.DASHBOARD:
+        raise DocumentError("notebooks have no variables")
+    if type == "query" and input is not None:
+        _check_query_input(input)
+    return _variable_change(doc, key, type, input, multiple, default, replace)
+
+
+def _check_query_input(text: str) -> None:
+    try:
+        parse(text)
+    except DQLSyntaxError as exc:
+        raise DQLSyntaxError(
+            f"the variable's query does not parse: {exc.message}",
+            line=exc.line,
+            column=exc.column,
+            offset=exc.offset,
+            source=exc.source,
+            expected=exc.expected,
+            hint=exc.hint,
+        ) from None
+
+
+def _variable_change(
+    doc: Document,
+    key: str,
+    type_: str,
+    input_: str | None,
+    multiple: bool,
+    default: str | Sequence[str] | None,
+    replace: bool,
+) -> VariableResult:
+    if type_ not in VARIABLE_TYPES:
+        raise DocumentError(
+            f"unknown variable type {type_!r} (expected one of {', '.join(VARIABLE_TYPES)})"
+        )
+    default_value = _default_value(default, multiple)
+    found = [(i, v) for i, v in enumerate(doc.variables()) if v.key == key]
+    if not found:
+        edits = doc.variable_edits(key, type_, input_, multiple=multiple, default=default_value)
+        message = f"added ({_describe_definition(type_, input_, multiple)})"
+        return _variable_result(doc, key, "added", message, edits)
+    index, existing = found[0]
+    differences = _differences(existing, type_, input_, multiple)
+    base = doc.content_path(f"/variables/{index}")
+    if not differences:
+        edits = _set_members(doc, existing, base, {"defaultValue": _json(default_value)})
+        if default_value is None or not edits:
+            return _variable_result(doc, key, "unchanged", "exists with this definition", [])
+        return _variable_result(doc, key, "updated", "exists; default value set", edits)
+    if not replace:
+        raise DocumentError(
+            f"the dashboard already has a variable {key!r} with another definition "
+            f"({'; '.join(differences)})",
+            hint="pass replace_variable=True (--replace-variable) to replace its definition, "
+            "or choose another key",
+        )
+    # Version 2 variables run full DQL (the app's own choice for new variables).
+    wanted: dict[str, JsonValue] = {"version": 2, "type": type_}
+    if type_ == "text":
+        wanted.update({"input": None, "multiple": None})
+    else:
+        wanted.update({"input": input_, "multiple": multiple})
+    old_default = existing.default_value
+    keeps_default = multiple and old_default == [SELECT_ALL]
+    if default_value is not None:
+        wanted["defaultValue"] = _json(default_value)
+    elif old_default is not None and not keeps_default:
+        # The old default belonged to the old definition.
+        wanted["defaultValue"] = None
+    edits = _set_members(doc, existing, base, wanted)
+    message = (
+        f"replaced ({'; '.join(differences)}; now {_describe_definition(type_, input_, multiple)})"
+    )
+    return _variable_result(doc, key, "replaced", message, edits)
+
+
+def _variable_result(
+    doc: Document, key: str, action: VariableAction, message: str, edits: Sequence[Edit]
+) -> VariableResult:
+    return VariableResult(key, action, message, tuple(edits), doc.apply(edits))
+
+
+def _default_value(default: str | Sequence[str] | None, multiple: bool) -> str | list[str] | None:
+    if default is None:
+        return None
+    if isinstance(default, str):
+        return [default] if multiple else default
+    items = list(default)
+    if not all(isinstance(item, str) for item in items):
+        raise DQLValueError("default values are strings")
+    if multiple:
+        return items
+    if len(items) != 1:
+        raise DQLValueError(
+            f"a single-select variable has one default value, not {len(items)}",
+            hint="make the variable multi-select (multiple=True, --multiple)",
+        )
+    return items[0]
+
+
+def _json(value: str | list[str] | None) -> JsonValue:
+    return list[JsonValue](value) if isinstance(value, list) else value
+
+
+# JSON names of the variable members this module writes, and the model's field names.
+_MEMBER_FIELDS = {
+    "version": "version",
+    "type": "type",
+    "input": "input",
+    "multiple": "multiple",
+    "defaultValue": "default_value",
+}
+
+
+def _set_members(
+    doc: Document, var: Variable, base: tuple[str, ...], values: Mapping[str, JsonValue]
+) -> list[Edit]:
+    """Edits that give the variable at ``base`` these members; ``None`` removes one."""
+    edits: list[Edit] = []
+    for name, value in values.items():
+        present = _MEMBER_FIELDS[name] in var.model_fields_set
+        current = getattr(var, _MEMBER_FIELDS[name])
+        path = (*base[:-1], f"{base[-1]}/{name}")
+        if value is None:
+            if present:
+                edits.append(Remove(path))
+        elif not present:
+            edits.append(InsertMember(base, name, value))
+        elif current != value or type(current) is not type(value):
+            edits.append(SetValue(path, value))
+    return edits
+
+
+def _differences(var: Variable, type_: str, input_: str | None, multiple: bool) -> list[str]:
+    found: list[str] = []
+    if var.type != type_:
+        found.append(f"it is a {var.type} variable, not a {type_} variable")
+        return found
+    if type_ == "text":
+        return found
+    if bool(var.multiple) != multiple:
+        found.append("it is multi-select" if var.multiple else "it is single-select")
+    if not _same_input(type_, var.input, input_):
+        found.append(f"its input is {_shorten(var.input or '')!r}")
+    return found
+
+
+def _same_input(type_: str, old: str | None, new: str | None) -> bool:
+    if old == new:
+        return True
+    if old is None or new is None:
+        return False
+    if type_ == "csv":
+        return [v.strip() for v in old.split(",")] == [v.strip() for v in new.split(",")]
+    if type_ == "query":
+        try:
+            return parse(old) == parse(new)
+        except DQLSyntaxError:
+            return False
+    return False
+
+
+def _describe_definition(type_: str, input_: str | None, multiple: bool) -> str:
+    if type_ == "text":
+        return "text"
+    select = "multi-select" if multiple else "single-select"
+    return f"{type_}, {select}: {_shorten(input_ or '')}"
+
+
+def _shorten(text: str, width: int = 120) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= width else flat[: width - 1] + "…"
+
+
+def variable_query(
+    data_object: str, field_name: str | FieldRef, *, where: str | Node | None = None
+) -> Query:
+    """The input of a query variable listing the values of a field:
+    ``fetch OBJ | filter [WHERE and ]isNotNull(FIELD) | summarize values =
+    collectDistinct(FIELD) | expand values`` (one column, one value per record).
+    ``data_object`` and a ``str`` ``field_name`` are names as they are (no backticks)."""
+    target = F(field_name.name if isinstance(field_name, FieldRef) else field_name)
+    present = target.is_not_null()
+    if where is None:
+        condition = present
+    else:
+        condition = (expr(where) if isinstance(where, str) else lit(where)) & present
+    return (
+        fetch(FieldRef(name=data_object))
+        .filter(condition)
+        .summarize(values=fn.collectDistinct(target))
+        .expand("values")
+    )
+
+
+# ---------------------------------------------------------------------------- add-filter
+@dataclass(frozen=True)
+class LocationReport:
+    """What :func:`add_filter` did to one query.
+
+    ``status``: ``filtered`` (the condition was added, in the query or in one of its
+    execution blocks), ``already-filtered``, ``skipped`` (``reason`` says why) or
+    ``unparseable`` (left byte-identical; ``error_line``/``error_column`` are relative
+    to the query). ``query`` is the query's new text.
+    """
+
+    id: str
+    title: str | None
+    kind: str
+    status: LocationStatus
+    reason: str
+    query: str
+    error_line: int | None = None
+    error_column: int | None = None
+
+
+@dataclass(frozen=True)
+class AddFilterResult:
+    """The new file text of :func:`add_filter` and what happened where."""
+
+    document: Document = field(repr=False)
+    text: str = field(repr=False)
+    condition: str
+    locations: tuple[LocationReport, ...]
+    variable: VariableResult | None = None
+    notes: tuple[str, ...] = ()
+    #: Tiles or sections that hold no DQL (markdown, code, slo, ...): type -> count.
+    untouched: Mapping[str, int] = field(default_factory=dict)
+
+    @property
+    def changed(self) -> bool:
+        return self.text != self.document.text
+
+    def count(self, status: LocationStatus) -> int:
+        return sum(1 for loc in self.locations if loc.status == status)
+
+
+def add_filter(
+    doc: Document,
+    *,
+    variable: str,
+    field: str,
+    data_object: str | None = None,
+    where: str | None = None,
+    multiple: bool = False,
+    values: Sequence[str] | None = None,
+    values_from: str | None = None,
+    replace_variable: bool = False,
+    copy_title: str | None = None,
+    skip_unparseable: bool = False,
+) -> AddFilterResult:
+    """Filter every data tile (or notebook DQL section) of ``doc`` on ``field``.
+
+    Dashboards: the condition is ``field == $variable`` (``in(field, array($variable))``
+    with ``multiple``), and the query variable ``variable`` is added when a tile uses
+    it, with the input :func:`variable_query` builds from ``values_from`` (default:
+    ``data_object``, else the data object the filtered tiles fetch most). ``values``
+    become the variable's default. Notebooks have no variables: ``values`` is required
+    and the condition is ``field == "v"``, or ``in(field, array("v1", ...))`` with
+    ``multiple`` or several values; ``where`` and ``values_from`` are not used.
+
+    Each query gets the condition where :func:`~dqlbuild.inject_filter` puts it
+    (``data_object`` restricts to pipelines that ``fetch`` it), as a minimal text edit.
+    Explore tiles are skipped. A query that does not parse makes the call raise
+    :class:`~dqlbuild.DocumentError` naming every such tile, unless
+    ``skip_unparseable``: they are then left byte-identical and reported.
+    ``copy_title`` renames the document when it has a name. Running the same call on
+    the result changes nothing.
+    """
+    target = parse_field(field)
+    # Names as the field flow reports them: decoded, so `x` and x are the same object.
+    data_object = parse_field(data_object).name if data_object is not None else None
+    values_from = parse_field(values_from).name if values_from is not None else None
+    notes: list[str] = []
+    is_notebook = doc.kind is DocumentKind.NOTEBOOK
+    default: str | list[str] | None = None
+    if is_notebook:
+        if not values:
+            raise DQLValueError(
+                "this is a notebook: notebooks have no variables, so there is no "
+                f"${variable} to filter on",
+                hint="give the value(s) to filter on (values=[...], --value V); every DQL "
+                f'section then gets `{format_node(target)} == "V"`',
+            )
+        condition = _literal_condition(target, values, multiple)
+        if where is not None or values_from is not None:
+            notes.append("notebooks have no variables: --where/--values-from are not used")
+    else:
+        if where is not None:
+            _check_where(where)
+        condition = variable_filter(target, variable, multiple=multiple)
+        default = _default_value(values, multiple) if values else None
+    condition_text = format_node(condition)
+
+    reports: list[LocationReport] = []
+    sources: dict[str, str | None] = {}
+    new_queries: dict[str, str] = {}
+    for loc in doc.queries:
+        report, new_text, fetched = _filter_location(doc, loc, condition, data_object)
+        reports.append(report)
+        sources[loc.id] = fetched
+        if new_text != loc.query:
+            new_queries[loc.id] = new_text
+    failed = [r for r in reports if r.status == "unparseable"]
+    if failed and not skip_unparseable:
+        noun = _noun(doc, len(failed))
+        listing = "; ".join(
+            f"{_label(doc, r.id, r.title)} (line {r.error_line}, column {r.error_column}: "
+            f"{r.reason})"
+            for r in failed
+        )
+        raise DocumentError(
+            f"{len(failed)} {noun} not parse, so nothing was changed: {listing}",
+            hint="fix the queries, or pass skip_unparseable=True (--skip-unparseable) to "
+            "leave them as they are",
+        )
+
+    edits: list[Edit] = list(doc.query_edits(new_queries))
+    var_result: VariableResult | None = None
+    if not is_notebook:
+        uses = [r for r in reports if r.status in ("filtered", "already-filtered")]
+        exists = any(v.key == variable for v in doc.variables())
+        if uses or exists:
+            source = values_from or data_object or _most_fetched(uses, sources)
+            if source is None:
+                raise DQLValueError(
+                    f"no filtered tile fetches a data object, so the values of ${variable} "
+                    "cannot come from one",
+                    hint="name it: values_from=... (--values-from OBJ) or data_object=...",
+                )
+            query = variable_query(source, target, where=where).format()
+            var_result = _variable_change(
+                doc, variable, "query", query, multiple, default, replace_variable
+            )
+            edits.extend(var_result.edits)
+            if var_result.action == "added" and not (values_from or data_object):
+                notes.append(f"the values of ${variable} come from `fetch {source}`")
+        else:
+            notes.append(f"${variable} was not added: no tile filters on it")
+    if not any(r.status == "filtered" for r in reports) and reports:
+        notes.append("no query was changed")
+    if copy_title is not None:
+        edits.extend(_title_edits(doc, copy_title, notes))
+
+    text = doc.apply(edits)
+    if text != doc.text:
+        _verify(doc, text, new_queries)
+    untouched = _untouched(doc)
+    return AddFilterResult(
+        document=doc,
+        text=text,
+        condition=condition_text,
+        locations=tuple(reports),
+        variable=var_result,
+        notes=tuple(notes),
+        untouched=untouched,
+    )
+
+
+def parse_field(text: str) -> FieldRef:
+    """The field named by ``text`` (``model.version``, `` `my field` ``); anything else
+    raises :class:`~dqlbuild.DQLValueError`."""
+    if not isinstance(text, str) or not text:
+        raise DQLValueError("a field name must not be empty")
+    try:
+        node = parse_expression(text)
+    except DQLSyntaxError:
+        node = None
+    if not isinstance(node, FieldRef):
+        raise DQLValueError(
+            f"{text!r} is not a field name",
+            hint="write a name that is not a plain identifier in backticks: `my field`",
+        )
+    return node
+
+
+def _check_where(text: str) -> None:
+    try:
+        expr(text)
+    except DQLError as exc:
+        raise DQLValueError(
+            f"the variable's where condition does not parse: {exc.message}",
+            line=exc.line,
+            column=exc.column,
+            hint=exc.hint,
+        ) from None
+
+
+def _literal_condition(target: FieldRef, values: Sequence[str], multiple: bool) -> Node:
+    if not all(isinstance(v, str) for v in values):
+        raise DQLValueError("filter values are strings")
+    if multiple or len(values) > 1:
+        array = Call(name="array", args=tuple(String(value=v) for v in values))
+        return Call(name="in", args=(target, array))
+    return Binary(op="==", left=target, right=String(value=values[0]))
+
+
+def _filter_location(
+    doc: Document, loc: QueryLocation, condition: Node, data_object: str | None
+) -> tuple[LocationReport, str, str | None]:
+    """The report, the new query text and the fetched data object of one query."""
+
+    def report(status: LocationStatus, reason: str, text: str = loc.query) -> LocationReport:
+        return LocationReport(loc.id, loc.title, loc.kind, status, reason, text)
+
+    if loc.explore:
+        return report("skipped", _EXPLORE_REASON), loc.query, None
+    if _is_empty(loc.query):
+        return report("skipped", _EMPTY_REASON), loc.query, None
+    try:
+        result = inject_filter_text(loc.query, condition, data_object=data_object)
+    except DQLSyntaxError as exc:
+        # Only the query's own text is parsed as text here: the condition is a node.
+        failed = LocationReport(
+            loc.id, loc.title, loc.kind, "unparseable", exc.message, loc.query, exc.line, exc.column
+        )
+        return failed, loc.query, None
+    except DQLError as exc:
+        raise DocumentError(
+            f"{_label(doc, loc.id, loc.title)}: the filter could not be added: {exc.message}",
+            hint=exc.hint,
+        ) from None
+    fetched = _fetched(result.query)
+    status, reason = _summarize(result)
+    return report(status, reason, result.text), result.text, fetched
+
+
+def _fetched(query: Query) -> str | None:
+    """The data object a query fetches (the first argument of a leading ``fetch``)."""
+    first = query.commands[0] if query.commands else None
+    if first is None or first.name != "fetch" or not first.args:
+        return None
+    target = first.args[0]
+    return target.name if isinstance(target, FieldRef) else None
+
+
+def _summarize(result: InjectResult) -> tuple[LocationStatus, str]:
+    """One status for a query and its execution blocks, with a reason a reader follows."""
+    subs = list(_numbered(result.subqueries, ""))
+    sub_filtered = [(n, r) for n, r in subs if r.status == "filtered"]
+    if result.status == "filtered":
+        extra = f"; and in {_count(len(sub_filtered), 'subquery', 'subqueries')}"
+        return "filtered", result.reason + (extra if sub_filtered else "")
+    if sub_filtered:
+        number, first = sub_filtered[0]
+        more = f" (and {len(sub_filtered) - 1} more)" if len(sub_filtered) > 1 else ""
+        return "filtered", (
+            f"subquery {number}: {first.reason}{more}; the main pipeline is "
+            f"{result.status}: {result.reason}"
+        )
+    if result.status == "already-filtered":
+        return "already-filtered", result.reason
+    already = [(n, r) for n, r in subs if r.status == "already-filtered"]
+    if already:
+        number, first = already[0]
+        return "already-filtered", f"subquery {number}: {first.reason}"
+    return "skipped", result.reason
+
+
+def _numbered(results: Sequence[InjectResult], prefix: str) -> Iterator[tuple[str, InjectResult]]:
+    for number, sub in enumerate(results, 1):
+        label = f"{prefix}{number}"
+        yield label, sub
+        yield from _numbered(sub.subqueries, f"{label}.")
+
+
+def _count(n: int, singular: str, plural: str) -> str:
+    return f"{n} {singular if n == 1 else plural}"
+
+
+def _noun(doc: Document, n: int) -> str:
+    if doc.kind is DocumentKind.DASHBOARD:
+        return "data tile's query does" if n == 1 else "data tiles' queries do"
+    return "DQL section does" if n == 1 else "DQL sections do"
+
+
+def _label(doc: Document, location_id: str, title: str | None) -> str:
+    what = "tile" if doc.kind is DocumentKind.DASHBOARD else "section"
+    return f"{what} {location_id}" + (f" {title!r}" if title else "")
+
+
+def _most_fetched(uses: Sequence[LocationReport], sources: Mapping[str, str | None]) -> str | None:
+    counts = Counter(sources[r.id] for r in uses if sources.get(r.id))
+    if not counts:
+        counts = Counter(s for s in sources.values() if s)
+    if not counts:
+        return None
+    # most_common keeps first-seen order among equal counts.
+    name: str | None = counts.most_common(1)[0][0]
+    return name
+
+
+def _title_edits(doc: Document, title: str, notes: list[str]) -> list[Edit]:
+    if doc.name is None:
+        notes.append(
+            "not retitled: the file has no name (bare content: the name lives in the Monaco "
+            "config, the document service or the file name)"
+        )
+        return []
+    edits = doc.name_edits(title)
+    envelope_id = doc.envelope.id if doc.envelope is not None else None
+    if envelope_id:
+        notes.append(
+            f"the envelope keeps id {envelope_id!r}: uploading the file replaces that "
+            "document; remove the id to create a copy"
+        )
+    return edits
+
+
+def _verify(doc: Document, text: str, new_queries: Mapping[str, str]) -> None:
+    """The new text loads as the same kind of document, with exactly the new queries."""
+    new = doc.reload(text)
+    expected = [new_queries.get(loc.id, loc.query) for loc in doc.queries]
+    if new.kind is not doc.kind or [loc.query for loc in new.queries] != expected:
+        raise DocumentError(
+            "the edited file does not hold the edited queries",
+            hint="this is a dqlbuild bug; please report the file",
+        )
+
+
+def _untouched(doc: Document) -> dict[str, int]:
+    counts: Counter[str] = Counter()
+    if doc.kind is DocumentKind.DASHBOARD:
+        for tile in doc.dashboard.tiles.values():
+            if not isinstance(tile, DataTile):
+                counts[tile.type if isinstance(tile.type, str) else "unknown"] += 1
+    else:
+        for section in doc.notebook.sections:
+            if not isinstance(section, DqlSection):
+                counts[section.type if isinstance(section.type, str) else "unknown"] += 1
+    return dict(counts)
+
+
+# ---------------------------------------------------------------------------- render
+def document_values(
+    doc: Document,
+    values: Mapping[str, str | Sequence[str]],
+    all_values: Mapping[str, Sequence[str]] | None = None,
+) -> tuple[dict[str, str | list[str]], dict[str, list[str]]]:
+    """``values`` completed from the dashboard's variables, and the ``all_values`` for
+    select-all: a variable without a given value takes its ``defaultValue``, else (CSV)
+    the first item of its list, as the app selects it. The select-all token resolves to
+    a CSV variable's list; a query variable's values are unknown here."""
+    merged: dict[str, str | list[str]] = {
+        k: v if isinstance(v, str) else list(v) for k, v in values.items()
+    }
+    every = {k: list(v) for k, v in (all_values or {}).items()}
+    for var in doc.variables():
+        key = var.key
+        if key is None:
+            continue
+        items = (
+            [v.strip() for v in var.input.split(",") if v.strip()]
+            if var.type == "csv" and var.input
+            else None
+        )
+        if items is not None:
+            every.setdefault(key, items)
+        if key in merged:
+            continue
+        default = var.default_value
+        if isinstance(default, str):
+            merged[key] = [default] if var.multiple else default
+        elif isinstance(default, list) and all(isinstance(d, str) for d in default):
+            merged[key] = [d for d in default if isinstance(d, str)]
+        elif items:
+            merged[key] = [items[0]] if var.multiple else items[0]
+    return merged, every
+
+
+def render_document(
+    doc: Document,
+    values: Mapping[str, str | Sequence[str]],
+    *,
+    strict: bool = True,
+    defaults: bool = True,
+    all_values: Mapping[str, Sequence[str]] | None = None,
+    now: datetime | None = None,
+) -> list[tuple[QueryLocation, RenderResult]]:
+    """Every query of ``doc`` with the variables rendered (see :func:`~dqlbuild.render`).
+
+    With ``defaults``, variables without a given value use the dashboard's defaults
+    (:func:`document_values`). An error names the tile; its line and column are
+    relative to that tile's query.
+    """
+    if defaults:
+        merged, every = document_values(doc, values, all_values)
+    else:
+        merged = {k: v if isinstance(v, str) else list(v) for k, v in values.items()}
+        every = {k: list(v) for k, v in (all_values or {}).items()}
+    out: list[tuple[QueryLocation, RenderResult]] = []
+    for loc in doc.queries:
+        try:
+            result = render(loc.query, merged, strict=strict, all_values=every, now=now)
+        except DQLError as exc:
+            raise DQLValueError(
+                f"{_label(doc, loc.id, loc.title)}: {exc.message}",
+                line=exc.line,
+                column=exc.column,
+                hint=exc.hint,
+            ) from None
+        out.append((loc, result))
+    return out
+
+
+__all__ = [
+    "AddFilterResult",
+    "Inspection",
+    "LocationReport",
+    "LocationStatus",
+    "TileInfo",
+    "VariableResult",
+    "add_filter",
+    "add_variable",
+    "document_values",
+    "inspect_document",
+    "parse_field",
+    "render_document",
+    "variable_query",
+]

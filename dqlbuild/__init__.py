@@ -44,6 +44,15 @@ from dqlbuild.building import (
     timeseries,
     var,
 )
+from dqlbuild.documents.loading import Document, load_document
+from dqlbuild.documents.workflow import (
+    AddFilterResult,
+    Inspection,
+    add_filter,
+    add_variable,
+    inspect_document,
+    render_document,
+)
 from dqlbuild.errors import DocumentError, DQLCatalogError, DQLError, DQLSyntaxError, DQLValueError
 from dqlbuild.printing import format
 from dqlbuild.rewriting import (
@@ -64,6 +73,7 @@ __version__ = "0.1.0"
 __all__ = [
     "SELECT_ALL",
     "Access",
+    "AddFilterResult",
     "Align",
     "Assign",
     "Binary",
@@ -78,6 +88,7 @@ __all__ = [
     "DQLSyntaxError",
     "DQLValueError",
     "Diagnostic",
+    "Document",
     "DocumentError",
     "Double",
     "Duration",
@@ -87,6 +98,7 @@ __all__ = [
     "FieldSet",
     "In",
     "InjectResult",
+    "Inspection",
     "Long",
     "Named",
     "Node",
@@ -102,6 +114,8 @@ __all__ = [
     "Variable",
     "VariableRef",
     "__version__",
+    "add_filter",
+    "add_variable",
     "analyze",
     "check",
     "data",
@@ -114,13 +128,16 @@ __all__ = [
     "format",
     "inject_filter",
     "inject_filter_text",
+    "inspect_document",
     "lit",
     "load",
+    "load_document",
     "metrics",
     "parse",
     "parse_expression",
     "parse_pipeline",
     "render",
+    "render_document",
     "smartscape_edges",
     "smartscape_nodes",
     "stage",

@@ -18,6 +18,7 @@ SUBCOMMAND_MODULES = (
     "dqlbuild.cli.rewrite",
     "dqlbuild.cli.check",
     "dqlbuild.cli.check_documents",
+    "dqlbuild.cli.dashboard",
 )
 
 

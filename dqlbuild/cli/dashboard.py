@@ -23,6 +23,7 @@ from dqlbuild.cli.common import (
     CliError,
     UsageError,
     atomic_write_text,
+    emit,
     format_error,
 )
 from dqlbuild.cli.rewrite import _now, _pairs
@@ -263,7 +264,7 @@ def _each_file(names: Sequence[str], work: Callable[[str], None]) -> int:
         try:
             work(name)
         except CliError as exc:
-            sys.stderr.write(format_error(exc.filename, exc.error) + "\n")
+            emit(format_error(exc.filename, exc.error))
             status = EXIT_FAILURE
     return status
 
@@ -554,7 +555,7 @@ def _render(args: argparse.Namespace) -> int:
             title = f": {loc.title}" if loc.title else ""
             sys.stdout.write(f"// {noun} {loc.id}{title}\n{result.text}\n\n")
             for warning in result.warnings:
-                sys.stderr.write(f"{name}: {noun} {loc.id}: warning: {warning}\n")
+                emit(f"{name}: {noun} {loc.id}: warning: {warning}")
 
     return _each_file(args.files, work)
 

@@ -331,7 +331,7 @@ def _inject_pipeline(query: Query, flow: QueryFlow, options: _Options) -> tuple[
         return (
             "filtered",
             _merge_reason(source.command),
-            query.replace(0, _merge_into_filter_parameter(source.command, options.condition)),
+            query.replace(0, _merge_into_filter_parameter(query.commands[0], options.condition)),
         )
     if options.placement == "source":
         position, reason = 1, f"inserted after {_describe(source)}"

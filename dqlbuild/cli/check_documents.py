@@ -22,11 +22,9 @@ from dqlbuild.cli.check import SYNTAX_CODE
 from dqlbuild.cli.common import EXIT_FAILURE, EXIT_OK, CliError, read_input
 from dqlbuild.documents import Document, DocumentKind, load_document, parse_json
 from dqlbuild.documents.jsontext import JsonNode, JsonText, parse_embedded
+from dqlbuild.documents.loading import _WRAPPER_KEYS
 from dqlbuild.errors import DocumentError, DQLError, DQLSyntaxError
 from dqlbuild.syntax.parser import parse
-
-# Application wrappers around an envelope, as documents.loading accepts them.
-_WRAPPERS = ("dashboard", "notebook", "document")
 
 
 def register(subparsers: Any) -> None:
@@ -132,9 +130,10 @@ def _check_file(name: str, *, skip_non_documents: bool) -> Iterator[_Finding]:
         try:
             doc = load_document(source.text)
         except DocumentError as exc:
-            if not (skip_non_documents and not _looks_like_document(source.text)):
-                at = (exc.line, exc.column or 1) if exc.line is not None else None
-                yield _Finding(name, at, "error", exc.message, None, exc.hint, None)
+            if skip_non_documents and not _looks_like_document(source.text):
+                return
+            at = (exc.line, exc.column or 1) if exc.line is not None else None
+            yield _Finding(name, at, "error", exc.message, None, exc.hint, None)
             return
         queries = list(_document_queries(doc))
     for query in queries:
@@ -183,7 +182,7 @@ def _document_queries(doc: Document) -> Iterator[_Query]:
         label = f'{noun} "{loc.title}"' if loc.title else f"{noun} {loc.id}"
         yield _Query(loc.query, label, _Positions(file, loc.path), defined)
     for i, variable in enumerate(doc.variables()):
-        if variable.type == "query" and variable.input:
+        if variable.type == "query" and variable.input and variable.input.strip():
             path = doc.content_path(f"/variables/{i}/input")
             label = f'variable "{variable.key}"'
             yield _Query(variable.input, label, _Positions(file, path), defined)
@@ -270,7 +269,7 @@ def _looks_like_document(text: str) -> bool:
     if root.kind != "object":
         return False
     holders = [root]
-    for key in _WRAPPERS:
+    for key in _WRAPPER_KEYS:  # application wrappers around an envelope
         member = root.member(key)
         if member is not None and member.value.kind == "object":
             holders.append(member.value)

@@ -31,6 +31,10 @@ def data_tile(query: str, title: str | None = None) -> dict[str, Any]:
     return tile
 
 
+def section(id_: str, query: str) -> dict[str, Any]:
+    return {"id": id_, "type": "dql", "state": {"input": {"value": query}}}
+
+
 def write(path: Path, document: object, **dumps: Any) -> Path:
     path.write_text(json.dumps(document, **dumps) + "\n", encoding="utf-8")
     return path
@@ -103,9 +107,9 @@ def test_notebook_sections_and_dashboard_variables(
         "version": "7",
         "sections": [
             {"id": "a", "type": "markdown", "markdown": "# hi"},
-            {"id": "b", "type": "dql", "title": "Logs", "state": {"input": {"value": "fetch logs | sortt"}}},
-            {"id": "c", "type": "dql", "state": {"input": {"value": "fetch logs | limt 1"}}},
-            {"id": "d", "type": "dql", "state": {"input": {"value": " "}}},
+            {**section("b", "fetch logs | sortt"), "title": "Logs"},
+            section("c", "fetch logs | limt 1"),
+            section("d", " "),
         ],
     }
     nb = write(tmp_path / "nb.json", notebook, indent=1)

@@ -19,7 +19,7 @@ from typing import Any
 
 from dqlbuild.analysis.checks import check
 from dqlbuild.cli.check import SYNTAX_CODE
-from dqlbuild.cli.common import EXIT_FAILURE, EXIT_OK, CliError, read_input
+from dqlbuild.cli.common import EXIT_FAILURE, EXIT_OK, CliError, Progress, emit, read_input
 from dqlbuild.documents import Document, DocumentKind, load_document, parse_json
 from dqlbuild.documents.jsontext import JsonNode, JsonText, parse_embedded
 from dqlbuild.documents.loading import _WRAPPER_KEYS
@@ -107,11 +107,15 @@ class _Finding:
 
 def _check_documents(args: argparse.Namespace) -> int:
     findings: list[_Finding] = []
+    progress = Progress(len(args.files))
     for name in args.files:
+        progress.step(name)
         for found in _check_file(name, skip_non_documents=args.skip_non_documents):
             findings.append(found)
             if args.format == "text":
-                sys.stdout.write(found.text() + "\n")
+                progress.clear()
+                emit(found.text(), sys.stdout)
+    progress.clear()
     if args.format == "json":
         sys.stdout.write(json.dumps([f.record() for f in findings], indent=2) + "\n")
     return EXIT_FAILURE if any(f.severity == "error" for f in findings) else EXIT_OK

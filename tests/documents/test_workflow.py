@@ -38,7 +38,6 @@ from .conftest import FIXTURES, VALID_FIXTURES, get_pointer, loads, set_pointer
 REPO = Path(__file__).resolve().parents[2]
 WORKFLOW = FIXTURES / "workflow"
 EXAMPLE = REPO / "examples" / "ai-observability.dashboard.json"
-GUIDE = REPO / "docs" / "dashboards.md"
 CORPUS = REPO.parent / "shared" / "corpus" / "dashboards"
 
 MODEL_INPUT = (
@@ -564,26 +563,6 @@ def test_bundled_example_end_to_end() -> None:
         (loc.id, r.text) for loc, r in dqlbuild.render_document(new, {"ModelVersion": "v2"})
     )
     assert 'model.version == "v2"' in rendered["1"]
-
-
-# ---------------------------------------------------------------- docs/dashboards.md
-def test_every_python_block_of_the_guide_runs(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.chdir(REPO)
-    text = GUIDE.read_text(encoding="utf-8")
-    blocks = [
-        (text.count("\n", 0, m.start()) + 1, m.group(1))
-        for m in re.finditer(r"^```python\n(.*?)^```$", text, re.DOTALL | re.MULTILINE)
-    ]
-    assert len(blocks) >= 4
-    namespace: dict[str, Any] = {"__name__": "dashboards_guide"}
-    for line, code in blocks:
-        try:
-            exec(compile(code, f"{GUIDE.name}:{line}", "exec"), namespace)
-        except Exception as exc:  # pragma: no cover - the message is the test's output
-            pytest.fail(f"the example at {GUIDE.name} line {line} failed: {exc!r}")
-    assert "filtered" in capsys.readouterr().out
 
 
 # ---------------------------------------------------------------- the corpus

@@ -39,7 +39,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without Pygments
 
 from dqlbuild.catalog import get_catalog
 from dqlbuild.syntax.grammar import plain_lark
-from dqlbuild.syntax.lexical import _STRING_ESCAPES
+from dqlbuild.syntax.lexical import STRING_ESCAPES
 
 TokenStream = Iterator[tuple[int, _TokenType, str]]
 
@@ -154,7 +154,7 @@ def _tables() -> _Tables:
 
 
 # The escapes lexical.decode_string resolves; any other backslash pair stays as written.
-_KNOWN_ESCAPE = re.compile(r"\\(?:u[0-9a-fA-F]{4}|[" + re.escape("".join(_STRING_ESCAPES)) + "])")
+_KNOWN_ESCAPE = re.compile(r"\\(?:u[0-9a-fA-F]{4}|[" + re.escape("".join(STRING_ESCAPES)) + "])")
 
 
 # Inside a backtick name only these pairs are escapes (lexical.decode_backtick).

@@ -22,7 +22,7 @@ from dqlbuild.cli.check import SYNTAX_CODE
 from dqlbuild.cli.common import EXIT_FAILURE, EXIT_OK, CliError, Progress, emit, read_input
 from dqlbuild.documents import Document, DocumentKind, load_document, parse_json
 from dqlbuild.documents.jsontext import JsonNode, JsonText, parse_embedded
-from dqlbuild.documents.loading import _WRAPPER_KEYS
+from dqlbuild.documents.loading import WRAPPER_KEYS
 from dqlbuild.errors import DocumentError, DQLError, DQLSyntaxError
 from dqlbuild.syntax.parser import parse
 
@@ -273,7 +273,7 @@ def _looks_like_document(text: str) -> bool:
     if root.kind != "object":
         return False
     holders = [root]
-    for key in _WRAPPER_KEYS:  # application wrappers around an envelope
+    for key in WRAPPER_KEYS:  # application wrappers around an envelope
         member = root.member(key)
         if member is not None and member.value.kind == "object":
             holders.append(member.value)

@@ -57,7 +57,7 @@ VARIABLE_TYPES = ("query", "csv", "text", "code")
 # The Dashboards app's rule for new keys (older files also contain "_").
 _NEW_VARIABLE_KEY = re.compile(r"[A-Za-z][A-Za-z0-9]*")
 # Application wrappers seen around an envelope, e.g. {"id": ..., "dashboard": {...}}.
-_WRAPPER_KEYS = ("dashboard", "notebook", "document")
+WRAPPER_KEYS = ("dashboard", "notebook", "document")
 
 
 class DocumentKind(StrEnum):
@@ -170,7 +170,7 @@ class Document:
         envelope = root
         content = root.member("content")
         if content is None:
-            for key in _WRAPPER_KEYS:
+            for key in WRAPPER_KEYS:
                 m = root.member(key)
                 inner = m.value.member("content") if m and m.value.kind == "object" else None
                 if m is not None and inner is not None:

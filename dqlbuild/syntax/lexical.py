@@ -18,7 +18,7 @@ import re
 NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*\Z")
 KEYWORDS = frozenset({"and", "or", "xor", "not", "in", "true", "false", "null", "asc", "desc"})
 
-_STRING_ESCAPES = {
+STRING_ESCAPES = {
     '"': '"',
     "\\": "\\",
     "/": "/",
@@ -45,7 +45,7 @@ def _decode_string_escape(match: re.Match[str]) -> str:
     esc = match.group(1)
     if len(esc) == 5:
         return chr(int(esc[1:], 16))
-    return _STRING_ESCAPES.get(esc, match.group(0))
+    return STRING_ESCAPES.get(esc, match.group(0))
 
 
 def decode_triple_string(token: str) -> str:

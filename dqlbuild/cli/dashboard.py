@@ -32,6 +32,7 @@ from dqlbuild.documents.models import SELECT_ALL
 from dqlbuild.documents.workflow import (
     AddFilterResult,
     Inspection,
+    LocationStatus,
     add_filter,
     add_variable,
     document_values,
@@ -491,7 +492,7 @@ def _add_filter(args: argparse.Namespace) -> int:
     return _each_file(args.files, work)
 
 
-_STATUS_LABELS = {
+_STATUS_LABELS: dict[LocationStatus, str] = {
     "filtered": "filtered",
     "already-filtered": "already filtered",
     "skipped": "skipped",
@@ -515,8 +516,7 @@ def format_report(name: str, result: AddFilterResult, outcome: str) -> str:
         lines.append(f"  {_STATUS_LABELS[loc.status].ljust(width)}  {label}: {reason}")
     lines.extend(f"  note: {note}" for note in result.notes)
     counts = ", ".join(
-        f"{result.count(status)} {label}"  # type: ignore[arg-type]
-        for status, label in _STATUS_LABELS.items()
+        f"{result.count(status)} {label}" for status, label in _STATUS_LABELS.items()
     )
     untouched = ", ".join(f"{n} {kind}" for kind, n in result.untouched.items())
     lines.append(f"  {counts}" + (f"; not DQL, untouched: {untouched}" if untouched else ""))

@@ -127,45 +127,9 @@ class Inspection:
 def inspect_document(doc: Document) -> Inspection:
     """Tiles or sections with their query's source, parse status and variables, and the
     document's variables: defined, referenced but undefined, defined but unused."""
-    by_prefix = {_location_prefix(loc): loc for loc in doc.queries}
-    tiles: list[TileInfo] = []
-    used: list[str] = []
-    dql_refs: list[str] = []
-    if doc.kind is DocumentKind.DASHBOARD:
-        for tile_id, tile in doc.dashboard.tiles.items():
-            loc = by_prefix.get(_pointer("tiles", tile_id))
-            texts = [tile.title if isinstance(tile.title, str) else None]
-            if isinstance(tile, MarkdownTile):
-                texts.append(tile.content)
-            elif isinstance(tile, CodeTile | SloTile):
-                texts.append(tile.input)
-            explore = isinstance(tile, DataTile) and tile.is_explore
-            info = _tile_info(tile_id, tile.title, tile.type, explore, loc, texts)
-            tiles.append(info)
-            used.extend(info.variables)
-            if loc is not None:
-                dql_refs.extend(r.name for r in variables(loc.query))
-    else:
-        for index, section in enumerate(doc.notebook.sections):
-            loc = by_prefix.get(_pointer("sections", index))
-            sid = loc.id if loc is not None else section.id
-            texts = [section.title if isinstance(section, DqlSection) else None]
-            if isinstance(section, MarkdownSection):
-                texts.append(section.markdown)
-            explore = isinstance(section, DqlSection) and section.is_explore
-            title = getattr(section, "title", None)
-            info = _tile_info(
-                sid if isinstance(sid, str) else f"#{index}",
-                title if isinstance(title, str) else None,
-                section.type,
-                explore,
-                loc,
-                texts,
-            )
-            tiles.append(info)
-            used.extend(info.variables)
-            if loc is not None:
-                dql_refs.extend(r.name for r in variables(loc.query))
+    tiles = [_tile_info(*entry) for entry in _entries(doc)]
+    used = [name for tile in tiles for name in tile.variables]
+    dql_refs = [r.name for loc in doc.queries for r in variables(loc.query)]
     defined = [v.key for v in doc.variables() if v.key is not None]
     for var in doc.variables():
         if var.input is None:
@@ -186,6 +150,36 @@ def inspect_document(doc: Document) -> Inspection:
         undefined=tuple(n for n in dict.fromkeys(dql_refs) if n not in known),
         unused=tuple(n for n in dict.fromkeys(defined) if n not in set(used)),
     )
+
+
+_Entry = tuple[str, object, object, bool, QueryLocation | None, list[str | None]]
+
+
+def _entries(doc: Document) -> Iterator[_Entry]:
+    """Per tile or section: id, title, type, explore, its query and its non-DQL texts
+    (title, markdown, code) that may mention variables."""
+    by_prefix = {_location_prefix(loc): loc for loc in doc.queries}
+    if doc.kind is DocumentKind.DASHBOARD:
+        for tile_id, tile in doc.dashboard.tiles.items():
+            texts = [tile.title if isinstance(tile.title, str) else None]
+            if isinstance(tile, MarkdownTile):
+                texts.append(tile.content)
+            elif isinstance(tile, CodeTile | SloTile):
+                texts.append(tile.input)
+            explore = isinstance(tile, DataTile) and tile.is_explore
+            loc = by_prefix.get(_pointer("tiles", tile_id))
+            yield tile_id, tile.title, tile.type, explore, loc, texts
+        return
+    for index, section in enumerate(doc.notebook.sections):
+        loc = by_prefix.get(_pointer("sections", index))
+        sid = loc.id if loc is not None else section.id
+        title = getattr(section, "title", None)
+        texts = [title if isinstance(title, str) else None]
+        if isinstance(section, MarkdownSection):
+            texts.append(section.markdown)
+        explore = isinstance(section, DqlSection) and section.is_explore
+        section_id = sid if isinstance(sid, str) else f"#{index}"
+        yield section_id, title, section.type, explore, loc, texts
 
 
 def _tile_info(
@@ -247,8 +241,8 @@ class VariableResult:
     ``action``: ``added`` (new), ``unchanged`` (a variable with the same definition
     exists), ``updated`` (same definition, new default) or ``replaced`` (another
     definition was replaced on request: its ``type``, ``input``, ``multiple`` and
-    ``version`` are rewritten, a default that no longer fits is removed). ``edits`` go into :meth:`Document.apply`;
-    ``text`` is the file with only them applied.
+    ``version`` are rewritten, a default that no longer fits is removed). ``edits`` go
+    into :meth:`Document.apply`; ``text`` is the file with only them applied.
     """
 
     key: str
@@ -599,14 +593,14 @@ def add_filter(
     if not is_notebook:
         uses = [r for r in reports if r.status in ("filtered", "already-filtered")]
         exists = any(v.key == variable for v in doc.variables())
-        if uses or exists:
-            source = values_from or data_object or _most_fetched(uses, sources)
-            if source is None:
-                raise DQLValueError(
-                    f"no filtered tile fetches a data object, so the values of ${variable} "
-                    "cannot come from one",
-                    hint="name it: values_from=... (--values-from OBJ) or data_object=...",
-                )
+        source = values_from or data_object or _most_fetched(uses, sources)
+        if uses and source is None:
+            raise DQLValueError(
+                f"no filtered tile fetches a data object, so the values of ${variable} "
+                "cannot come from one",
+                hint="name it: values_from=... (--values-from OBJ) or data_object=...",
+            )
+        if source is not None and (uses or exists):
             query = variable_query(source, target, where=where).format()
             var_result = _variable_change(
                 doc, variable, "query", query, multiple, default, replace_variable
@@ -614,7 +608,7 @@ def add_filter(
             edits.extend(var_result.edits)
             if var_result.action == "added" and not (values_from or data_object):
                 notes.append(f"the values of ${variable} come from `fetch {source}`")
-        else:
+        elif not exists:
             notes.append(f"${variable} was not added: no tile filters on it")
     if not any(r.status == "filtered" for r in reports) and reports:
         notes.append("no query was changed")

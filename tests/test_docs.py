@@ -1,5 +1,6 @@
 """Every example in the docs runs: ```python blocks execute (one namespace per page, in
-order) and ```console blocks run their `$ ` commands and must print what the page shows.
+order), ```dql blocks parse, and ```console blocks run their `$ ` commands and must print
+what the page shows.
 ```sh blocks are set-up instructions (installing) and are not run. The site builds with
 `mkdocs build --strict`."""
 
@@ -33,6 +34,14 @@ def test_python_examples_run(page: Path, tmp_path: Path, monkeypatch: pytest.Mon
             exec(compile(code, f"{page.name}[python block {number}]", "exec"), namespace)
         except Exception as exc:  # pragma: no cover - the message is the point
             raise AssertionError(f"{page.name}, python block {number} failed: {exc!r}") from exc
+
+
+@pytest.mark.parametrize("page", [p for p in PAGES if blocks(p, "dql")], ids=lambda p: p.name)
+def test_dql_examples_parse(page: Path) -> None:
+    from dqlbuild import parse
+
+    for code in blocks(page, "dql"):
+        parse(code)
 
 
 def _console_cases() -> list[tuple[str, str, str]]:

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 
 from dqlbuild import __version__
-from dqlbuild.cli.common import EXIT_USAGE, CliError, UsageError, report_error
+from dqlbuild.cli.common import EXIT_USAGE, CliError, UsageError, emit, report_error
 
 # Modules with a ``register(subparsers)`` function; each adds its subcommands and sets
 # ``func`` (taking the parsed arguments, returning the exit code) on its parsers.
@@ -51,7 +51,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         code: int = args.func(args)
     except UsageError as exc:
-        sys.stderr.write(f"dqlbuild: error: {exc}\n")
+        emit(f"dqlbuild: error: {exc}")
         return EXIT_USAGE
     except CliError as exc:
         report_error(exc)

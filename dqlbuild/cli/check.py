@@ -9,7 +9,7 @@ from typing import Any
 
 from dqlbuild.analysis.checks import check
 from dqlbuild.analysis.diagnostics import Diagnostic
-from dqlbuild.cli.common import EXIT_FAILURE, EXIT_OK, CliError, format_error, read_input
+from dqlbuild.cli.common import EXIT_FAILURE, EXIT_OK, CliError, emit, format_error, read_input
 from dqlbuild.errors import DQLError
 from dqlbuild.syntax.parser import parse, parse_pipeline
 
@@ -77,7 +77,7 @@ def _check(args: argparse.Namespace) -> int:
             if args.format == "json":
                 records.append({"file": source.name, **found.to_dict()})
             else:
-                sys.stdout.write(_text(source.name, found) + "\n")
+                emit(_text(source.name, found), sys.stdout)
     if args.format == "json":
         sys.stdout.write(json.dumps(records, indent=2) + "\n")
     return EXIT_FAILURE if failed else EXIT_OK
@@ -88,7 +88,7 @@ def _report_failure(
 ) -> None:
     """A file that cannot be read or parsed: stderr in text mode, a record in JSON."""
     if args.format != "json":
-        sys.stderr.write(format_error(filename, error) + "\n")
+        emit(format_error(filename, error))
         return
     if isinstance(error, DQLError):
         message, line, column, hint = error.message, error.line, error.column, error.hint

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import re
 import sys
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
@@ -78,6 +80,45 @@ def format_error(filename: str, error: DQLError | str) -> str:
 
 def report_error(exc: CliError) -> None:
     emit(format_error(exc.filename, exc.error))
+
+
+# ---------------------------------------------------------------- variable values
+def add_value_options(parser: argparse.ArgumentParser) -> None:
+    """``--set KEY=VALUE`` (repeatable) and ``--now ISO``, shared by the render commands."""
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a value; repeat a key for a multi-select list",
+    )
+    parser.add_argument(
+        "--now", metavar="ISO", help="the time the default dashboard timeframe ends (with offset)"
+    )
+
+
+def key_value_pairs(items: list[str], option: str) -> list[tuple[str, str]]:
+    """``KEY=VALUE`` arguments as pairs (a leading ``$`` on the key is dropped)."""
+    pairs: list[tuple[str, str]] = []
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise UsageError(f"{option} takes KEY=VALUE, got {item!r}")
+        pairs.append((key.removeprefix("$"), value))
+    return pairs
+
+
+def parse_now(text: str | None) -> datetime | None:
+    """The ``--now`` option: an ISO-8601 time with a UTC offset."""
+    if text is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise UsageError(f"--now takes an ISO-8601 time, got {text!r}") from None
+    if moment.tzinfo is None:
+        raise UsageError("--now needs a UTC offset (e.g. 2024-05-06T07:00:00Z)")
+    return moment
 
 
 # ---------------------------------------------------------------- terminal output

@@ -22,11 +22,13 @@ from dqlbuild.cli.common import (
     EXIT_OK,
     CliError,
     UsageError,
+    add_value_options,
     atomic_write_text,
     emit,
     format_error,
+    key_value_pairs,
+    parse_now,
 )
-from dqlbuild.cli.rewrite import _now, _pairs
 from dqlbuild.documents.loading import Document, DocumentKind, load_document
 from dqlbuild.documents.models import SELECT_ALL
 from dqlbuild.documents.workflow import (
@@ -231,21 +233,12 @@ def _register_render(commands: Any) -> None:
         formatter_class=_RAW,
     )
     p.add_argument("files", nargs="+", metavar="FILE", help="dashboard or notebook JSON files")
-    p.add_argument(
-        "--set",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="a value; repeat a key for a multi-select list",
-    )
+    add_value_options(p)
     p.add_argument(
         "--no-defaults", action="store_true", help="do not use the dashboard's default values"
     )
     p.add_argument(
         "--lenient", action="store_true", help="leave variables without a value as written"
-    )
-    p.add_argument(
-        "--now", metavar="ISO", help="the time the default dashboard timeframe ends (with offset)"
     )
     p.set_defaults(func=_render)
 
@@ -527,7 +520,7 @@ def format_report(name: str, result: AddFilterResult, outcome: str) -> str:
 # ---------------------------------------------------------------- render
 def _render(args: argparse.Namespace) -> int:
     given: dict[str, str | list[str]] = {}
-    for key, value in _pairs(args.set, "--set"):
+    for key, value in key_value_pairs(args.set, "--set"):
         current = given.get(key)
         if current is None:
             given[key] = value
@@ -535,7 +528,7 @@ def _render(args: argparse.Namespace) -> int:
             current.append(value)
         else:
             given[key] = [current, value]
-    now = _now(args.now)
+    now = parse_now(args.now)
 
     def work(name: str) -> None:
         doc = _load(name)

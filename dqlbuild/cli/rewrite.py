@@ -4,10 +4,19 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import datetime
 from typing import Any
 
-from dqlbuild.cli.common import EXIT_OK, CliError, UsageError, atomic_write_text, read_input
+from dqlbuild.cli.common import (
+    EXIT_OK,
+    CliError,
+    UsageError,
+    add_value_options,
+    atomic_write_text,
+    emit,
+    key_value_pairs,
+    parse_now,
+    read_input,
+)
 from dqlbuild.errors import DQLError
 from dqlbuild.rewriting.inject import PLACEMENTS, InjectResult, inject_filter_text
 from dqlbuild.rewriting.render import render
@@ -79,13 +88,7 @@ def register(subparsers: Any) -> None:
         formatter_class=_RAW,
     )
     r.add_argument("file", nargs="?", metavar="FILE", help="a .dql file; '-' or none reads stdin")
-    r.add_argument(
-        "--set",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="a value; repeat a key for a multi-select list",
-    )
+    add_value_options(r)
     r.add_argument(
         "--multi", action="append", default=[], metavar="KEY", help="KEY is a list (multi-select)"
     )
@@ -98,9 +101,6 @@ def register(subparsers: Any) -> None:
     )
     r.add_argument(
         "--lenient", action="store_true", help="leave undefined variables as written (warning)"
-    )
-    r.add_argument(
-        "--now", metavar="ISO", help="the time the default dashboard timeframe ends (with offset)"
     )
     r.set_defaults(func=_render)
 
@@ -164,7 +164,7 @@ def _vars(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------- render
 def _render(args: argparse.Namespace) -> int:
     values: dict[str, str | list[str]] = {}
-    for key, value in _pairs(args.set, "--set"):
+    for key, value in key_value_pairs(args.set, "--set"):
         current = values.get(key)
         if current is None:
             values[key] = [value] if key in args.multi else value
@@ -175,9 +175,9 @@ def _render(args: argparse.Namespace) -> int:
     for key in args.multi:
         values.setdefault(key, [])
     all_values: dict[str, list[str]] = {}
-    for key, value in _pairs(args.all, "--all"):
+    for key, value in key_value_pairs(args.all, "--all"):
         all_values.setdefault(key, []).append(value)
-    now = _now(args.now)
+    now = parse_now(args.now)
     source = read_input(args.file)
     try:
         result = render(
@@ -186,28 +186,6 @@ def _render(args: argparse.Namespace) -> int:
     except DQLError as exc:
         raise CliError(source.name, exc) from None
     for warning in result.warnings:
-        sys.stderr.write(f"{source.name}: warning: {warning}\n")
+        emit(f"{source.name}: warning: {warning}")
     sys.stdout.write(result.text)
     return EXIT_OK
-
-
-def _pairs(items: list[str], option: str) -> list[tuple[str, str]]:
-    pairs: list[tuple[str, str]] = []
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise UsageError(f"{option} takes KEY=VALUE, got {item!r}")
-        pairs.append((key.removeprefix("$"), value))
-    return pairs
-
-
-def _now(text: str | None) -> datetime | None:
-    if text is None:
-        return None
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise UsageError(f"--now takes an ISO-8601 time, got {text!r}") from None
-    if moment.tzinfo is None:
-        raise UsageError("--now needs a UTC offset (e.g. 2024-05-06T07:00:00Z)")
-    return moment

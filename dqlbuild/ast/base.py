@@ -8,7 +8,7 @@ layout, comments, redundant parentheses, backticks or keyword case give equal tr
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any, ClassVar, Literal, NamedTuple, Self, get_args
+from typing import Any, ClassVar, Literal, NamedTuple, Self, get_args, get_type_hints
 
 from pydantic import BaseModel, ConfigDict
 
@@ -46,7 +46,11 @@ TRIVIA_FIELDS = frozenset({"span", "comments", "style"})
 class Node(BaseModel):
     """Base of every AST node."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", revalidate_instances="never")
+    # Schemas are built on first validation: parsing builds trusted nodes and never
+    # needs them, which keeps the command line quick to start.
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", revalidate_instances="never", defer_build=True
+    )
 
     span: Span | None = None
     comments: tuple[Comment, ...] = ()
@@ -86,8 +90,11 @@ class Node(BaseModel):
         """Names of the fields that may hold child nodes (resolved on first use, when
         the forward references between node classes are complete)."""
         if "_resolved_child_fields" not in cls.__dict__:
+            # Resolved from the annotations themselves: pydantic leaves forward references
+            # unresolved until a schema is built, which is deferred.
+            hints = get_type_hints(cls)
             cls._resolved_child_fields = tuple(
-                n for n in cls._semantic_fields if _holds_nodes(cls.model_fields[n].annotation)
+                n for n in cls._semantic_fields if _holds_nodes(hints[n])
             )
         return cls._resolved_child_fields
 

@@ -340,6 +340,3 @@ LITERAL_TYPES: tuple[type[Node], ...] = (String, Long, Double, Duration, Boolean
 NODE_TYPES: tuple[type[Node], ...] = (
     *EXPRESSION_TYPES, Sorted, Assign, Brace, Block, Named, Command, Query,
 )  # fmt: skip
-
-for _cls in NODE_TYPES:
-    _cls.model_rebuild()

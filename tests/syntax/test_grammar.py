@@ -245,3 +245,17 @@ def test_engine_agrees_with_larks_own_parser(text: str) -> None:
     reference = lark_reference_parse(text)
     assert ours == reference
     assert [n.span for n in ours.walk()][1:] == [n.span for n in reference.walk()][1:]
+
+
+def test_child_fields_are_derived_from_the_declarations() -> None:
+    from dqlbuild.ast.nodes import NODE_TYPES
+
+    table = {cls.__name__: cls.child_fields() for cls in NODE_TYPES}
+    assert table == {
+        "String": (), "Long": (), "Double": (), "Duration": (), "Boolean": (), "Null": (),
+        "FieldRef": (), "Variable": (), "Call": ("args",), "Unary": ("operand",),
+        "Binary": ("left", "right"), "Align": ("operand",), "In": ("operand", "block"),
+        "Access": ("base",), "Sorted": ("expr",), "Assign": ("value",), "Brace": ("items",),
+        "Block": ("commands",), "Named": ("value",), "Command": ("args",),
+        "Query": ("commands",),
+    }  # fmt: skip

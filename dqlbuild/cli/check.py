@@ -9,7 +9,15 @@ from typing import Any
 
 from dqlbuild.analysis.checks import check
 from dqlbuild.analysis.diagnostics import Diagnostic
-from dqlbuild.cli.common import EXIT_FAILURE, EXIT_OK, CliError, emit, format_error, read_input
+from dqlbuild.cli.common import (
+    EXIT_FAILURE,
+    EXIT_OK,
+    CliError,
+    Progress,
+    emit,
+    format_error,
+    read_input,
+)
 from dqlbuild.errors import DQLError
 from dqlbuild.syntax.parser import parse, parse_pipeline
 
@@ -59,17 +67,21 @@ def _check(args: argparse.Namespace) -> int:
     defined = frozenset(args.var) if args.var is not None else None
     records: list[dict[str, Any]] = []
     failed = False
+    progress = Progress(len(names))
     for name in names:
+        progress.step(name)
         try:
             source = read_input(name)
         except CliError as exc:
             failed = True
+            progress.clear()
             _report_failure(args, exc.filename, exc.error, records)
             continue
         try:
             query = parse_pipeline(source.text) if args.fragment else parse(source.text)
         except DQLError as exc:
             failed = True
+            progress.clear()
             _report_failure(args, source.name, exc, records)
             continue
         for found in check(query, defined_variables=defined, fragment=args.fragment):
@@ -77,7 +89,9 @@ def _check(args: argparse.Namespace) -> int:
             if args.format == "json":
                 records.append({"file": source.name, **found.to_dict()})
             else:
+                progress.clear()
                 emit(_text(source.name, found), sys.stdout)
+    progress.clear()
     if args.format == "json":
         sys.stdout.write(json.dumps(records, indent=2) + "\n")
     return EXIT_FAILURE if failed else EXIT_OK

@@ -106,6 +106,14 @@ class _Binder:
         return [self.value(value, param)]
 
     def assignment(self, target: str, value: object) -> Assign:
+        if isinstance(value, list | tuple) and self.params is not None:
+            # Most likely a misspelled list parameter (`byy=[...]`), not a field.
+            guess = self.params.unknown(target).hint
+            raise DQLValueError(
+                f"{self.owner}: {target}=[...] is neither a parameter nor a field value "
+                "(a list is not a value: write lit([...]) for an array)",
+                hint=guess,
+            )
         param = self.current_parameter()
         self.consume(value)
         self.check_assignment(param)

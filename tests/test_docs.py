@@ -1,13 +1,16 @@
 """Every example in the docs runs: ```python blocks execute (one namespace per page, in
 order), ```dql blocks parse, and ```console blocks run their `$ ` commands and must print
 what the page shows.
-```sh blocks are set-up instructions (installing) and are not run. The site builds with
+```sh blocks run too, in a scratch git repository holding the example files the pages
+name (`dash.json`, `queries/errors.dql`, ...), and must succeed; only the set-up lines that
+install packages or run the benchmark are left out. The site builds with
 `mkdocs build --strict`."""
 
 from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -42,6 +45,41 @@ def test_dql_examples_parse(page: Path) -> None:
 
     for code in blocks(page, "dql"):
         parse(code)
+
+
+_SETUP = ("pip ", "python3 -m venv", "python benchmarks/")
+
+
+def _scratch_repository(root: Path) -> None:
+    example = REPO / "examples" / "ai-observability.dashboard.json"
+    shutil.copytree(REPO / "examples", root / "examples")
+    shutil.copy(example, root / "dash.json")
+    (root / "queries").mkdir()
+    (root / "queries" / "errors.dql").write_text('fetch logs\n| filter loglevel == "ERROR"\n')
+    (root / "q.txt").write_text("fetch logs | limit 5\n")
+    for command in (["git", "init", "-q"], ["git", "add", "dash.json", "queries"]):
+        subprocess.run(command, cwd=root, check=True, capture_output=True)
+
+
+def _sh_cases() -> list[tuple[str, int, str]]:
+    cases = []
+    for page in PAGES:
+        for number, block in enumerate(blocks(page, "sh"), 1):
+            script = block.replace("\\\n", " ")
+            lines = [ln for ln in script.splitlines() if not ln.lstrip().startswith(_SETUP)]
+            if any(ln.strip() and not ln.lstrip().startswith("#") for ln in lines):
+                cases.append((page.name, number, "\n".join(lines)))
+    return cases
+
+
+@pytest.mark.parametrize(("page", "number", "script"), _sh_cases())
+def test_shell_examples_succeed(page: str, number: int, script: str, tmp_path: Path) -> None:
+    _scratch_repository(tmp_path)
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    result = subprocess.run(
+        ["sh", "-e", "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 0, f"{page}, sh block {number}:\n{result.stdout}{result.stderr}"
 
 
 def _console_cases() -> list[tuple[str, str, str]]:

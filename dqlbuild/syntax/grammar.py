@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
 from lark import Lark
 
@@ -22,7 +21,7 @@ def grammar_text() -> str:
     return checkout.read_text(encoding="utf-8")
 
 
-def build_lark(transformer: Any = None, *, strict: bool = False, cache: bool = True) -> Lark:
+def build_lark(*, strict: bool = False, cache: bool = True) -> Lark:
     """Compile the grammar. ``strict`` turns shift/reduce conflicts and terminal
     collisions into errors (used by the test-suite)."""
     return Lark(
@@ -30,7 +29,6 @@ def build_lark(transformer: Any = None, *, strict: bool = False, cache: bool = T
         parser="lalr",
         lexer="contextual",
         start=list(START_SYMBOLS),
-        transformer=transformer,
         maybe_placeholders=False,
         strict=strict,
         cache=cache and not strict,

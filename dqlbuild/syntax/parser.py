@@ -31,7 +31,6 @@ from dqlbuild.ast.nodes import (
     Unary,
     Variable,
 )
-from dqlbuild.errors import DQLSyntaxError
 from dqlbuild.syntax import names
 from dqlbuild.syntax.comments import attach_comments
 from dqlbuild.syntax.engine import Engine, ParseFailure, Tok
@@ -331,12 +330,3 @@ def _finish(query: Query, text: str, comments: list[Tok]) -> Query:
 def _end_position(text: str) -> tuple[int, int]:
     line = text.count("\n") + 1
     return line, len(text) - (text.rfind("\n") + 1) + 1
-
-
-def check_syntax(text: str) -> DQLSyntaxError | None:
-    """The syntax error of ``text``, or ``None`` when it parses."""
-    try:
-        parse(text)
-    except DQLSyntaxError as exc:
-        return exc
-    return None

@@ -28,7 +28,9 @@ def blocks(page: Path, language: str) -> list[str]:
     return [m.group(2) for m in _BLOCK.finditer(page.read_text()) if m.group(1) == language]
 
 
-@pytest.mark.parametrize("page", [p for p in PAGES if blocks(p, "python")], ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "page", [p for p in [*PAGES, REPO / "README.md"] if blocks(p, "python")], ids=lambda p: p.name
+)
 def test_python_examples_run(page: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(REPO)
     namespace: dict[str, object] = {"__name__": f"docs_{page.stem}"}

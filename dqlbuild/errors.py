@@ -85,6 +85,10 @@ class DQLValueError(DQLError):
     """A Python value or argument cannot be turned into valid DQL."""
 
 
+class DQLTypeError(DQLValueError, TypeError):
+    """An argument of the wrong Python type (for example bytes where DQL text is expected)."""
+
+
 class DQLCatalogError(DQLError):
     """A command, function or parameter is unknown to the DQL catalog."""
 

@@ -220,7 +220,7 @@ def _engine() -> Engine:
 
 def _run(text: str, start: str) -> tuple[Any, list[Tok]]:
     if not isinstance(text, str):
-        raise TypeError(f"DQL text must be a str, not {type(text).__name__}")
+        raise DQLTypeError(f"DQL text must be a str, not {type(text).__name__}")
     comments: list[Tok] = []
     try:
         _check_nesting(text)

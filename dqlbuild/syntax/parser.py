@@ -31,6 +31,7 @@ from dqlbuild.ast.nodes import (
     Unary,
     Variable,
 )
+from dqlbuild.errors import DQLTypeError
 from dqlbuild.syntax import names
 from dqlbuild.syntax.comments import attach_comments
 from dqlbuild.syntax.engine import Engine, ParseFailure, Tok

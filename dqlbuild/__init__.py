@@ -53,7 +53,14 @@ from dqlbuild.documents.workflow import (
     inspect_document,
     render_document,
 )
-from dqlbuild.errors import DocumentError, DQLCatalogError, DQLError, DQLSyntaxError, DQLValueError
+from dqlbuild.errors import (
+    DocumentError,
+    DQLCatalogError,
+    DQLError,
+    DQLSyntaxError,
+    DQLTypeError,
+    DQLValueError,
+)
 from dqlbuild.printing import format
 from dqlbuild.rewriting import (
     SELECT_ALL,
@@ -86,6 +93,7 @@ __all__ = [
     "DQLCatalogError",
     "DQLError",
     "DQLSyntaxError",
+    "DQLTypeError",
     "DQLValueError",
     "Diagnostic",
     "Document",

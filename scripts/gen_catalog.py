@@ -4,8 +4,10 @@ Usage: python scripts/gen_catalog.py [SOURCE] [--check]
 
 SOURCE defaults to ``../shared/catalog/dql-catalog.json`` next to the project
 root. The input is the IntelliJ DQL plugin's definitions (overrides merged);
-the corrections of DQL_SPEC.md §10, measured on real queries, are applied here
-so that the rest of dqlbuild can trust the catalog as it is.
+the corrections of DQL_SPEC.md §10 and those measured on the public corpus of
+real queries (``../shared/corpus/queries.jsonl``), and the facts about commands
+the plugin does not model, are applied here so that the rest of dqlbuild can
+trust the catalog as it is and need not special-case any command or function.
 """
 
 from __future__ import annotations
@@ -65,6 +67,10 @@ _PARAMETER_KEYS = {
     "experimental",
     "description",
 }
+# Keys only the corrections below set: upstream having one means it now models that
+# fact itself, and the correction needs a look.
+_PROJECT_PARAMETER_KEYS = {"namesOtherSide", "acceptsPairs"}
+_PROJECT_FUNCTION_KEYS = {"aliases", "undocumentedAliases"}
 
 
 class CatalogFormatError(Exception):
@@ -103,6 +109,18 @@ def _command(raw: Raw, name: str) -> Raw:
         raise CatalogFormatError(f"no command {name!r} in the catalog") from None
 
 
+def _function(raw: Raw, name: str) -> Raw:
+    try:
+        return cast(Raw, raw["functions"][f"dql.function.{name}"])
+    except KeyError:
+        raise CatalogFormatError(f"no function {name!r} in the catalog") from None
+
+
+def _add_once(values: list[str], value: str) -> None:
+    if value not in values:
+        values.append(value)
+
+
 def _all_parameters(raw: Raw) -> Iterator[Raw]:
     for command in raw["commands"].values():
         yield from command["parameters"]
@@ -136,9 +154,7 @@ def fix_traverse_aliases(raw: Raw) -> None:
         ]
         if len(matches) != 1:
             raise CatalogFormatError(f"traverse: expected one {kind} parameter")
-        aliases = matches[0].setdefault("aliases", [])
-        if alias not in aliases:
-            aliases.append(alias)
+        _add_once(matches[0].setdefault("aliases", []), alias)
 
 
 def fix_fetch_bucket(raw: Raw) -> None:
@@ -182,14 +198,116 @@ def check_names(raw: Raw) -> None:
             raise CatalogFormatError("a real parameter shadows the alias: pseudo-parameter")
 
 
-CORRECTIONS = (fix_sort_direction, fix_traverse_aliases, fix_fetch_bucket, add_min_unit)
+def check_project_keys(raw: Raw) -> None:
+    # Run before the corrections: only they may set these keys.
+    for param in _all_parameters(raw):
+        found = _PROJECT_PARAMETER_KEYS & set(param)
+        if found:
+            raise CatalogFormatError(f"parameter {param['name']!r}: upstream sets {sorted(found)}")
+    for entry in raw["functions"].values():
+        found = _PROJECT_FUNCTION_KEYS & set(entry)
+        if found:
+            raise CatalogFormatError(f"function {entry['name']!r}: upstream sets {sorted(found)}")
+
+
+def check_function_aliases(raw: Raw) -> None:
+    # Run after the corrections: an alias must name one function and no real one.
+    names = {entry["name"].lower() for entry in raw["functions"].values()}
+    owner: dict[str, str] = {}
+    for entry in raw["functions"].values():
+        aliases = [a.lower() for a in entry.get("aliases", ())]
+        if not {a.lower() for a in entry.get("undocumentedAliases", ())} <= set(aliases):
+            raise CatalogFormatError(f"{entry['name']}: an undocumented alias is not an alias")
+        for alias in aliases:
+            if alias in names:
+                raise CatalogFormatError(f"alias {alias!r} of {entry['name']} is a function")
+            if owner.setdefault(alias, entry["name"]) != entry["name"]:
+                raise CatalogFormatError(f"alias {alias!r} names two functions")
+
+
+# --- corrections measured on the public corpus ---------------------------------
+
+
+def fix_summarize_keys_only(raw: Raw) -> None:
+    # `summarize by: {k}` without an aggregation lists the distinct keys: 23 parseable
+    # corpus queries, e.g. published dashboards (Dynatrace/obslab-llm-observability
+    # Travel-Advisor-Overview tile 18; 19 tiles of LawrenceBarratt90/Dynatrace-Business-
+    # Observability-Demonstrator). Upstream marks the aggregation required.
+    _find_param(_command(raw, "summarize"), "aggregation")["required"] = False
+
+
+def fix_empty_constructors(raw: Raw) -> None:
+    # Constructors make empty values too: `if(..., array(local), else: array())` runs in
+    # dynatrace-oss/CustomerSuccess (Software Obsolescence Management 1.5.0, tiles 124,
+    # 132, 133), `filter tags == record()` in mf-dynatrace/dt-mcp-workspace. Upstream
+    # marks the variadic parameters of the "create" functions required.
+    found = False
+    for entry in raw["functions"].values():
+        if entry.get("category") != "dql.functionCategory.create":
+            continue
+        for signature in entry["signatures"]:
+            for param in signature.get("parameters", ()):
+                if param.get("variadic"):
+                    param["required"] = False
+                    found = True
+    if not found:
+        raise CatalogFormatError("no variadic parameter in the create functions")
+
+
+def add_first_alias(raw: Raw) -> None:
+    # `first()` (not in the catalog, undocumented) runs as `takeFirst()` in every version,
+    # 1.0.1 to 1.4.0, of a dashboard Dynatrace publishes (dynatrace-oss/CustomerSuccess,
+    # Platform Adoption): 52 corpus calls.
+    take_first = _function(raw, "takeFirst")
+    _add_once(take_first.setdefault("aliases", []), "first")
+    _add_once(take_first.setdefault("undocumentedAliases", []), "first")
+
+
+def fix_rename_pairs(raw: Raw) -> None:
+    # `fieldsRename old, new` (unnamed pairs) runs besides the documented `new = old`:
+    # published dashboards of theharithsa/dynatrace-mcp-otel (7 tiles) and examples
+    # (redashu/dynatrace_euroclear_24thmarch2026 day1/DQL_examples.md).
+    _find_param(_command(raw, "fieldsRename"), "field")["acceptsPairs"] = True
+
+
+# --- facts upstream does not model --------------------------------------------
+
+# Parameters whose values name fields of the other side, not of the stage's input:
+# lookup's key in the subquery and the subquery fields `fields:` copies (DQL_SPEC §3.4,
+# §3.5, §6 #18: listed fields are taken from the subquery and added unprefixed), and
+# the record members `fieldsFlatten ..., fields:` takes out.
+OTHER_SIDE = (
+    ("lookup", "lookupField"),
+    ("lookup", "fields"),
+    ("join", "fields"),
+    ("joinNested", "fields"),
+    ("fieldsFlatten", "fields"),
+)
+
+
+def mark_other_side(raw: Raw) -> None:
+    for command, name in OTHER_SIDE:
+        _find_param(_command(raw, command), name)["namesOtherSide"] = True
+
+
+CORRECTIONS = (
+    fix_sort_direction,
+    fix_traverse_aliases,
+    fix_fetch_bucket,
+    add_min_unit,
+    fix_summarize_keys_only,
+    fix_empty_constructors,
+    add_first_alias,
+    fix_rename_pairs,
+    mark_other_side,
+)
 
 
 # --- conversion --------------------------------------------------------------
 
 
 def _parameter(raw: Raw) -> Parameter:
-    unknown = set(raw) - _PARAMETER_KEYS
+    unknown = set(raw) - _PARAMETER_KEYS - _PROJECT_PARAMETER_KEYS
     if unknown:
         raise CatalogFormatError(f"parameter {raw['name']!r}: unknown keys {sorted(unknown)}")
     enum = raw.get("allowedEnumValues", [])
@@ -220,6 +338,8 @@ def _parameter(raw: Raw) -> Parameter:
         ),
         hidden=raw.get("hidden", False),
         experimental=raw.get("experimental", False),
+        names_other_side=raw.get("namesOtherSide", False),
+        accepts_pairs=raw.get("acceptsPairs", False),
     )
 
 
@@ -255,8 +375,10 @@ def build(raw: Raw, sha256: str) -> Catalog:
     """The project catalog for the parsed shared catalog ``raw`` (not modified)."""
     raw = copy.deepcopy(raw)
     check_names(raw)
+    check_project_keys(raw)
     for correction in CORRECTIONS:
         correction(raw)
+    check_function_aliases(raw)
 
     starts = set(raw["dataSources"])
     missing = starts - {c["name"] for c in raw["commands"].values()}
@@ -292,6 +414,8 @@ def build(raw: Raw, sha256: str) -> Catalog:
             ),
             experimental=entry.get("experimental", False),
             deprecated=entry.get("deprecated", False),
+            aliases=tuple(entry.get("aliases", ())),
+            undocumented_aliases=tuple(entry.get("undocumentedAliases", ())),
         )
         for key, entry in sorted(raw["functions"].items())
     )

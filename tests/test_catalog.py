@@ -17,6 +17,7 @@ import pytest
 from dqlbuild.catalog import (
     FUNCTION_CONTEXTS,
     Catalog,
+    Function,
     FunctionContext,
     camel_from_snake,
     get_catalog,
@@ -41,6 +42,14 @@ START_COMMANDS = {
     "smartscapeEdges",
     "smartscapeNodes",
     "timeseries",
+}
+# Parameters naming fields of the subquery or record, not of the stage's input.
+OTHER_SIDE = {
+    ("lookup", "lookupField"),
+    ("lookup", "fields"),
+    ("join", "fields"),
+    ("joinNested", "fields"),
+    ("fieldsFlatten", "fields"),
 }
 
 
@@ -269,6 +278,52 @@ def test_case_sensitive_stays_named_only(cat: Catalog) -> None:
         assert param is not None and param.requires_name
 
 
+def test_summarize_keys_only_and_empty_constructors(cat: Catalog) -> None:
+    summarize = cat.command("summarize")
+    assert summarize is not None
+    aggregation = summarize.parameter("aggregation")
+    assert aggregation is not None and not aggregation.required
+    for name in ("array", "record"):
+        fn = cat.function(name)
+        assert fn is not None and fn.category == "create"
+        (param,) = fn.signatures[0].parameters
+        assert param.variadic and not param.required
+    # Other constructors keep their required parameters.
+    duration = cat.function("duration")
+    assert duration is not None
+    assert [p.required for p in duration.signatures[0].parameters] == [True, True]
+
+
+def test_function_aliases(cat: Catalog) -> None:
+    take_first = cat.function("takeFirst")
+    assert take_first is not None
+    assert take_first.aliases == take_first.undocumented_aliases == ("first",)
+    assert cat.function("FIRST") is take_first
+    assert cat.function("first", "summarize") is take_first
+    assert cat.functions_named("First") == (take_first,)
+    assert cat.require_function("first") is take_first
+    assert take_first.is_undocumented_alias("First")
+    assert not take_first.is_undocumented_alias("takeFirst")
+    # Hints suggest documented names only.
+    assert cat.suggest_function("firs") != "first"
+    aliased = {a.lower() for f in cat.functions for a in f.aliases}
+    assert not aliased & {f.name.lower() for f in cat.functions}
+
+
+def test_undocumented_aliases_must_be_aliases() -> None:
+    with pytest.raises(ValueError, match="not aliases"):
+        Function(key="k", name="f", category="c", undocumented_aliases=("g",))
+
+
+def test_other_side_and_pair_flags(cat: Catalog) -> None:
+    other_side = {
+        (c.name, p.name) for c in cat.commands for p in c.parameters if p.names_other_side
+    }
+    assert other_side == OTHER_SIDE
+    pairs = {(c.name, p.name) for c in cat.commands for p in c.parameters if p.accepts_pairs}
+    assert pairs == {("fieldsRename", "field")}
+
+
 def _raw_command(name: str, *params: dict[str, Any]) -> dict[str, Any]:
     return {"name": name, "parameters": list(params)}
 
@@ -303,14 +358,40 @@ def test_corrections_apply_to_upstream_shapes() -> None:
                     "parameterValueTypes": ["dql.parameterValueType.identifierForNodeType"],
                 },
             ),
+            "dql.command.summarize": _raw_command(
+                "summarize", {"name": "by"}, {"name": "aggregation", "required": True}
+            ),
+            "dql.command.fieldsRename": _raw_command("fieldsRename", {"name": "field"}),
+            "dql.command.lookup": _raw_command(
+                "lookup", {"name": "sourceField"}, {"name": "lookupField"}, {"name": "fields"}
+            ),
+            "dql.command.join": _raw_command("join", {"name": "on"}, {"name": "fields"}),
+            "dql.command.joinNested": _raw_command("joinNested", {"name": "fields"}),
+            "dql.command.fieldsFlatten": _raw_command(
+                "fieldsFlatten", {"name": "expression"}, {"name": "fields"}
+            ),
         },
         "functions": {
             "dql.function.duration": {
                 "name": "duration",
+                "category": "dql.functionCategory.create",
                 "signatures": [
-                    {"parameters": [{"name": "unit", "allowedEnumValues": list(upstream_units)}]}
+                    {
+                        "parameters": [
+                            {"name": "value", "required": True},
+                            {"name": "unit", "allowedEnumValues": list(upstream_units)},
+                        ]
+                    }
                 ],
-            }
+            },
+            "dql.function.array": {
+                "name": "array",
+                "category": "dql.functionCategory.create",
+                "signatures": [
+                    {"parameters": [{"name": "expression", "required": True, "variadic": True}]}
+                ],
+            },
+            "dql.function.takeFirst": {"name": "takeFirst", "signatures": []},
         },
         "operators": {
             "dql.operator.timeAlignmentAt": {
@@ -327,15 +408,33 @@ def test_corrections_apply_to_upstream_shapes() -> None:
     assert "hidden" not in raw["commands"]["dql.command.sort"]["parameters"][0]
     edge, target = raw["commands"]["dql.command.traverse"]["parameters"]
     assert edge["aliases"] == ["edgeTypes"] and target["aliases"] == ["targetTypes"]
-    unit = raw["functions"]["dql.function.duration"]["signatures"][0]["parameters"][0]
+    value, unit = raw["functions"]["dql.function.duration"]["signatures"][0]["parameters"]
     assert unit["allowedEnumValues"] == [*upstream_units[:5], '"min"', '"h"', '"d"']
     align = raw["operators"]["dql.operator.timeAlignmentAt"]["signatures"][0]["parameters"][0]
     assert align["allowedEnumValues"] == ["ms", "m", "min", "h"]
+    commands = raw["commands"]
+    by, aggregation = commands["dql.command.summarize"]["parameters"]
+    assert aggregation["required"] is False and "required" not in by
+    # Only the variadic parameters of constructors become optional.
+    array = raw["functions"]["dql.function.array"]["signatures"][0]["parameters"][0]
+    assert array["required"] is False and value["required"] is True
+    take_first = raw["functions"]["dql.function.takeFirst"]
+    assert take_first["aliases"] == take_first["undocumentedAliases"] == ["first"]
+    assert commands["dql.command.fieldsRename"]["parameters"][0]["acceptsPairs"] is True
+    other_side = {
+        (command["name"], param["name"])
+        for command in commands.values()
+        for param in command["parameters"]
+        if param.get("namesOtherSide")
+    }
+    assert other_side == OTHER_SIDE
+    gen.check_function_aliases(raw)
     # Idempotent: a second run adds nothing.
     for correction in gen.CORRECTIONS:
         correction(raw)
     assert edge["aliases"] == ["edgeTypes"]
     assert unit["allowedEnumValues"].count('"min"') == 1
+    assert take_first["aliases"] == take_first["undocumentedAliases"] == ["first"]
 
 
 def test_min_is_not_added_to_other_enums() -> None:
@@ -354,6 +453,32 @@ def test_real_alias_parameter_is_rejected() -> None:
     }
     with pytest.raises(gen.CatalogFormatError):
         gen.check_names(raw)
+
+
+def test_project_keys_must_not_come_from_upstream() -> None:
+    # Upstream modelling one of these facts itself means a correction needs a look.
+    raw: dict[str, Any] = {
+        "commands": {"c": _raw_command("c", {"name": "p", "acceptsPairs": True})},
+        "functions": {},
+    }
+    with pytest.raises(gen.CatalogFormatError, match="upstream sets"):
+        gen.check_project_keys(raw)
+    raw = {"commands": {}, "functions": {"f": {"name": "f", "aliases": ["g"], "signatures": []}}}
+    with pytest.raises(gen.CatalogFormatError, match="upstream sets"):
+        gen.check_project_keys(raw)
+
+
+@pytest.mark.parametrize(
+    ("functions", "message"),
+    [
+        ({"f": {"name": "f", "aliases": ["G"]}, "g": {"name": "g"}}, "is a function"),
+        ({"f": {"name": "f", "aliases": ["h"]}, "g": {"name": "g", "aliases": ["H"]}}, "two"),
+        ({"f": {"name": "f", "undocumentedAliases": ["h"]}}, "not an alias"),
+    ],
+)
+def test_bad_function_aliases_are_rejected(functions: dict[str, Any], message: str) -> None:
+    with pytest.raises(gen.CatalogFormatError, match=message):
+        gen.check_function_aliases({"functions": functions})
 
 
 @needs_shared

@@ -19,7 +19,7 @@ and are not flattened.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -193,11 +193,9 @@ def bind(
     parameters: Sequence[Parameter],
     *,
     flatten: bool = True,
-    optional: Collection[str] = (),
 ) -> BoundArguments:
     """Bind ``args`` to ``parameters`` (catalog order). ``flatten`` selects command
-    rules (brace groups are argument lists) over function rules (braces are values);
-    parameters named in ``optional`` may be left out even if the catalog requires them."""
+    rules (brace groups are argument lists) over function rules (braces are values)."""
     catalog = get_catalog()
     visible = [p for p in parameters if not p.hidden]
     by_name: dict[str, Parameter] = {}
@@ -277,30 +275,21 @@ def bind(
                             "excluded-together", other, named_seen.get(other.lower()), param
                         )
                     )
-        elif (
-            param.required
-            and param.name not in optional
-            and not any(o.lower() in filled for o in param.excludes)
-        ):
+        elif param.required and not any(o.lower() in filled for o in param.excludes):
             problems.append(BindingProblem("missing-required", param.name, None, param))
     return BoundArguments(tuple(values), tuple(problems), tuple(parameters))
 
 
 def _rename_pairs(values: list[BoundValue]) -> list[BoundValue]:
-    """``fieldsRename old, new`` (pairs of unnamed names) as ``old`` aliased ``new``.
-
-    A variadic parameter whose values must be named also accepts this pair form: it is
-    used in published dashboards and examples whose output shows it runs (measured on
-    the corpus; the catalog knows only ``new = old``).
-    """
+    """``fieldsRename old, new`` (pairs of unnamed names) as ``old`` aliased ``new``,
+    for the parameters the catalog says accept pairs."""
     result: list[BoundValue] = []
     pending: BoundValue | None = None
     for value in values:
         param = value.parameter
         pairable = (
             param is not None
-            and param.variadic
-            and param.assignment_support == "mandatory"
+            and param.accepts_pairs
             and not value.named
             and value.assigned_name is None
             and isinstance(value.node, FieldRef | String)
@@ -342,14 +331,8 @@ def bind_arguments(command: Command) -> BoundArguments:
     return bind_command(command, spec)
 
 
-# Required in the catalog, optional in queries that run: ``summarize by: {h}`` (no
-# aggregation) lists the distinct keys; common in published dashboards' variable queries.
-OPTIONAL_PARAMETERS: dict[str, frozenset[str]] = {"summarize": frozenset({"aggregation"})}
-
-
 def bind_command(command: Command, spec: CatalogCommand) -> BoundArguments:
-    optional = OPTIONAL_PARAMETERS.get(spec.name, frozenset())
-    return bind(command.args, spec.parameters, flatten=True, optional=optional)
+    return bind(command.args, spec.parameters, flatten=True)
 
 
 def bind_call(call: Call, function: Function) -> tuple[BoundArguments, Signature | None]:
@@ -357,13 +340,7 @@ def bind_call(call: Call, function: Function) -> tuple[BoundArguments, Signature
     else to the one with the fewest problems."""
     best: tuple[BoundArguments, Signature | None] | None = None
     for signature in function.signatures:
-        # Constructors make empty values too: ``array()``, ``record()``.
-        optional = (
-            [p.name for p in signature.parameters if p.variadic]
-            if function.category == "create"
-            else ()
-        )
-        bound = bind(call.args, signature.parameters, flatten=False, optional=optional)
+        bound = bind(call.args, signature.parameters, flatten=False)
         if not bound.problems:
             return bound, signature
         if best is None or len(bound.problems) < len(best[0].problems):

@@ -32,7 +32,8 @@ BUILTIN_VARIABLES = frozenset({"dt_timeframe_from", "dt_timeframe_to"})
 
 # Parameter kinds whose values read fields of the stage's input. Others hold names of
 # other things (data objects, enum values, metric keys, node types, patterns) or, for
-# join conditions, fields of both sides.
+# join conditions, fields of both sides. Parameters flagged ``names_other_side`` name
+# fields of the subquery (or of a record), not of the input.
 REFERENCE_KINDS = frozenset(
     {
         "expressionWithFieldAccess",
@@ -42,20 +43,6 @@ REFERENCE_KINDS = frozenset(
         "expressionTimeseriesAggregation",
     }
 )
-# Parameters naming fields of the subquery (or of a record), not of the input.
-OTHER_SIDE = frozenset(
-    {
-        ("lookup", "lookupField"),
-        ("lookup", "fields"),
-        ("join", "fields"),
-        ("joinNested", "fields"),
-        ("fieldsFlatten", "fields"),
-    }
-)
-# Function names the engine evidently accepts that the catalog lacks, with the catalog
-# function they stand for. ``first()`` runs in every version (1.0.1 to 1.4.0) of a
-# dashboard Dynatrace publishes (dynatrace-oss/CustomerSuccess, Platform Adoption).
-UNDOCUMENTED_FUNCTIONS: dict[str, str] = {"first": "takeFirst"}
 # ``$name`` inside string literals, as dashboards substitute it (DQL_SPEC §5.2).
 _STRING_VARIABLE = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 
@@ -153,7 +140,7 @@ class _Checker:
             if param is not None:
                 self.value(owner, value, param)
                 context = param.function_context or inherited
-                if (owner.name, param.name) in OTHER_SIDE or not REFERENCE_KINDS & set(param.kinds):
+                if param.names_other_side or not REFERENCE_KINDS & set(param.kinds):
                     wants_refs = None
             self.expression(value.expr, context, wants_refs)
 
@@ -296,14 +283,12 @@ class _Checker:
     ) -> None:
         catalog = get_catalog()
         fn = catalog.function(call.name, context)
-        documented = UNDOCUMENTED_FUNCTIONS.get(call.name.lower())
-        if fn is None and documented is not None:
-            fn = catalog.function(documented, context)
+        if fn is not None and fn.is_undocumented_alias(call.name):
             self.add(
                 "DQL121",
                 f"`{call.name}()` is not a documented DQL function",
                 call,
-                f"the documented name is `{documented}()`",
+                f"the documented name is `{fn.name}()`",
             )
         if fn is None:
             close = catalog.suggest_function(call.name)

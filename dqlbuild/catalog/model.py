@@ -6,7 +6,7 @@ import difflib
 from collections.abc import Iterable
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 from dqlbuild.errors import DQLCatalogError
 
@@ -63,6 +63,12 @@ class Parameter(_Frozen):
     modifiers: tuple[Modifier, ...] = ()
     hidden: bool = False
     experimental: bool = False
+    names_other_side: bool = False
+    """Its values name fields of the other side (the subquery of ``lookup``/``join``,
+    the record of ``fieldsFlatten``), not fields of the stage's input."""
+    accepts_pairs: bool = False
+    """Unnamed names may come in pairs ``old, new``, the second naming the first
+    (``fieldsRename a, b`` is ``fieldsRename b = a``)."""
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -153,10 +159,25 @@ class Function(_Frozen):
     signatures: tuple[Signature, ...] = ()
     experimental: bool = False
     deprecated: bool = False
+    aliases: tuple[str, ...] = ()
+    """Other names the engine accepts for this function (``first`` for ``takeFirst``)."""
+    undocumented_aliases: tuple[str, ...] = ()
+    """The aliases Dynatrace does not document (a subset of ``aliases``)."""
+
+    @model_validator(mode="after")
+    def _undocumented_are_aliases(self) -> Function:
+        extra = {a.lower() for a in self.undocumented_aliases} - {a.lower() for a in self.aliases}
+        if extra:
+            raise ValueError(f"{self.name}: undocumented aliases {sorted(extra)} are not aliases")
+        return self
 
     @property
     def is_aggregation(self) -> bool:
         return self.context is not None
+
+    def is_undocumented_alias(self, name: str) -> bool:
+        """Whether ``name`` is one of :attr:`undocumented_aliases`, ignoring case."""
+        return name.lower() in (a.lower() for a in self.undocumented_aliases)
 
     def parameter(self, name: str) -> Parameter | None:
         """The first parameter called ``name`` (or alias) in any signature, ignoring case."""
@@ -216,6 +237,12 @@ class Catalog(_Frozen):
         grouped: dict[str, list[Function]] = {}
         for fn in self.functions:
             grouped.setdefault(fn.name.lower(), []).append(fn)
+        # An alias never shadows a real function name.
+        names = set(grouped)
+        for fn in self.functions:
+            for alias in fn.aliases:
+                if alias.lower() not in names:
+                    grouped.setdefault(alias.lower(), []).append(fn)
         self._functions = {k: tuple(v) for k, v in grouped.items()}
 
     @property
@@ -226,11 +253,11 @@ class Catalog(_Frozen):
         return self._commands.get(name.lower())
 
     def functions_named(self, name: str) -> tuple[Function, ...]:
-        """Every catalog entry with this function name, ignoring case."""
+        """Every catalog entry with this function name or alias, ignoring case."""
         return self._functions.get(name.lower(), ())
 
     def function(self, name: str, context: FunctionContext | None = None) -> Function | None:
-        """The entry for ``name`` in ``context``, ignoring case.
+        """The entry for ``name`` (or an alias) in ``context``, ignoring case.
 
         The entry of that context wins; otherwise the scalar entry (scalar
         functions are valid inside aggregations too); otherwise any entry, so

@@ -6,9 +6,9 @@ import pytest
 
 from dqlbuild import parse, parse_expression
 from dqlbuild.analysis import bind_arguments, bind_call, dpl_exports, output_name
-from dqlbuild.analysis.binding import BoundArguments
+from dqlbuild.analysis.binding import BoundArguments, bind
 from dqlbuild.ast.nodes import Call
-from dqlbuild.catalog import get_catalog
+from dqlbuild.catalog import Parameter, get_catalog
 
 
 def bound(text: str) -> BoundArguments:
@@ -130,6 +130,15 @@ def test_rename_pairs_become_aliases() -> None:
         ("c", "b"),
         ("d", None),
     ]
+
+
+def test_pairs_follow_the_catalog_flag() -> None:
+    args = parse("fetch logs | fieldsRename a, x").commands[-1].args
+    plain = Parameter(name="field", variadic=True, assignment_support="mandatory")
+    assert [v.assigned_name for v in bind(args, [plain]).values] == [None, None]
+    pairs = plain.model_copy(update={"accepts_pairs": True})
+    (value,) = bind(args, [pairs]).values
+    assert (output_name(value.expr), value.assigned_name) == ("a", "x")
 
 
 def test_function_braces_are_values() -> None:

@@ -139,6 +139,18 @@ def test_aggregation_context_follows_the_parameter() -> None:
     assert codes("fetch logs | makeTimeseries avg(duration), by: {h}") == []
 
 
+def test_undocumented_alias_is_checked_as_its_function() -> None:
+    (found,) = check(parse("fetch logs | summarize FIRST(content)"))
+    assert (found.code, found.severity) == ("DQL121", "info")
+    assert found.message == "`FIRST()` is not a documented DQL function"
+    assert found.hint == "the documented name is `takeFirst()`"
+    # Out of its context it is the aggregation takeFirst() is (this used to crash).
+    found = check(parse("fetch logs | fieldsAdd y = first(x)"))
+    assert [d.code for d in found] == ["DQL121", "DQL111"]
+    assert found[1].hint is not None and found[1].hint.startswith("it belongs in summarize")
+    assert codes("fetch logs | summarize first(a, b)") == ["DQL121", "DQL106"]
+
+
 def test_enum_values_accept_identifier_and_string_forms() -> None:
     assert codes('fetch logs | sort a, direction: "descending"') == []
     assert codes("fetch logs | join [fetch spans], on: {k}, kind: leftOuter") == []

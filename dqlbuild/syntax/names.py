@@ -19,7 +19,11 @@ def _command_names() -> dict[str, str]:
 
 @functools.cache
 def _function_names() -> dict[str, str]:
-    return {f.name.lower(): f.name for f in get_catalog().functions}
+    # Aliases (``first`` for ``takeFirst``) keep their own name: a different spelling of
+    # the same function is still what the user wrote, only its case is normalised.
+    names = {a.lower(): a for f in get_catalog().functions for a in f.aliases}
+    names.update({f.name.lower(): f.name for f in get_catalog().functions})
+    return names
 
 
 def command_name(name: str) -> str:

@@ -259,3 +259,7 @@ def test_child_fields_are_derived_from_the_declarations() -> None:
         "Block": ("commands",), "Named": ("value",), "Command": ("args",),
         "Query": ("commands",),
     }  # fmt: skip
+
+
+def test_function_aliases_are_case_insensitive_but_keep_their_name() -> None:
+    assert E("FIRST(x)") == E("first(x)") == Call(name="first", args=(FieldRef(name="x"),))

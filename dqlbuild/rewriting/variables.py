@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal
 
+from dqlbuild.analysis.checks import BUILTIN_VARIABLES
 from dqlbuild.ast.base import Node, Span
 from dqlbuild.ast.nodes import IDENTIFIER, Binary, Call, FieldRef, Query, Variable
 from dqlbuild.errors import DQLValueError
@@ -30,8 +31,6 @@ Modifier = Literal["noquote", "backtick", "triplequote"]
 
 # The Dashboards app's "select all" token, stored as (or in) a multi-select default value.
 SELECT_ALL = "3420b2ac-f1cf-4b24-b62d-61ba1ba8ed05*"
-# The dashboard timeframe, always defined (user keys may not start with ``dt_``).
-BUILTIN_VARIABLES = ("dt_timeframe_from", "dt_timeframe_to")
 
 _REFERENCE = (
     r"\$(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?::(?P<mod>noquote|backtick|triplequote)(?![A-Za-z0-9_]))?"

@@ -263,7 +263,10 @@ def _trailing(comments: Sequence[Comment]) -> list[Doc]:
     for i, c in enumerate(comments):
         if i and comments[i - 1].is_line_comment:
             parts.append(HARDLINE)
-        parts.append(Trailing(" " + comment_text(c)))
+        # A line comment ends the line, so it never counts against the width; a block
+        # comment is text like any other.
+        text = " " + comment_text(c)
+        parts.append(Trailing(text) if c.is_line_comment else text)
     if comments and comments[-1].is_line_comment:
         parts.append(BREAK_PARENT)
     return parts

@@ -109,3 +109,35 @@ def test_bad_options_are_value_errors() -> None:
 def test_format_accepts_nodes_and_text() -> None:
     assert format(parse_expression("a+b")) == "a + b"
     assert parse("fetch logs|limit 1").format() == "fetch logs\n| limit 1"
+
+
+def _code_spaces(text: str) -> list[int]:
+    """Offsets of spaces between tokens (not inside strings, names or comments)."""
+    from dqlbuild.syntax.lexical import code_only
+
+    blanked = code_only(text.replace(" ", "\0"))  # real spaces survive as \0
+    return [i for i, ch in enumerate(blanked) if ch == "\0"]
+
+
+@given(
+    st.sampled_from(identity_queries()),
+    st.lists(st.tuples(st.integers(0, 10_000), st.booleans()), min_size=1, max_size=4),
+)
+def test_comments_anywhere_are_kept_once_and_formatting_stays_stable(
+    text: str, inserts: list[tuple[int, bool]]
+) -> None:
+    spaces = _code_spaces(text)
+    chosen = sorted({spaces[i % len(spaces)]: line for i, line in inserts}.items(), reverse=True)
+    marks = []
+    for n, (at, line) in enumerate(chosen):
+        mark = f"note{n}"
+        marks.append(mark)
+        comment = f" // {mark}\n" if line else f" /* {mark} */ "
+        text = text[:at] + comment + text[at + 1 :]
+    query = parse(text)
+    assert query.to_source() == text
+    out = format(query)
+    assert parse(out) == query
+    assert format(out) == out
+    for mark in marks:
+        assert out.count(mark) == 1, (mark, out)

@@ -274,6 +274,10 @@ def _inject_subqueries(
         for block, sub_flow in zip(blocks, stage.subqueries, strict=True):
             if not block.commands or id(block) in inside:
                 continue
+            unrelated = _unrelated_subquery(stage, options)
+            if unrelated is not None:
+                results.append(InjectResult(Query(commands=block.commands), "skipped", unrelated))
+                continue
             result = _inject(Query(commands=block.commands), sub_flow, options)
             results.append(result)
             if _any_identity_change(result.query.commands, block.commands):
@@ -281,6 +285,21 @@ def _inject_subqueries(
         if changed:
             query = query.replace(index, _replace_blocks(query.commands[index], changed))
     return query, tuple(results)
+
+
+def _unrelated_subquery(stage: StageFlow, options: _Options) -> str | None:
+    """Why a subquery cannot hold the condition, or None: the stage renames the
+    subquery's result into the fields the condition names (`lookup.entity.name`,
+    `right.x`), so filtering the subquery on them would empty the lookup or join
+    instead of filtering the query."""
+    # `append` passes its records through unchanged: nothing of them is renamed.
+    if stage.command.name == "append":
+        return None
+    created = [f for f in options.fields if stage.creates(f)]
+    if not created:
+        return None
+    verb = "is" if len(created) == 1 else "are"
+    return f"{_names(created)} {verb} created by `{stage.command.name}` from this subquery's result"
 
 
 def _blocks_inside(command: Command, condition: Node) -> set[int]:

@@ -288,3 +288,18 @@ def test_injection_into_subqueries_is_idempotent(text: str, condition: str) -> N
     assert second.text == first.text
     assert [r.status for r in second.results()].count("filtered") == 0
     assert len(list(second.results())) == len(list(first.results()))
+
+
+def test_a_subquery_is_not_filtered_on_the_fields_its_stage_creates_from_it() -> None:
+    text = (
+        "fetch logs\n| lookup [fetch dt.entity.host | fields id, entity.name], "
+        "sourceField: dt.entity.host, lookupField: id"
+    )
+    result = inject_filter_text(text, "lookup.entity.name == $H")
+    assert result.text == text + "\n| filter lookup.entity.name == $H"
+    (inner,) = result.subqueries
+    assert inner.status == "skipped" and "created by `lookup`" in inner.reason
+    joined = "fetch logs | join [fetch spans | fields trace.id, name], on: {trace.id}"
+    result = inject_filter_text(joined, "right.name == $S")
+    assert "[fetch spans | fields trace.id, name]" in result.text
+    assert result.subqueries[0].status == "skipped"

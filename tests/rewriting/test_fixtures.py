@@ -23,8 +23,7 @@ from dqlbuild.rewriting.render import render
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "rewrite"
 NAMES = sorted(p.name.removesuffix(".before.dql") for p in FIXTURES.glob("*.before.dql"))
 
-# Cases whose expected text is right but the lossless printer does not produce yet
-# (reported to the printer's owner); strict, so they fail once the printer is fixed.
+
 def read(path: Path) -> tuple[dict[str, Any], str]:
     raw = path.read_bytes().decode("utf-8")
     header, _, text = raw.partition("\n")

@@ -59,7 +59,8 @@ def literal_text(node: Node) -> str:
             return f'"""{node.value}"""'
         return encode_string(node.value)
     if isinstance(node, Long):
-        return str(node.value)
+        # Beyond the signed range only hexadecimal is a valid long (0x8000... to 0xFFFF...).
+        return str(node.value) if node.value < 2**63 else hex(node.value)
     if isinstance(node, Double):
         text = repr(node.value)
         if "e" in text:  # 1.5e-07 -> 1.5e-7, 1e+16 -> 1e16

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -196,7 +197,10 @@ class _Builder:
         if kind == "HEX":
             return Long.trusted(dict(value=int(value, 16), span=span))
         if kind == "DOUBLE":
-            return Double.trusted(dict(value=float(value), span=span))
+            number = float(value)
+            if math.isinf(number):
+                raise _NodeError(token, f"`{value}` is too large for a double")
+            return Double.trusted(dict(value=number, span=span))
         if kind == "DURATION":
             digits = value.rstrip("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
             return Duration.trusted(dict(value=int(digits), unit=value[len(digits) :], span=span))

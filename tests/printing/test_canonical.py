@@ -141,3 +141,16 @@ def test_comments_anywhere_are_kept_once_and_formatting_stays_stable(
     assert format(out) == out
     for mark in marks:
         assert out.count(mark) == 1, (mark, out)
+
+
+def test_numbers_keep_their_meaning() -> None:
+    # A long beyond the signed range is only valid DQL in hexadecimal.
+    assert format("fetch x | fieldsAdd a = 0xFFFFFFFFFFFFFFFF, b = 0x1F") == (
+        "fetch x\n| fieldsAdd a = 0xffffffffffffffff, b = 31"
+    )
+
+
+def test_crlf_line_comments_do_not_keep_the_carriage_return() -> None:
+    text = "fetch logs\r\n| filter a == 1 // c\r\n| limit 5\r\n"
+    assert format(text) == "fetch logs\n| filter a == 1 // c\n| limit 5"
+    assert parse(text).to_source() == text

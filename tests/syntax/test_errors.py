@@ -47,6 +47,7 @@ def error_of(text: str) -> DQLSyntaxError:
         ('fetch logs | filter x in ["a"]', 1, 27, "holds a query, not a list"),
         ("fetch logs | filter x == 5xyz", 1, 26, "`5xyz` is not a number or a duration"),
         ("fetch logs, from: -1H", 1, 20, "`1H` is not a number or a duration"),
+        ("fetch logs | fieldsAdd z = 1e400", 1, 28, "`1e400` is too large for a double"),
         ("fetch logs | fields now() @ d", 1, 27, "`@` must be followed directly"),
         ("fetch logs | summarize count() by host", 1, 32, "unexpected `by`"),
         ("| fetch logs", 1, 1, "a `|` cannot follow a query"),

@@ -110,16 +110,11 @@ class _Lossless:
         gaps = [src[old[k].span.end : old[k + 1].span.start] for k in range(len(old) - 1)]  # type: ignore[union-attr]
         clean = _clean_separator(gaps, sep, origin, src)
         last = len(old) - 1
+        slots = _slots(new, index)
         consumed = 0
         out: list[str] = []
         prev_k: int | None = None
-        for j, item in enumerate(new):
-            # A replaced element (a changed copy of an original one) keeps its slot, so
-            # the text around it, comments included, stays where it was.
-            k = index.get(id(item))
-            if k is None:
-                item_origin = origin_of(item)
-                k = index.get(id(item_origin)) if item_origin is not None else None
+        for j, (item, k) in enumerate(zip(new, slots, strict=True)):
             if j:
                 if prev_k is not None and k is not None and k == prev_k + 1:
                     out.append(gaps[prev_k])
@@ -134,16 +129,55 @@ class _Lossless:
                 item = item.model_copy(update={"comments": ()})
             out.append(self._child(item, precedence.ANY))
             prev_k = k
+        if prev_k is not None and prev_k < last:
+            # The elements after the new last one were removed: it keeps the comment on its
+            # line, and the comment trailing the removed last element goes with it.
+            out.append(_head(gaps[prev_k], sep))
+            consumed = len(_trailing_comment(after))
         return "".join(out), consumed
 
 
+def _slots(new: Sequence[Node], index: dict[int, int]) -> list[int | None]:
+    """The original position each new element stands in: its own, its origin's (a changed
+    copy), or that of the element it replaced (a new element between two originals that
+    are one apart), so the text and comments around that position stay."""
+    slots: list[int | None] = []
+    for item in new:
+        k = index.get(id(item))
+        if k is None:
+            item_origin = origin_of(item)
+            k = index.get(id(item_origin)) if item_origin is not None else None
+        slots.append(k)
+    used = {k for k in slots if k is not None}
+    count = len(index)
+    for j, k in enumerate(slots):
+        if k is not None:
+            continue
+        before = slots[j - 1] if j else -1
+        following = slots[j + 1] if j + 1 < len(slots) else count
+        if (
+            before is not None
+            and following is not None
+            and following == before + 2
+            and before + 1 not in used
+        ):
+            slots[j] = before + 1
+            used.add(before + 1)
+    return slots
+
+
 def _head(gap: str, sep: str) -> str:
-    """The part of a gap on the line of the element before it (its trailing comment)."""
+    """The part of a gap that belongs to the element before it: its trailing comment on
+    the same line, or the comments before the separator when that is on the same line."""
+    code = code_only(gap)
+    at = code.find(sep)
     newline = gap.find("\n")
-    if newline < 0:
+    if newline >= 0 and (at < 0 or newline < at):
+        return gap[:newline].removesuffix("\r")
+    if at < 0:
         return ""
-    head = gap[:newline].removesuffix("\r")
-    return "" if sep in code_only(head) else head
+    head = gap[:at]
+    return head.rstrip(" \t") if code_only(head) != head else ""
 
 
 def _trailing_comment(after: str) -> str:

@@ -201,3 +201,18 @@ def test_renamed_stage_keeps_its_comments_exactly_once() -> None:
     out = q.replace(1, renamed).to_source()
     assert out.count("// src") == 1 and out.count("// x") == 1
     assert parse(out) == parse("fetch logs | fieldsKeep a, b")
+
+
+def test_removing_stages_keeps_the_comments_of_the_stages_that_stay() -> None:
+    q = parse("fetch logs\n| filter a == 1 // c\n| limit 10 // end")
+    assert q.remove(2).to_source() == "fetch logs\n| filter a == 1 // c"
+    inline = parse("fetch logs /* a */ | filter a == 1 /* c */ | limit 10")
+    assert inline.remove(1).to_source() == "fetch logs /* a */ | limit 10"
+    assert parse("fetch logs\n| limit 1 // last").remove(1).to_source() == "fetch logs"
+
+
+def test_a_stage_replaced_by_text_keeps_its_place_and_comments() -> None:
+    q = parse("fetch logs\n| filter a == 1 // keep me\n| limit 5")
+    assert q.replace(1, "filter a == 2").to_source() == (
+        "fetch logs\n| filter a == 2 // keep me\n| limit 5"
+    )

@@ -66,7 +66,8 @@ def _decode(name: str, data: bytes) -> str:
 def format_error(filename: str, error: DQLError | str) -> str:
     """``FILE:LINE:COL: error: MESSAGE`` plus, for syntax errors, the caret snippet."""
     if isinstance(error, DQLError) and error.line is not None:
-        head = f"{filename}:{error.line}:{error.column}: error: {error.message}"
+        where = f"{error.line}:{error.column}" if error.column is not None else f"{error.line}"
+        head = f"{filename}:{where}: error: {error.message}"
     else:
         message = error.message if isinstance(error, DQLError) else error
         head = f"{filename}: error: {message}"

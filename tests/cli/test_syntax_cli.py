@@ -141,3 +141,18 @@ def test_colour_only_on_a_terminal_and_never_with_no_color(monkeypatch: MonkeyPa
     quiet = _Terminal()
     emit(report, quiet)
     assert quiet.getvalue() == report + "\n"
+
+
+def test_unknown_arguments_show_the_usage_of_their_subcommand(
+    capsys: Capsys, monkeypatch: MonkeyPatch
+) -> None:
+    code, _, err = run(["fmt", "--bogus"], capsys, monkeypatch, stdin="x")
+    assert code == 2
+    assert err.startswith("usage: dqlbuild fmt") and "unrecognized arguments: --bogus" in err
+
+
+def test_an_error_without_a_column_prints_only_the_line() -> None:
+    from dqlbuild.cli.common import format_error
+    from dqlbuild.errors import DocumentError
+
+    assert format_error("x.json", DocumentError("bad", line=3)) == "x.json:3: error: bad"

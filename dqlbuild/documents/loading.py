@@ -414,9 +414,15 @@ class Document:
         """
         if self.kind is not DocumentKind.DASHBOARD:
             raise DocumentError("notebooks have no variables")
-        if not _NEW_VARIABLE_KEY.fullmatch(key) or key.startswith("dt_"):
+        if key.startswith("dt_"):
             raise DocumentError(
-                f"invalid variable key {key!r}: use letters and digits, starting with a letter"
+                f"invalid variable key {key!r}: keys starting with `dt_` are reserved for "
+                "the built-in variables ($dt_timeframe_from, $dt_timeframe_to)"
+            )
+        if not _NEW_VARIABLE_KEY.fullmatch(key):
+            raise DocumentError(
+                f"invalid variable key {key!r}: the Dashboards app allows letters and digits "
+                "only, starting with a letter (existing keys with `_` are read and kept)"
             )
         if type not in VARIABLE_TYPES:
             raise DocumentError(

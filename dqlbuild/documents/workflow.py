@@ -805,6 +805,21 @@ def _untouched(doc: Document) -> dict[str, int]:
 
 
 # ---------------------------------------------------------------------------- render
+def _value_of(key: str, value: object) -> str | list[str]:
+    if isinstance(value, str):
+        return value
+    return _items_of(key, value)
+
+
+def _items_of(key: str, value: object) -> list[str]:
+    if isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
+        return list(value)
+    raise DQLValueError(
+        f"the value of ${key} must be a string or a list of strings, "
+        f"not {type(value).__name__}"
+    )
+
+
 def document_values(
     doc: Document,
     values: Mapping[str, str | Sequence[str]],
@@ -814,10 +829,8 @@ def document_values(
     select-all: a variable without a given value takes its ``defaultValue``, else (CSV)
     the first item of its list, as the app selects it. The select-all token resolves to
     a CSV variable's list; a query variable's values are unknown here."""
-    merged: dict[str, str | list[str]] = {
-        k: v if isinstance(v, str) else list(v) for k, v in values.items()
-    }
-    every = {k: list(v) for k, v in (all_values or {}).items()}
+    merged = {k: _value_of(k, v) for k, v in values.items()}
+    every = {k: _items_of(k, v) for k, v in (all_values or {}).items()}
     for var in doc.variables():
         key = var.key
         if key is None:
@@ -859,8 +872,8 @@ def render_document(
     if defaults:
         merged, every = document_values(doc, values, all_values)
     else:
-        merged = {k: v if isinstance(v, str) else list(v) for k, v in values.items()}
-        every = {k: list(v) for k, v in (all_values or {}).items()}
+        merged = {k: _value_of(k, v) for k, v in values.items()}
+        every = {k: _items_of(k, v) for k, v in (all_values or {}).items()}
     out: list[tuple[QueryLocation, RenderResult]] = []
     for loc in doc.queries:
         try:

@@ -609,3 +609,18 @@ def test_corpus_add_filter_changes_only_queries_and_the_variable(
     with capsys.disabled():
         print(f"\ncorpus add-filter: {dict(sorted(counts.items()))}")
     assert counts["filtered"] > 0 and counts["files"] == len(list(CORPUS.glob("*.json")))
+
+
+def test_render_document_rejects_values_that_are_not_strings() -> None:
+    doc = load_document(str(EXAMPLE))
+    for value in (5, None, [1]):
+        with pytest.raises(DQLValueError, match="must be a string or a list of strings"):
+            render_document(doc, {"ModelVersion": value})  # type: ignore[dict-item]
+
+
+def test_reserved_and_invalid_new_variable_keys_say_why() -> None:
+    doc = load_document(str(EXAMPLE))
+    with pytest.raises(DQLError, match="reserved for the built-in variables"):
+        add_filter(doc, variable="dt_x", field="a")
+    with pytest.raises(DQLError, match="letters and digits only"):
+        add_filter(doc, variable="My_Key", field="a")

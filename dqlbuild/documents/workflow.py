@@ -815,8 +815,7 @@ def _items_of(key: str, value: object) -> list[str]:
     if isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
         return list(value)
     raise DQLValueError(
-        f"the value of ${key} must be a string or a list of strings, "
-        f"not {type(value).__name__}"
+        f"the value of ${key} must be a string or a list of strings, not {type(value).__name__}"
     )
 
 

@@ -218,7 +218,8 @@ def _clean_separator(gaps: list[str], sep: str, parent: Node, src: str) -> str:
     """A separator in the style of the list: a gap without comments; else the last line
     of a gap (its newline and indentation before the separator); else the default."""
     for gap in gaps:
-        if code_only(gap) == gap and gap.count(sep) == 1:
+        # Blank lines between two stages stay between them; a new stage gets one newline.
+        if code_only(gap) == gap and gap.count(sep) == 1 and gap.count("\n") <= 1:
             return gap
     newline = "\r\n" if "\r\n" in src else "\n"
     for gap in gaps:

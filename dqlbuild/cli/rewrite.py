@@ -8,6 +8,7 @@ from typing import Any
 
 from dqlbuild.cli.common import (
     EXIT_OK,
+    EXIT_USAGE,
     CliError,
     UsageError,
     add_value_options,
@@ -21,6 +22,7 @@ from dqlbuild.errors import DQLError
 from dqlbuild.rewriting.inject import PLACEMENTS, InjectResult, inject_filter_text
 from dqlbuild.rewriting.render import render
 from dqlbuild.rewriting.variables import SELECT_ALL, variables
+from dqlbuild.syntax.parser import parse_expression
 
 _RAW = argparse.RawDescriptionHelpFormatter
 
@@ -109,11 +111,16 @@ def register(subparsers: Any) -> None:
 def _inject(args: argparse.Namespace) -> int:
     if args.in_place and (args.file is None or args.file == "-"):
         raise UsageError("--in-place needs a file, not standard input")
+    try:
+        condition = parse_expression(args.filter)
+    except DQLError as exc:
+        # The position is in the option's text, not in FILE.
+        raise CliError("--filter", exc, exit_code=EXIT_USAGE) from None
     source = read_input(args.file)
     try:
         result = inject_filter_text(
             source.text,
-            args.filter,
+            condition,
             placement=args.placement,
             data_object=args.data_object,
             into_subqueries=not args.no_subqueries,

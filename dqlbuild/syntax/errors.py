@@ -337,11 +337,12 @@ def _unexpected_end(text: str, allowed: set[str], start: str) -> DQLSyntaxError:
             expected=("a command",),
         )
     expected = describe_expected(allowed)
+    what = "expression" if start == "expression" else "query"
     if last in {",", ":", "="} or last in "+-*/%~<>":
         return syntax_error_at(
-            text, stripped_end, f"the query ends after `{last}`", expected=expected
+            text, stripped_end, f"the {what} ends after `{last}`", expected=expected
         )
-    return syntax_error_at(text, stripped_end, "unexpected end of the query", expected=expected)
+    return syntax_error_at(text, stripped_end, f"unexpected end of the {what}", expected=expected)
 
 
 _code_only = code_only

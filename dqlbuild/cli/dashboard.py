@@ -44,6 +44,7 @@ from dqlbuild.documents.workflow import (
     variable_query,
 )
 from dqlbuild.errors import DQLError
+from dqlbuild.rewriting.variables import variables
 
 _RAW = argparse.RawDescriptionHelpFormatter
 _EXAMPLE = "examples/ai-observability.dashboard.json"
@@ -549,6 +550,10 @@ def _render(args: argparse.Namespace) -> int:
             sys.stdout.write(f"// {noun} {loc.id}{title}\n{result.text}\n\n")
             for warning in result.warnings:
                 emit(f"{name}: {noun} {loc.id}: warning: {warning}")
+        referenced = {ref.name for loc in doc.queries for ref in variables(loc.query)}
+        for key in given:
+            if key not in referenced:
+                emit(f"{name}: warning: --set {key}: no query uses ${key} (a typo?)")
 
     return _each_file(args.files, work)
 

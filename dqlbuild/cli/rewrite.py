@@ -194,5 +194,9 @@ def _render(args: argparse.Namespace) -> int:
         raise CliError(source.name, exc) from None
     for warning in result.warnings:
         emit(f"{source.name}: warning: {warning}")
+    used = {ref.name for ref in variables(source.text)}
+    for key in dict.fromkeys(k for k, _ in key_value_pairs(args.set, "--set")):
+        if key not in used:
+            emit(f"{source.name}: warning: --set {key}: the query has no ${key} (a typo?)")
     sys.stdout.write(result.text)
     return EXIT_OK

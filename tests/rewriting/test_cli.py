@@ -142,3 +142,13 @@ def test_help_has_examples(capsys: pytest.CaptureFixture[str]) -> None:
         with pytest.raises(SystemExit):
             main([command, "--help"])
         assert "examples:" in capsys.readouterr().out
+
+
+def test_render_warns_about_set_keys_that_no_query_uses(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "q.dql"
+    path.write_text("fetch logs | filter a == $Host")
+    assert main(["render", str(path), "--set", "Host=a", "--set", "Hots=b"]) == 0
+    err = capsys.readouterr().err
+    assert "--set Hots: the query has no $Hots" in err and "--set Host:" not in err

@@ -38,7 +38,8 @@ def make(cls: type[N], **fields: Any) -> N:
     try:
         return cls(**fields)
     except ValidationError as exc:
-        problems = "; ".join(str(e["msg"]) for e in exc.errors())
+        # pydantic prefixes the messages of our own validators with "Value error, ".
+        problems = "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors())
         raise DQLValueError(f"cannot build a {cls.__name__} node: {problems}") from None
 
 

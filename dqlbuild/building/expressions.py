@@ -222,6 +222,11 @@ class Expression:
         if isinstance(values, str):
             return Expression(In(operand=self.node, block=subquery(values)))
         items = values if isinstance(values, list | tuple) else (values,)
+        if not items:
+            raise DQLValueError(
+                "in_() needs at least one value: `in(x)` with nothing to look for is not DQL",
+                hint="for a dashboard variable write .in_(fn.array(var(...)))",
+            )
         return Expression(Call(name="in", args=(self.node, *(expression_node(v) for v in items))))
 
     def search(self, pattern: object) -> Expression:

@@ -65,7 +65,8 @@ def _negated(node: Expr, negative: bool) -> Expr:
 
 
 def integer(value: int) -> Expr:
-    if abs(value) > MAX_LONG:
+    # The signed 64-bit range: -2**63 is a long too (written as a negated literal).
+    if not -MAX_LONG - 1 <= value <= MAX_LONG:
         raise DQLValueError(f"{value} does not fit in a DQL long (64 bits)")
     return _negated(Long(value=abs(value)), value < 0)
 

@@ -53,7 +53,7 @@ def _extend(children: st.SearchStrategy[Expression]) -> st.SearchStrategy[Expres
         st.builds(lambda e, k: e.key(k), children, NAMES),
         children.map(lambda e: e.each()),
         children.map(lambda e: e.search("x*")),
-        st.builds(lambda e, xs: e.in_(xs), children, st.lists(children, max_size=2)),
+        st.builds(lambda e, xs: e.in_(xs), children, st.lists(children, min_size=1, max_size=2)),
         children.map(lambda e: e.in_(fetch("hosts").fields("id"))),
         st.builds(lambda c, t: fn.if_(c, t, else_=0), children, children),
         st.lists(children, min_size=1, max_size=3).map(lambda xs: fn.coalesce(*xs)),

@@ -136,7 +136,7 @@ class Document:
         self._json = parse_json(text, what=str(path) if path else "the document")
         root = self._json.root
         if root.kind != "object":
-            raise DocumentError(f"expected a JSON object at the top level, found a {root.kind}")
+            raise DocumentError(f"expected a JSON object at the top level, found {root.kind}")
         self._find_content(root)
         value = self._cdoc.to_python(self._cnode)
         model: type[DashboardContent] | type[NotebookContent] = (

@@ -797,6 +797,8 @@ def _untouched(doc: Document) -> dict[str, int]:
         for tile in doc.dashboard.tiles.values():
             if not isinstance(tile, DataTile):
                 counts[tile.type if isinstance(tile.type, str) else "unknown"] += 1
+            elif not isinstance(tile.query, str):
+                counts["data without a query"] += 1
     else:
         for section in doc.notebook.sections:
             if not isinstance(section, DqlSection):

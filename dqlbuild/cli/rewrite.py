@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from typing import Any
 
@@ -193,10 +194,22 @@ def _render(args: argparse.Namespace) -> int:
     except DQLError as exc:
         raise CliError(source.name, exc) from None
     for warning in result.warnings:
-        emit(f"{source.name}: warning: {warning}")
+        emit(_located(source.name, warning))
     used = {ref.name for ref in variables(source.text)}
     for key in dict.fromkeys(k for k, _ in key_value_pairs(args.set, "--set")):
         if key not in used:
             emit(f"{source.name}: warning: --set {key}: the query has no ${key} (a typo?)")
     sys.stdout.write(result.text)
     return EXIT_OK
+
+
+_POSITION = re.compile(r"line (\d+), column (\d+): ")
+
+
+def _located(name: str, warning: str) -> str:
+    """A render warning as ``FILE:LINE:COL: warning: ...`` when it names a position."""
+    match = _POSITION.match(warning)
+    if match is None:
+        return f"{name}: warning: {warning}"
+    line, column = match.groups()
+    return f"{name}:{line}:{column}: warning: {warning[match.end() :]}"

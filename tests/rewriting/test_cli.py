@@ -105,7 +105,7 @@ def test_render(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["render", str(path), "--set", 'Level=ER"R', "--set", "Top=5"]) == 0
     out, err = capsys.readouterr()
     assert out == 'fetch logs // all\n| filter loglevel == "ER\\"R"\n| limit 5\n'
-    assert err.startswith(f"{path}: warning: line 2, column 22: $Level: ")
+    assert err.startswith(f"{path}:2:22: warning: $Level: ")
 
 
 def test_render_lists_and_select_all(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dqlbuild.ast.base import Node
+from dqlbuild.errors import DQLValueError
 from dqlbuild.printing.canonical import format_node
 from dqlbuild.printing.lossless import to_source
+from dqlbuild.syntax.parser import parse
 
 
 def format(query: Node | str, *, width: int = 100, indent: int = 2) -> str:
@@ -14,16 +16,10 @@ def format(query: Node | str, *, width: int = 100, indent: int = 2) -> str:
     are wrapped and indented by ``indent`` steps, every comment kept.
     """
     if isinstance(query, str):
-        from dqlbuild.syntax.parser import parse
-
         query = parse(query)
     if width < 20:
-        from dqlbuild.errors import DQLValueError
-
         raise DQLValueError(f"width must be at least 20, got {width}")
     if indent < 1:
-        from dqlbuild.errors import DQLValueError
-
         raise DQLValueError(f"indent must be at least 1, got {indent}")
     return format_node(query, width=width, indent=indent)
 

@@ -234,7 +234,7 @@ def _unexpected_token(
             expected=expected,
             hint='for a list of values write `in(field, {"a", "b"})` or `array("a", "b")`',
         )
-    if kind == "LPAR" and re.search(r"(?i)\bin\s*$", _code_only(text[:offset])):
+    if kind == "LPAR" and re.search(r"(?i)\bin\s*$", code_only(text[:offset])):
         return syntax_error_at(
             text,
             offset,
@@ -345,16 +345,13 @@ def _unexpected_end(text: str, allowed: set[str], start: str) -> DQLSyntaxError:
     return syntax_error_at(text, stripped_end, f"unexpected end of the {what}", expected=expected)
 
 
-_code_only = code_only
-
-
 def _balance(text: str, opener: str, closer: str) -> int:
-    code = _code_only(text)
+    code = code_only(text)
     return code.count(opener) - code.count(closer)
 
 
 def _last_unclosed(text: str, opener: str, closer: str) -> int:
-    code = _code_only(text)
+    code = code_only(text)
     stack: list[int] = []
     for i, ch in enumerate(code):
         if ch == opener:
@@ -365,21 +362,21 @@ def _last_unclosed(text: str, opener: str, closer: str) -> int:
 
 
 def _only_comments(text: str) -> bool:
-    return not _code_only(text).strip()
+    return not code_only(text).strip()
 
 
 def _previous_char(text: str, offset: int) -> str:
-    return _code_only(text[:offset]).rstrip()[-1:]
+    return code_only(text[:offset]).rstrip()[-1:]
 
 
 def _starts_line(text: str, offset: int) -> bool:
-    before = _code_only(text[:offset])
+    before = code_only(text[:offset])
     return "\n" in before and not before[before.rfind("\n") + 1 :].strip()
 
 
 def _template_near(text: str, offset: int) -> re.Match[str] | None:
     """The first template span (outside strings) at or before the error position."""
-    for match in _TEMPLATE_RE.finditer(_code_only(text)):
+    for match in _TEMPLATE_RE.finditer(code_only(text)):
         if match.start() <= offset + 1:
             return match
         break

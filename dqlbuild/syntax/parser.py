@@ -38,7 +38,12 @@ from dqlbuild.syntax.comments import attach_comments
 from dqlbuild.syntax.engine import Engine, ParseFailure, Tok
 from dqlbuild.syntax.errors import syntax_error_at, syntax_error_from_failure
 from dqlbuild.syntax.grammar import COMMENT_TERMINALS, build_lark
-from dqlbuild.syntax.lexical import decode_backtick, decode_string, decode_triple_string
+from dqlbuild.syntax.lexical import (
+    code_only,
+    decode_backtick,
+    decode_string,
+    decode_triple_string,
+)
 from dqlbuild.syntax.source import SourceContext
 
 # Nesting deeper than these limits is refused with a DQLSyntaxError: deeper trees would
@@ -270,20 +275,8 @@ def _check_nesting(text: str) -> None:
     if text.count("(") + text.count("[") + text.count("{") < MAX_NESTING:
         return
     depth = 0
-    in_string: str | None = None
-    i = 0
-    n = len(text)
-    while i < n:
-        ch = text[i]
-        if in_string:
-            if ch == "\\":
-                i += 2
-                continue
-            if ch == in_string:
-                in_string = None
-        elif ch in '"`':
-            in_string = ch
-        elif ch in "([{":
+    for i, ch in enumerate(code_only(text)):  # brackets in strings and comments do not count
+        if ch in "([{":
             depth += 1
             if depth > MAX_NESTING:
                 raise syntax_error_at(
@@ -291,7 +284,6 @@ def _check_nesting(text: str) -> None:
                 )
         elif ch in ")]}":
             depth -= 1
-        i += 1
 
 
 def parse(text: str) -> Query:

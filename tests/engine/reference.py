@@ -973,6 +973,196 @@ class Interpreter:
         assert source is not None and isinstance(source.expr, Block)
         return rows + self.pipeline(source.expr.commands)
 
+    def _block(self, value: BoundValue | None) -> list[Row]:
+        if value is None or not isinstance(value.expr, Block):
+            raise EvaluationError("expected a subquery [ ... ]")
+        return self.pipeline(value.expr.commands)
+
+    def _lookup(self, bound: BoundArguments, rows: list[Row]) -> list[Row]:
+        table = self._block(bound.first("lookupTable"))
+        lookup_field = _string_argument(bound.first("lookupField"))
+        source_field = _string_argument(bound.first("sourceField")) or lookup_field
+        assert lookup_field is not None and source_field is not None
+        chosen = bound.get("fields")
+        prefix = _string_argument(bound.first("prefix"))
+        prefix = "lookup." if prefix is None else prefix
+        first: dict[object, Row] = {}
+        for right in table:
+            key = right.get(lookup_field)
+            if key is not None:
+                first.setdefault(_key(key), right)
+        result = []
+        for row in rows:
+            value = row.get(source_field)
+            match = first.get(_key(value)) if value is not None else None
+            if chosen:
+                added = _pick(match, chosen)
+                new = {k: v for k, v in row.items() if k not in added}
+            else:
+                names = list(match) if match is not None else []
+                added = {prefix + k: match[k] for k in names} if match is not None else {}
+                new = {k: v for k, v in row.items() if not k.startswith(prefix)}
+            new.update(added)
+            result.append(new)
+        return result
+
+    def _join_pairs(
+        self, bound: BoundArguments, rows: list[Row], table: list[Row]
+    ) -> list[tuple[int, int]]:
+        """Index pairs (left, right) whose ``on:`` conditions are all true."""
+        conditions = bound.get("on")
+        pairs = []
+        for i, left in enumerate(rows):
+            for j, right in enumerate(table):
+                if all(self._on(c.expr, left, right) for c in conditions):
+                    pairs.append((i, j))
+        return pairs
+
+    def _on(self, node: Node, left: Row, right: Row) -> bool:
+        if isinstance(node, FieldRef):  # on: {k} means left[k] == right[k]
+            a, b = left.get(node.name), right.get(node.name)
+            return a is not None and b is not None and _equal(a, b)
+        sides = {"left": left, "right": right}
+        value = self.evaluate(_sided(node), {f"\x00{k}": v for k, v in sides.items()})
+        return value is True
+
+    def _join(self, bound: BoundArguments, rows: list[Row]) -> list[Row]:
+        table = self._block(bound.first("joinTable"))
+        kind = _string_argument(bound.first("kind")) or "inner"
+        if kind not in ("inner", "leftOuter", "outer"):
+            raise EvaluationError(f"join kind {kind}")
+        prefix = _string_argument(bound.first("prefix"))
+        prefix = "right." if prefix is None else prefix
+        chosen = bound.get("fields")
+
+        def right_part(right: Row | None) -> Row:
+            if chosen:
+                return _pick(right, chosen)
+            return {} if right is None else {prefix + k: v for k, v in right.items()}
+
+        pairs = self._join_pairs(bound, rows, table)
+        result = [{**rows[i], **right_part(table[j])} for i, j in pairs]
+        if kind in ("leftOuter", "outer"):
+            matched = {i for i, _ in pairs}
+            missing = right_part(None)
+            result += [{**row, **missing} for i, row in enumerate(rows) if i not in matched]
+        if kind == "outer":
+            matched = {j for _, j in pairs}
+            result += [right_part(right) for j, right in enumerate(table) if j not in matched]
+        return result
+
+    def _joinNested(self, bound: BoundArguments, rows: list[Row]) -> list[Row]:
+        value = bound.first("joinTable")
+        if value is None or value.assigned_name is None:
+            raise EvaluationError("joinNested needs name = [ ... ]")
+        table = self._block(value)
+        chosen = bound.get("fields")
+        nested: list[list[Row]] = [[] for _ in rows]
+        for i, j in self._join_pairs(bound, rows, table):
+            right = table[j]
+            if chosen:
+                right = _pick(right, chosen)
+            nested[i].append(right)
+        return [{**row, value.assigned_name: nested[i]} for i, row in enumerate(rows)]
+
+    def _fieldsFlatten(self, bound: BoundArguments, rows: list[Row]) -> list[Row]:
+        target = bound.first("expression")
+        if target is None or not isinstance(target.expr, FieldRef):
+            raise EvaluationError("fieldsFlatten needs a field")
+        name = target.expr.name
+        prefix = _string_argument(bound.first("prefix"))
+        prefix = f"{name}." if prefix is None else prefix
+        depth_value = bound.first("depth")
+        depth = 1 if depth_value is None else self.evaluate(depth_value.expr, {})
+        chosen = bound.get("fields")
+        result = []
+        for row in rows:
+            record = row.get(name)
+            new = dict(row)
+            if isinstance(record, dict):
+                if chosen:
+                    new.update(_pick(record, chosen))
+                else:
+                    new.update(_flatten(record, prefix, depth))
+            result.append(new)
+        return result
+
+    def _search(self, bound: BoundArguments, rows: list[Row]) -> list[Row]:
+        condition = bound.first("condition")
+        if condition is None or not isinstance(condition.expr, String):
+            raise EvaluationError("the reference searches for a string only")
+        needle = condition.expr.value
+        sensitive = bound.first("caseSensitive")
+        case = sensitive is not None and self.evaluate(sensitive.expr, {}) is True
+
+        def found(value: Any) -> bool:
+            if isinstance(value, str):
+                return needle in value if case else needle.lower() in value.lower()
+            if isinstance(value, list):
+                return any(found(v) for v in value)
+            if isinstance(value, dict):
+                return any(found(v) for v in value.values())
+            return False
+
+        return [row for row in rows if any(found(v) for v in row.values())]
+
+    def _fieldsSummary(self, bound: BoundArguments, rows: list[Row]) -> list[Row]:
+        top_value = bound.first("topValues")
+        top = 20 if top_value is None else self.evaluate(top_value.expr, {})
+        result = []
+        for value in bound.get("field"):
+            values = [self.evaluate(value.expr, row) for row in rows]
+            present = [v for v in values if v is not None]
+            counts: dict[object, list[Any]] = {}
+            for v in present:
+                counts.setdefault(_key(v), [v, 0])[1] += 1
+            ranked = sorted(counts.values(), key=lambda pair: -pair[1])[:top]
+            result.append(
+                {
+                    "field": value.name,
+                    "rawCount": len(values),
+                    "count": len(present),
+                    "values": [{"value": v, "count": n} for v, n in ranked],
+                }
+            )
+        return result
+
+
+def _field_name(value: BoundValue) -> str:
+    if not isinstance(value.expr, FieldRef):
+        raise EvaluationError("fields: takes field names")
+    return value.expr.name
+
+
+def _pick(record: Mapping[str, Any] | None, chosen: Sequence[BoundValue]) -> Row:
+    """The ``fields:`` of a lookup or join: each listed field of ``record`` under its
+    (possibly new) name; all null without a record."""
+    return {v.name: None if record is None else record.get(_field_name(v)) for v in chosen}
+
+
+def _flatten(record: Mapping[str, Any], prefix: str, depth: int) -> Row:
+    flat: Row = {}
+    for key, value in record.items():
+        if isinstance(value, dict) and depth > 1:
+            flat.update(_flatten(value, f"{prefix}{key}.", depth - 1))
+        else:
+            flat[prefix + key] = value
+    return flat
+
+
+def _sided(node: Node) -> Node:
+    """``left[a] == right[b]`` with the sides read from the two pseudo-fields the join
+    evaluates it on."""
+    base = node.base if isinstance(node, Access) else None
+    if isinstance(base, FieldRef) and base.name in ("left", "right"):
+        assert isinstance(node, Access)
+        if isinstance(node.key, str):
+            return node.model_copy(update={"base": FieldRef(name="\x00" + node.base.name)})
+    if isinstance(node, Binary):
+        op, operands = binary_operands(node)
+        return binary_chain(op, [_sided(o) for o in operands])
+    return node
+
 
 def _record(a: _Args) -> Any:
     record: Row = {}

@@ -236,3 +236,69 @@ def test_unsupported_and_invalid_input_are_errors() -> None:
         rows("fetch spans | filter ms")
     with pytest.raises(EvaluationError, match="no data for logs"):
         rows("fetch logs")
+
+
+HOSTS = {
+    "hosts": [
+        {"svc": "a", "region": "eu", "size": 1},
+        {"svc": "a", "region": "us", "size": 2},
+        {"svc": "c", "region": "ap", "size": 3},
+    ]
+}
+
+
+def test_lookup_takes_the_first_match() -> None:
+    data = {**DATA, **HOSTS}
+    assert run(
+        "fetch spans | lookup [fetch hosts], sourceField: svc, lookupField: svc | fields ms,"
+        " lookup.region",
+        data,
+    ) == [
+        {"ms": 10, "lookup.region": "eu"},
+        {"ms": 30, "lookup.region": "eu"},
+        {"ms": None, "lookup.region": None},
+        {"ms": 5.5, "lookup.region": None},
+        {"ms": 7, "lookup.region": None},
+    ]
+    [first] = run(
+        'fetch spans | limit 1 | lookup [fetch hosts], lookupField: svc, prefix: "h_",'
+        " fields: {region, s = size}",
+        data,
+    )
+    assert first == {"svc": "a", "ms": 10, "ok": True, "tags": ["x", "y"], "region": "eu", "s": 1}
+
+
+def test_join_kinds() -> None:
+    data = {**DATA, **HOSTS}
+    inner = run("fetch spans | join [fetch hosts], on: {svc} | fields ms, right.region", data)
+    assert inner == [
+        {"ms": 10, "right.region": "eu"},
+        {"ms": 10, "right.region": "us"},
+        {"ms": 30, "right.region": "eu"},
+        {"ms": 30, "right.region": "us"},
+    ]
+    outer = run(
+        "fetch spans | join [fetch hosts], kind: outer, on: {left[svc] == right[svc]},"
+        " fields: {region}",
+        data,
+    )
+    assert len(outer) == 4 + 3 + 1  # pairs, unmatched left, unmatched right
+    assert {"region": "ap"} in outer
+    left = run("fetch spans | join [fetch hosts], kind: leftOuter, on: {svc}", data)
+    assert len(left) == 4 + 3
+
+
+def test_join_nested_fields_flatten_search_fields_summary() -> None:
+    data = {**DATA, **HOSTS}
+    nested = run(
+        'fetch spans | filter svc == "a" | limit 1 | joinNested h = [fetch hosts], on: {svc},'
+        " fields: {region}",
+        data,
+    )
+    assert nested[0]["h"] == [{"region": "eu"}, {"region": "us"}]
+    flat = run("data record(r = record(a = 1, b = record(c = 2))) | fieldsFlatten r, depth: 2")
+    assert flat == [{"r": {"a": 1, "b": {"c": 2}}, "r.a": 1, "r.b.c": 2}]
+    assert run('fetch hosts | search "US"', HOSTS) == [HOSTS["hosts"][1]]
+    assert rows("fetch spans | fieldsSummary svc, topValues: 1") == [
+        {"field": "svc", "rawCount": 5, "count": 4, "values": [{"value": "a", "count": 2}]}
+    ]

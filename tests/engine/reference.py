@@ -69,6 +69,7 @@ Row = dict[str, Any]
 # Decisions where the documentation is silent; the differential test reads them.
 NULLS_LAST = True
 EXPAND_KEEPS_NULL = True
+SAMPLE_VARIANCE = 1  # stddev/variance divide by n - 1 (0 would be the population's)
 
 _UNIT_NS = {
     "ns": 1,
@@ -602,6 +603,148 @@ def _first_non_null(array: Any, reverse: bool) -> Any:
     return values[-1] if reverse else values[0]
 
 
+def _utc(value: Timestamp) -> datetime:
+    return datetime.fromtimestamp(value.ns // 10**9, UTC)
+
+
+def _timestamp_part(part: Callable[[datetime], int]) -> Callable[[_Args], Any]:
+    def implementation(a: _Args) -> Any:
+        value = a.get("timestamp")
+        if value is None:
+            return None
+        if not isinstance(value, Timestamp):
+            raise EvaluationError(f"{a.name} needs a timestamp, got {_type_name(value)}")
+        return part(_utc(value))
+
+    return implementation
+
+
+def _to_timestamp(value: Any) -> Timestamp | None:
+    if value is None or isinstance(value, Timestamp):
+        return value
+    if isinstance(value, str):
+        return Timestamp.parse(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return Timestamp(value)  # nanoseconds since the epoch
+    return None
+
+
+def _bin(a: _Args) -> Any:
+    value, interval = a.get("expression"), a.get("interval")
+    if value is None or interval is None:
+        return None
+    width = interval.ns if isinstance(interval, Duration) else interval
+    if isinstance(value, Timestamp):
+        return Timestamp(value.ns - value.ns % width)
+    if isinstance(value, Duration):
+        return Duration(value.ns - value.ns % width)
+    if _is_number(value):
+        return math.floor(value / width) * width
+    raise EvaluationError(f"bin of {_type_name(value)}")
+
+
+_JAVA_FORMAT = (
+    ("yyyy", "%Y"),
+    ("MM", "%m"),
+    ("dd", "%d"),
+    ("HH", "%H"),
+    ("mm", "%M"),
+    ("ss", "%S"),
+)
+
+
+def _format_timestamp(a: _Args) -> Any:
+    value, pattern = a.get("timestamp"), a.get("format")
+    if value is None or pattern is None:
+        return None
+    if not isinstance(value, Timestamp):
+        raise EvaluationError("formatTimestamp needs a timestamp")
+    moment = _utc(value)
+    out, index = [], 0
+    while index < len(pattern):
+        if pattern[index] == "'":
+            end = pattern.index("'", index + 1)
+            out.append(pattern[index + 1 : end])
+            index = end + 1
+            continue
+        if pattern.startswith("S", index):
+            width = len(pattern[index:]) - len(pattern[index:].lstrip("S"))
+            out.append(f"{value.ns % 10**9:09d}"[:width])
+            index += width
+            continue
+        for token, code in _JAVA_FORMAT:
+            if pattern.startswith(token, index):
+                out.append(moment.strftime(code))
+                index += len(token)
+                break
+        else:
+            out.append(pattern[index])
+            index += 1
+    return "".join(out)
+
+
+def _split_string(a: _Args) -> Any:
+    text, pattern = a.get("expression"), a.get("pattern")
+    if text is None or pattern is None:
+        return None
+    if pattern == "":
+        return list(_string(text, "splitString"))
+    return _string(text, "splitString").split(pattern)
+
+
+def _replace_string(a: _Args) -> Any:
+    text, old, new = a.get("expression"), a.get("substring"), a.get("replacement")
+    if text is None or old is None or new is None:
+        return None
+    return _string(text, "replaceString").replace(old, new) if old else text
+
+
+def _matches_value(a: _Args) -> Any:
+    """Whole-value match with ``*`` wildcards, case-insensitive by default."""
+    text = a.get("expression")
+    if text is None:
+        return None
+    sensitive = a.get("caseSensitive") is True
+    candidates = [text] if not isinstance(text, list) else text
+    for pattern in a.all("value"):
+        if pattern is None:
+            continue
+        regex = ".*".join(re.escape(part) for part in _string(pattern, "matchesValue").split("*"))
+        flags = 0 if sensitive else re.IGNORECASE
+        if any(
+            isinstance(c, str) and re.fullmatch(regex, c, flags | re.DOTALL) for c in candidates
+        ):
+            return True
+    return False
+
+
+def _to_boolean(value: Any) -> bool | None:
+    if value is None or isinstance(value, bool):
+        return value
+    if _is_number(value):
+        return value != 0
+    if isinstance(value, str):
+        lowered = value.strip().lower()
+        return True if lowered == "true" else False if lowered == "false" else None
+    return None
+
+
+def _math(function: Callable[..., float], *parameters: str) -> Callable[[_Args], Any]:
+    """A double-valued function, null for a null argument or an undefined result."""
+
+    def implementation(a: _Args) -> Any:
+        values = [a.get(p) for p in parameters]
+        if any(v is None for v in values):
+            return None
+        try:
+            result = function(*(float(v) for v in values))
+        except (ValueError, OverflowError, ZeroDivisionError):
+            return None
+        return result if math.isfinite(result) else None
+
+    return implementation
+
+
 SCALARS: dict[str, Callable[[_Args], Any]] = {
     "isNull": lambda a: a.get("expression") is None,
     "isNotNull": lambda a: a.get("expression") is not None,
@@ -640,6 +783,23 @@ SCALARS: dict[str, Callable[[_Args], Any]] = {
     "arrayFirst": lambda a: _first_non_null(a.get("array"), reverse=False),
     "arrayLast": lambda a: _first_non_null(a.get("array"), reverse=True),
     "arrayDistinct": _array_distinct,
+    "splitString": _split_string,
+    "replaceString": _replace_string,
+    "matchesValue": _matches_value,
+    "toBoolean": lambda a: _to_boolean(a.get("value")),
+    "toTimestamp": lambda a: _to_timestamp(a.get("value")),
+    "sqrt": _math(math.sqrt, "expression"),
+    "log": _math(math.log, "expression"),
+    "power": _math(math.pow, "base", "exponent"),
+    "bin": _bin,
+    "formatTimestamp": _format_timestamp,
+    "getYear": _timestamp_part(lambda d: d.year),
+    "getMonth": _timestamp_part(lambda d: d.month),
+    "getDayOfMonth": _timestamp_part(lambda d: d.day),
+    "getDayOfWeek": _timestamp_part(lambda d: d.isoweekday()),
+    "getHour": _timestamp_part(lambda d: d.hour),
+    "getMinute": _timestamp_part(lambda d: d.minute),
+    "getSecond": _timestamp_part(lambda d: d.second),
 }
 
 
@@ -691,7 +851,54 @@ def _aggregate(call: Call, rows: Sequence[Row], evaluate: Evaluator) -> Any:
         return list(seen.values())
     if name == "collectArray":
         return present
+    if name in ("takeFirst", "takeLast"):
+        # the first/last value in record order; nulls are values here (DQL docs:
+        # "the first value of a field", not the first non-null one)
+        every = values()
+        if not every:
+            return None
+        return every[0] if name == "takeFirst" else every[-1]
+    if name == "takeAny":
+        return present[0] if present else None
+    if name in ("takeMin", "takeMax"):
+        if not present:
+            return None
+        ordered = sorted(present, key=cmp_to_key(_compare))
+        return ordered[0] if name == "takeMin" else ordered[-1]
+    if name in ("median", "percentile"):
+        if name == "percentile":
+            argument = bound.first("percentile")
+            assert argument is not None
+            rank = evaluate(argument.expr, {})
+        else:
+            rank = 50
+        return _percentile(present, rank)
+    if name in ("stddev", "variance"):
+        numbers = [float(v) for v in present]
+        if not numbers:
+            return None
+        if len(numbers) <= SAMPLE_VARIANCE:
+            return None
+        mean = sum(numbers) / len(numbers)
+        variance = sum((v - mean) ** 2 for v in numbers) / (len(numbers) - SAMPLE_VARIANCE)
+        return variance if name == "variance" else math.sqrt(variance)
     raise EvaluationError(f"the reference does not implement {name}()")
+
+
+def _percentile(values: list[Any], rank: float) -> Any:
+    """Linear interpolation between the closest ranks (see ``PERCENTILE``)."""
+    if not values:
+        return None
+    ordered = sorted(values, key=cmp_to_key(_compare))
+    if isinstance(ordered[0], Duration | Timestamp):
+        kind = type(ordered[0])
+        result = _percentile([v.ns for v in ordered], rank)
+        return kind(round(result))
+    position = (len(ordered) - 1) * rank / 100
+    low = math.floor(position)
+    high = min(low + 1, len(ordered) - 1)
+    fraction = position - low
+    return float(ordered[low] + (ordered[high] - ordered[low]) * fraction)
 
 
 # ------------------------------------------------------------------ commands
@@ -792,7 +999,7 @@ class Interpreter:
         name = _string_argument(bound.first("dataObject"))
         if name not in self.data:
             raise EvaluationError(f"no data for {name}")
-        rows = [dict(row) for row in self.data[name]]
+        rows = [_typed(row) for row in self.data[name]]
         start, end = bound.first("from"), bound.first("to")
         if start is None and end is None:
             return rows
@@ -1126,6 +1333,21 @@ class Interpreter:
                 }
             )
         return result
+
+
+# Fields typed by their well-known names, as the engine documents it (its docs page):
+# ISO-8601 strings in these are timestamps, whole numbers in ``duration`` nanoseconds.
+TIMESTAMP_FIELDS = ("timestamp", "start_time", "end_time")
+
+
+def _typed(record: Mapping[str, Any]) -> Row:
+    row = dict(record)
+    for name in TIMESTAMP_FIELDS:
+        if isinstance(row.get(name), str):
+            row[name] = Timestamp.parse(row[name])
+    if isinstance(row.get("duration"), int) and not isinstance(row["duration"], bool):
+        row["duration"] = Duration(row["duration"])
+    return row
 
 
 def _field_name(value: BoundValue) -> str:

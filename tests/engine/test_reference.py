@@ -4,6 +4,7 @@ known to be right."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import pytest
@@ -301,4 +302,68 @@ def test_join_nested_fields_flatten_search_fields_summary() -> None:
     assert run('fetch hosts | search "US"', HOSTS) == [HOSTS["hosts"][1]]
     assert rows("fetch spans | fieldsSummary svc, topValues: 1") == [
         {"field": "svc", "rawCount": 5, "count": 4, "values": [{"value": "a", "count": 2}]}
+    ]
+
+
+@pytest.mark.parametrize(
+    ("expression", "expected"),
+    [
+        ('splitString("a/b//c", "/")', ["a", "b", "", "c"]),
+        ('replaceString("a-b-c", "-", "+")', "a+b+c"),
+        ('matchesValue("Hello World", "hello*")', True),
+        ('matchesValue("Hello World", "*lo W*")', True),
+        ('matchesValue("Hello", "Hello", caseSensitive: true)', True),
+        ('matchesValue("Hello", "hel")', False),
+        ('matchesValue(array("x", "yz"), "y*")', True),
+        ('toBoolean("TRUE")', True),
+        ("toBoolean(0)", False),
+        ("sqrt(16)", 4.0),
+        ("sqrt(-1)", None),
+        ("power(2, 10)", 1024.0),
+        ("bin(17, 5)", 15),
+        ('getHour(toTimestamp("2026-01-15T13:45:10Z"))', 13),
+        ('getDayOfWeek(toTimestamp("2026-01-15T13:45:10Z"))', 4),  # a Thursday
+        (
+            'formatTimestamp(toTimestamp("2026-01-15T13:45:10.5Z"),'
+            ' format: "yyyy/MM/dd HH:mm:ss.SSS")',
+            "2026/01/15 13:45:10.500",
+        ),
+        (
+            'bin(toTimestamp("2026-01-15T13:47:10Z"), 5m) == toTimestamp("2026-01-15T13:45:00Z")',
+            True,
+        ),
+    ],
+)
+def test_more_functions(expression: str, expected: Any) -> None:
+    test_functions(expression, expected)
+
+
+def test_more_aggregations_and_typed_spans() -> None:
+    spans = {
+        "spans": [
+            {"timestamp": "2026-01-15T00:00:02Z", "duration": 100, "v": 1},
+            {"timestamp": "2026-01-15T00:00:01Z", "duration": 300, "v": None},
+            {"timestamp": "2026-01-15T00:00:03Z", "duration": 200, "v": 4},
+        ]
+    }
+    [row] = run(
+        "fetch spans | summarize first = takeFirst(v), last = takeLast(v), lo = takeMin(v),"
+        " p50 = median(duration), p90 = percentile(v, 90), sd = stddev(v), all = collectArray(v),"
+        " mean = avg(duration), latest = max(timestamp)",
+        spans,
+    )
+    assert row == {
+        "first": 1,
+        "last": 4,
+        "lo": 1,
+        "p50": Duration(200),
+        "p90": 1 + 3 * 0.9,
+        "sd": math.sqrt(4.5),
+        "all": [1, 4],
+        "mean": Duration(200),
+        "latest": Timestamp.parse("2026-01-15T00:00:03Z"),
+    }
+    assert [r["timestamp"] for r in run('fetch spans, from: "2026-01-15T00:00:02Z"', spans)] == [
+        Timestamp.parse("2026-01-15T00:00:02Z"),
+        Timestamp.parse("2026-01-15T00:00:03Z"),
     ]

@@ -360,7 +360,72 @@ def _append(draw: st.DrawFn, scope: Scope, base: dict[str, str]) -> str:
     return f"append [fetch {SOURCE} | filter {condition} | fields {', '.join(map(_text, picked))}]"
 
 
+def _key_pair(draw: st.DrawFn, scope: Scope, base: dict[str, str]) -> tuple[str, str] | None:
+    """A scalar field of the pipeline and a source field of the same type, to match on."""
+    pairs = [(a, b) for a in _scalar_fields(scope) for b in base if base[b] == scope.fields[a]]
+    return draw(st.sampled_from(pairs)) if pairs else None
+
+
+def _lookup(draw: st.DrawFn, scope: Scope, base: dict[str, str]) -> str | None:
+    """``lookup`` of a table with one record per key (so "first match" is determined)."""
+    pair = _key_pair(draw, scope, base)
+    if pair is None:
+        return None
+    source, key = pair
+    aggregation = draw(st.sampled_from(("c = count()", "m = countDistinct")))
+    if aggregation.startswith("m"):
+        target = draw(st.sampled_from(list(base)))
+        aggregation = f"m = countDistinct({_text(target)})"
+    table = f"fetch {SOURCE} | summarize {aggregation}, by: {{{_text(key)}}}"
+    table_fields = {key: base[key], aggregation[0]: "long"}
+    if draw(st.booleans()):
+        condition = draw(expressions(Scope(dict(table_fields), scope.counter), "boolean", 1))
+        table += f" | filter {condition}"
+    text = f"lookup [{table}], sourceField: {_text(source)}, lookupField: {_text(key)}"
+    if draw(st.booleans()):
+        alias = scope.fresh()
+        text += f", fields: {{{_text(alias)} = {aggregation[0]}}}"
+        scope.fields = {**{k: v for k, v in scope.fields.items() if k != alias}, alias: "long"}
+        return text
+    prefix = draw(st.sampled_from((None, "lk.", "")))
+    if prefix is not None:
+        text += f', prefix: "{prefix}"'
+    prefix = "lookup." if prefix is None else prefix
+    kept = {k: v for k, v in scope.fields.items() if not k.startswith(prefix)}
+    added = {prefix + k: v for k, v in table_fields.items()}
+    scope.fields = {**{k: v for k, v in kept.items() if k not in added}, **added}
+    return text
+
+
+def _join(draw: st.DrawFn, scope: Scope, base: dict[str, str]) -> str | None:
+    pair = _key_pair(draw, scope, base)
+    if pair is None:
+        return None
+    left, right = pair
+    picked = draw(st.lists(st.sampled_from(list(base)), min_size=0, max_size=2, unique=True))
+    picked = [right, *(p for p in picked if p != right)]
+    table = f"fetch {SOURCE} | fields {', '.join(map(_text, picked))}"
+    on = (
+        f"{{{_text(left)}}}"
+        if left == right and draw(st.booleans())
+        else f"{{left[{_text(left)}] == right[{_text(right)}]}}"
+    )
+    kind = draw(st.sampled_from(("inner", "leftOuter", "outer", None)))
+    text = f"join [{table}], on: {on}" + (f", kind: {kind}" if kind else "")
+    prefix = draw(st.sampled_from((None, "r.")))
+    if prefix is not None:
+        text += f', prefix: "{prefix}"'
+    prefix = "right." if prefix is None else prefix
+    added = {prefix + p: base[p] for p in picked}
+    if any(name in scope.fields and scope.fields[name] != kind for name, kind in added.items()):
+        return None
+    scope.fields = {**scope.fields, **added}
+    return text
+
+
 STAGES = (
+    "lookup",
+    "join",
     "filter",
     "filterOut",
     "fields",
@@ -400,6 +465,10 @@ def pipelines(draw: st.DrawFn, schema: dict[str, str]) -> Pipeline:
         elif stage == "append" and not appended:
             appended = True
             stages.append(_append(draw, scope, schema))
+        elif stage in ("lookup", "join"):
+            text = (_lookup if stage == "lookup" else _join)(draw, scope, schema)
+            if text is not None:
+                stages.append(text)
     pipeline = Pipeline(stages, scope)
     if _scalar_fields(scope) and draw(st.booleans()):
         keys = _sort_keys(draw, scope)

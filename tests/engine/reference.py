@@ -575,8 +575,8 @@ def _array_numbers(array: Any) -> list[Any] | None:
 
 
 def _array_sum(a: _Args) -> Any:
-    values = _array_numbers(a.get("array"))
-    return None if values is None else (sum(values) if values else None)
+    values = _array_numbers(a.get("array"))  # a double, like sum() (catalog output type)
+    return None if values is None else (float(sum(values)) if values else None)
 
 
 def _array_avg(a: _Args) -> Any:
@@ -834,7 +834,8 @@ def _aggregate(call: Call, rows: Sequence[Row], evaluate: Evaluator) -> Any:
             if not _is_number(v):
                 raise EvaluationError(f"{name}() of {_type_name(v)}")
         total = sum(present)
-        return total if name == "sum" else total / len(present)
+        # a double either way: the catalog gives sum() the output types double/duration
+        return float(total) if name == "sum" else total / len(present)
     if name in ("min", "max"):
         if not present:
             return None

@@ -147,6 +147,8 @@ def expressions(draw: st.DrawFn, scope: Scope, kind: str, depth: int = 2) -> str
                     f"{draw(st.sampled_from(['1', '2', '3', '7']))})"
                 ),
                 lambda: f"stringLength({sub('string')})",
+                lambda: f"indexOf({sub('string')}, {sub('string')})",
+                lambda: f"toLong({sub('double')})",
             ]
             arrays = scope.of(*ARRAYS)
             if arrays:
@@ -156,7 +158,12 @@ def expressions(draw: st.DrawFn, scope: Scope, kind: str, depth: int = 2) -> str
                 lambda: f"({sub('double')} / {draw(st.sampled_from(['2', '4', '0.5']))})",
                 lambda: f"toDouble({sub('long')})",
                 lambda: f"({sub('double')} + {sub('long')})",
+                lambda: f"round({sub('double')}, decimals: {draw(st.integers(0, 2))})",
+                lambda: f"{draw(st.sampled_from(['floor', 'ceil', 'round']))}({sub('double')})",
             ]
+            arrays = scope.of("array_long")
+            if arrays:
+                options.append(lambda: f"arraySum({_text(draw(st.sampled_from(arrays)))})")
     elif kind == "string":
         options += [
             lambda: f"lower({sub('string')})",
@@ -164,6 +171,13 @@ def expressions(draw: st.DrawFn, scope: Scope, kind: str, depth: int = 2) -> str
             lambda: f"toString({sub('long')})",
             lambda: f"if({sub('boolean')}, {sub('string')}, else: {sub('string')})",
             lambda: f"coalesce({sub('string')}, {sub('string')})",
+            lambda: (
+                f"substring({sub('string')}, from: {draw(st.integers(0, 3))}, to: "
+                f"{draw(st.integers(0, 4))})"
+            ),
+            lambda: f"trim({sub('string')})",
+            lambda: f"concat({sub('string')}, {sub('string')})",
+            lambda: f'replaceString({sub("string")}, "{draw(st.sampled_from(STRINGS[1:]))}", "x")',
         ]
     else:
         comparable = draw(st.sampled_from(("long", "double", "string")))
@@ -183,6 +197,10 @@ def expressions(draw: st.DrawFn, scope: Scope, kind: str, depth: int = 2) -> str
                 f"({sub('string')}, {sub('string')})"
             ),
             lambda: f"in({sub('long')}, {{{', '.join(draw(_literals('long')))}}})",
+            lambda: f"in({sub('string')}, {{{', '.join(draw(_literals('string')))}}})",
+            lambda: (
+                f'matchesValue({sub("string")}, "{draw(st.sampled_from(["a*", "*b", "ab", "*"]))}")'
+            ),
         ]
     return draw(st.sampled_from(options))()
 
@@ -269,7 +287,7 @@ def _summarize(draw: st.DrawFn, scope: Scope) -> str:
             aggs.append((f"countIf({draw(expressions(scope, 'boolean', 1))})", "long", ""))
         elif choice in ("sum", "avg"):
             target = draw(st.sampled_from(numeric))
-            kind = "double" if choice == "avg" else scope.fields[target]
+            kind = "double"  # sum() too: its catalog output type is double
             aggs.append((f"{choice}({_text(target)})", kind, ""))
         elif choice in ("min", "max"):
             candidates = scope.of("long", "double", "string")

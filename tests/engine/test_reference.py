@@ -108,7 +108,7 @@ def test_operators(expression: str, expected: Any) -> None:
         ('in("c", {"a", "b"})', False),
         ('in(null, "a")', None),
         ("arraySize(array(1, 2, 3))", 3),
-        ("arraySum(array(1, null, 3))", 4),
+        ("arraySum(array(1, null, 3))", 4.0),
         ("arrayAvg(array(1, 2))", 1.5),
         ("arrayFirst(array(null, 2, 3))", 2),
         ("arrayLast(array(1, 2, null))", 2),

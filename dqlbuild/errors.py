@@ -95,3 +95,24 @@ class DQLCatalogError(DQLError):
 
 class DocumentError(DQLError):
     """A dashboard or notebook file cannot be read, understood or written safely."""
+
+
+class DQLUnsupportedError(DQLError):
+    """The local engine (``dqlbuild.run``, ``dqlbuild.to_sql``) cannot run this command,
+    function, parameter or form; the message names it and, where the query has one, its
+    position. Raised instead of returning a result that could differ from Dynatrace's."""
+
+
+class DQLDataError(DQLError):
+    """Data given to the local engine cannot be used: an unreadable file, a record that is
+    not an object, a field holding values of different types, a data object the query
+    reads but that was not given."""
+
+
+class DQLEvaluationError(DQLError):
+    """A query cannot be evaluated on the given data: operand types that do not fit an
+    operator or function, a field that does not exist, a long overflow at run time."""
+
+
+class DQLDependencyError(DQLError, ImportError):
+    """An optional dependency is missing; the message says which extra installs it."""

@@ -31,6 +31,7 @@ from dqlbuild.ast.nodes import (
     Query,
     String,
     Variable,
+    chain,
 )
 from dqlbuild.errors import DQLError, DQLSyntaxError, DQLValueError
 from dqlbuild.syntax.lexical import encode_name
@@ -239,8 +240,8 @@ def _variables_of(node: Node) -> Iterator[str]:
 
 def _conjuncts(node: Node) -> Iterator[Node]:
     if isinstance(node, Binary) and node.op == "and":
-        yield from _conjuncts(node.left)
-        yield from _conjuncts(node.right)
+        for operand in node.operands:
+            yield from _conjuncts(operand)
     elif isinstance(node, Brace) and len(node.items) == 1:
         yield from _conjuncts(node.items[0])
     else:
@@ -438,10 +439,10 @@ def _merge_into_filter_parameter(command: Command, condition: Node) -> Command:
     value = named.value
     if isinstance(value, Brace) and len(value.items) == 1:
         merged: Node = value.model_copy(
-            update={"items": (Binary(op="and", left=value.items[0], right=condition),)}
+            update={"items": (chain("and", value.items[0], condition),)}
         )
     else:
-        merged = Binary(op="and", left=value, right=condition)
+        merged = chain("and", value, condition)
     new = named.model_copy(update={"value": merged})
     result: Command = command.transform(lambda n: new if n is named else None)
     return result

@@ -42,21 +42,9 @@ def evaluation_error(
 
 
 def binary_operands(node: Binary) -> tuple[Expr, ...]:
-    """The operands of an operator chain (``a - b - c`` is ``-`` over a, b, c, folded
-    from the left). The one place that reads ``Binary``'s fields: an n-ary ``Binary``
-    with ``operands`` is read as it is; a two-operand one is flattened along its left
-    spine, iteratively, so long chains cost no recursion."""
-    operands = getattr(node, "operands", None)
-    if operands is not None:
-        return tuple(operands)
-    collected: list[Expr] = []
-    current: Expr = node
-    while isinstance(current, Binary) and current.op == node.op:
-        collected.append(current.right)
-        current = current.left
-    collected.append(current)
-    collected.reverse()
-    return tuple(collected)
+    """The operands of an operator chain, folded from the left (``a - b - c`` is ``-``
+    over a, b, c): the one place that reads ``Binary``'s fields."""
+    return tuple(node.operands)
 
 
 @dataclass(frozen=True)

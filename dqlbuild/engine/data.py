@@ -39,6 +39,7 @@ from dqlbuild.engine.types import (
     declared,
     record_of,
     storage_type,
+    unify,
 )
 from dqlbuild.errors import DQLDataError
 
@@ -443,6 +444,8 @@ class Dataset:
             relation = connection.sql(f"SELECT * FROM {source.reader})")
             names, duck_types = list(relation.columns), list(relation.types)
         except duckdb.Error as exc:
+            if source.kind == "json" and self._no_records(source):
+                return self._empty(name, sql_name, source.origin)
             raise self._read_error(source, exc) from None
         columns: list[tuple[str, DType, DType]] = []  # name, as read, as stored
         for column, duck_type in zip(names, duck_types, strict=True):
@@ -452,9 +455,14 @@ class Dataset:
                     "which the engine reserves"
                 )
             try:
-                read = dqltype_of(duck_type, typed_source=source.kind == "parquet")
+                if "JSON" in str(duck_type):
+                    # DuckDB's type for values it could not unify (or empty arrays and
+                    # records): decide from the shapes of the values themselves.
+                    read = self._shape_type(source, column)
+                else:
+                    read = dqltype_of(duck_type, typed_source=source.kind == "parquet")
             except _Unsupported as exc:
-                if exc.what == "mixed" or "JSON" in exc.what:
+                if exc.what == "mixed":
                     raise self._mixed_error(source, column) from None
                 raise DQLDataError(
                     f"{source.origin}: field {column!r} has the type {exc.what}, "
@@ -511,6 +519,26 @@ class Dataset:
         stored_columns = tuple(Column(column, stored) for column, _, stored in columns)
         return Table(name, sql_name, stored_columns, count, source.origin)
 
+    def _shape_type(self, source: _Source, column: str) -> DType:
+        rows = self._connection.execute(
+            f"SELECT DISTINCT json_structure(CAST({_quote(column)} AS JSON)) FROM {source.reader})"
+        ).fetchall()
+        result: DType = NULL
+        if {shape for (shape,) in rows} - {None} == {'"JSON"'}:
+            texts = self._connection.execute(
+                f"SELECT DISTINCT CAST({_quote(column)} AS VARCHAR) FROM {source.reader}) LIMIT 3"
+            ).fetchall()
+            if {text for (text,) in texts} - {None} == {"{}"}:
+                return record_of(())  # only empty records
+        for (shape,) in rows:
+            if shape is None:
+                continue
+            joined = unify(result, _shape(json.loads(shape)))
+            if joined is None:
+                raise _Unsupported("mixed")
+            result = joined
+        return result
+
     def _read_error(self, source: _Source, exc: Exception) -> DQLDataError:
         message = str(exc).split("\n")[0]
         if "expected records" in message and source.kind == "json":
@@ -530,6 +558,18 @@ class Dataset:
             message = message.removeprefix(prefix)
         what = {"json": "JSON", "csv": "CSV", "parquet": "Parquet"}[source.kind]
         return DQLDataError(f"{source.origin}: cannot read as {what}: {message}")
+
+    def _no_records(self, source: _Source) -> bool:
+        """The JSON holds no values at all (``[]``, blank lines)."""
+        duckdb = _deps.duckdb()
+        try:
+            row = self._connection.execute(
+                f"SELECT count(*) FROM read_json_objects({_literal(source.path)}, "
+                f"format = '{source.json_format}')"
+            ).fetchone()
+        except duckdb.Error:
+            return False
+        return row is not None and row[0] == 0
 
     def _first_non_object(self, source: _Source) -> tuple[int, str] | None:
         duckdb = _deps.duckdb()
@@ -579,8 +619,32 @@ class Dataset:
             )
         return DQLDataError(
             f"{source.origin}: field {column!r} holds values of different types inside "
-            "(array elements or record keys of different types); a field must have one type"
+            "(array elements or record keys of different types, or empty records inside); "
+            "a field must have one type"
         )
+
+
+_SHAPES = {
+    "UBIGINT": LONG,
+    "BIGINT": LONG,
+    "HUGEINT": LONG,
+    "DOUBLE": DOUBLE,
+    "VARCHAR": STRING,
+    "BOOLEAN": BOOLEAN,
+    "NULL": NULL,
+}
+
+
+def _shape(shape: Any) -> DType:
+    """The type of a ``json_structure`` shape; ``JSON`` in it means mixed types."""
+    if isinstance(shape, list):
+        return array_of(_shape(shape[0]) if shape else NULL)
+    if isinstance(shape, dict):
+        return record_of(tuple((key, _shape(value)) for key, value in shape.items()))
+    kind = _SHAPES.get(str(shape))
+    if kind is None:
+        raise _Unsupported("mixed")
+    return kind
 
 
 def _json_key(column: str) -> str:

@@ -80,6 +80,8 @@ def python_value(value: Any, kind: DType) -> Any:
         element = kind.element or DType("any")
         return [python_value(item, element) for item in value]
     if name == "record":
+        if isinstance(value, str):  # a record without keys is stored as "{}"
+            return {}
         types = dict(kind.fields)
         return {
             key: python_value(item, types.get(key, DType("any"))) for key, item in value.items()
@@ -104,6 +106,8 @@ def json_value(value: Any, kind: DType) -> Any:
         element = kind.element or DType("any")
         return [json_value(item, element) for item in value]
     if name == "record":
+        if isinstance(value, str):
+            return {}
         types = dict(kind.fields)
         return {key: json_value(item, types.get(key, DType("any"))) for key, item in value.items()}
     if name == "double":
@@ -146,6 +150,8 @@ def _table_json(value: Any, kind: DType) -> Any:
         element = kind.element or DType("any")
         return [_table_json(item, element) for item in value]
     if name == "record":
+        if isinstance(value, str):
+            return {}
         types = dict(kind.fields)
         return {k: _table_json(v, types.get(k, DType("any"))) for k, v in value.items()}
     if name == "double" and not math.isfinite(float(value)):

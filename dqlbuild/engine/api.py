@@ -86,8 +86,11 @@ def compile_query(
     import dqlbuild.engine.aggregations
     import dqlbuild.engine.arrays
     import dqlbuild.engine.commands
+    import dqlbuild.engine.joins
+    import dqlbuild.engine.reshape
     import dqlbuild.engine.strings
-    import dqlbuild.engine.timefunctions  # noqa: F401
+    import dqlbuild.engine.timefunctions
+    import dqlbuild.engine.timeseries  # noqa: F401
 
     compiler = Compiler(sources, now_ns, given)
     statement, relation = compiler.compile(query)

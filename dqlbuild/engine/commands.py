@@ -437,6 +437,24 @@ def _fields(
     return compiler.add(select_from(relation, items), columns, exact=True)
 
 
+def add_columns(compiler: Compiler, relation: Relation, values: dict[str, Typed]) -> Relation:
+    """One stage adding fields (at the end) or replacing them (in place)."""
+    replace = {n: v.sql for n, v in values.items() if relation.column(n) is not None}
+    add = [(n, v.sql) for n, v in values.items() if relation.column(n) is None]
+    columns = [
+        Column(c.name, values[c.name].type) if c.name in values else c for c in relation.columns
+    ]
+    columns.extend(Column(n, values[n].type) for n, _ in add)
+    items = keep_all(relation, replace=replace, add=add)
+    return compiler.add(
+        select_from(relation, items),
+        columns,
+        open=relation.open,
+        exact=relation.exact,
+        source=relation.source,
+    )
+
+
 def add_fields(
     compiler: Compiler, relation: Relation, assignments: Sequence[tuple[str, Node]]
 ) -> Relation:
@@ -444,34 +462,11 @@ def add_fields(
     the same command sees the new value (a new stage starts before it)."""
     pending: dict[str, Typed] = {}
     current = relation
-
-    def flush() -> None:
-        nonlocal current, pending
-        if not pending:
-            return
-        replace = {n: v.sql for n, v in pending.items() if current.column(n) is not None}
-        add = [(n, v.sql) for n, v in pending.items() if current.column(n) is None]
-        columns = [
-            Column(c.name, pending[c.name].type) if c.name in pending else c
-            for c in current.columns
-        ]
-        columns.extend(Column(n, pending[n].type) for n, _ in add)
-        items = keep_all(current, replace=replace, add=add)
-        current = compiler.add(
-            select_from(current, items),
-            columns,
-            open=current.open,
-            exact=current.exact,
-            source=current.source,
-        )
-        pending = {}
-
     for name, node in assignments:
         if _references(node) & set(pending):
-            flush()
+            current, pending = add_columns(compiler, current, pending), {}
         pending[name] = compile_expr(scope(compiler, current), node)
-    flush()
-    return current
+    return add_columns(compiler, current, pending) if pending else current
 
 
 @command("fieldsAdd", "expression")
@@ -809,4 +804,12 @@ def _expand(
     )
 
 
-__all__ = ["COMMANDS", "START_COMMANDS", "add_fields", "command", "keep_all", "wildcard"]
+__all__ = [
+    "COMMANDS",
+    "START_COMMANDS",
+    "add_columns",
+    "add_fields",
+    "command",
+    "keep_all",
+    "wildcard",
+]

@@ -11,6 +11,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
+from dqlbuild.engine import _deps
 from dqlbuild.engine.data import DataInput, Dataset, TypeDeclarations
 from dqlbuild.engine.result import Result
 
@@ -41,6 +42,7 @@ def run(
     when printed). Unsupported commands, functions and parameters raise
     :class:`~dqlbuild.DQLUnsupportedError`; bad data :class:`~dqlbuild.DQLDataError`.
     """
+    _deps.require_all()
     from dqlbuild.engine.api import run as _run
 
     return _run(query, data, variables=variables, types=types, now=now)
@@ -62,6 +64,7 @@ def to_sql(
     without it fields are unknown, the SQL selects ``*``, and operations whose meaning
     depends on a type are refused. Tables are named after the data objects.
     """
+    _deps.require_all()
     from dqlbuild.engine.api import to_sql as _to_sql
 
     return _to_sql(query, dialect=dialect, schema=schema, variables=variables, now=now)

@@ -120,3 +120,37 @@ def test_a_dataset_runs_many_queries(tmp_path: Path) -> None:
         assert data.schema("spans")["timestamp"] == "timestamp"
         assert len(data.run("fetch spans", now=NOW)) == 3
         assert data.run("fetch spans | summarize count()").rows == [{"count()": 3}]
+
+
+def test_dqlbuild_works_without_the_run_extra_and_says_how_to_get_it(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    blocker = tmp_path / "sitecustomize.py"
+    blocker.write_text("import sys\nsys.modules['duckdb'] = None\nsys.modules['sqlglot'] = None\n")
+    script = (
+        "import dqlbuild\n"
+        "q = dqlbuild.parse('fetch spans | filter a > 1')\n"
+        "assert q.format() == 'fetch spans\\n| filter a > 1'\n"
+        "assert dqlbuild.check(dqlbuild.parse('fetch spans | limit 1')) == []\n"
+        "for call in (lambda: dqlbuild.run(q, {'spans': []}), lambda: dqlbuild.to_sql(q)):\n"
+        "    try:\n"
+        "        call()\n"
+        "    except dqlbuild.DQLDependencyError as exc:\n"
+        "        print(exc)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True,
+        env={"PYTHONPATH": f"{tmp_path}:{REPO}", "PATH": ""},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert (
+        result.stdout.splitlines()
+        == [
+            "running DQL locally needs sqlglot (it builds the SQL), which is not installed "
+            "(install the run extra: pip install 'dqlbuild[run]')"
+        ]
+        * 2
+    )

@@ -92,7 +92,7 @@ class Compiler:
         select = exp.select(*columns) if columns else exp.select(sql.col(ORDER))
         select = select.from_(sql.ident(relation.name)).order_by(sql.ordered(sql.col(ORDER)))
         for name, cte in self.ctes:
-            select = select.with_(sql.ident(name), as_=cte)
+            select = select.with_(sql.ident(name), as_=sql.parenthesize(cte))
         return select
 
     def subquery(self, block: Block) -> Relation:

@@ -433,9 +433,13 @@ class Dataset:
             self._progress(f"loaded {table.rows:,} records from {origin}")
         return table
 
-    def _empty(self, name: str, sql_name: str, origin: str) -> Table:
-        self._connection.execute(f"CREATE TABLE {_quote(sql_name)} ({_quote(ORDER_COLUMN)} BIGINT)")
-        return Table(name, sql_name, (), 0, origin)
+    def _empty(self, name: str, sql_name: str, origin: str, records: int = 0) -> Table:
+        """A data object without fields: no records, or records that have no field."""
+        self._connection.execute(
+            f"CREATE TABLE {_quote(sql_name)} AS SELECT range AS {_quote(ORDER_COLUMN)} "
+            f"FROM range({records})"
+        )
+        return Table(name, sql_name, (), records, origin)
 
     def _create(self, name: str, sql_name: str, source: _Source) -> Table:
         connection = self._connection
@@ -444,8 +448,10 @@ class Dataset:
             relation = connection.sql(f"SELECT * FROM {source.reader})")
             names, duck_types = list(relation.columns), list(relation.types)
         except duckdb.Error as exc:
-            if source.kind == "json" and self._no_records(source):
-                return self._empty(name, sql_name, source.origin)
+            if source.kind == "json" and "expected records" in str(exc):
+                count = self._fieldless_records(source)
+                if count is not None:
+                    return self._empty(name, sql_name, source.origin, count)
             raise self._read_error(source, exc) from None
         columns: list[tuple[str, DType, DType]] = []  # name, as read, as stored
         for column, duck_type in zip(names, duck_types, strict=True):
@@ -559,17 +565,21 @@ class Dataset:
         what = {"json": "JSON", "csv": "CSV", "parquet": "Parquet"}[source.kind]
         return DQLDataError(f"{source.origin}: cannot read as {what}: {message}")
 
-    def _no_records(self, source: _Source) -> bool:
-        """The JSON holds no values at all (``[]``, blank lines)."""
+    def _fieldless_records(self, source: _Source) -> int | None:
+        """How many records the JSON holds when none has a field (``[]``, ``{}``
+        lines); None when there are other values."""
         duckdb = _deps.duckdb()
         try:
             row = self._connection.execute(
-                f"SELECT count(*) FROM read_json_objects({_literal(source.path)}, "
-                f"format = '{source.json_format}')"
+                "SELECT count(*), count(*) FILTER (WHERE json_type(json) <> 'OBJECT' "
+                "OR json_keys(json) <> []) "
+                f"FROM read_json_objects({_literal(source.path)}, format = '{source.json_format}')"
             ).fetchone()
         except duckdb.Error:
-            return False
-        return row is not None and row[0] == 0
+            return None
+        if row is None or row[1]:
+            return None
+        return int(row[0])
 
     def _first_non_object(self, source: _Source) -> tuple[int, str] | None:
         duckdb = _deps.duckdb()

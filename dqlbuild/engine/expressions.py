@@ -217,8 +217,8 @@ def compare(op: str, left: Typed, right: Typed, node: Node) -> Typed:
 
 
 def _bigint(value: Typed) -> exp.Expr:
-    """A long operand: constants are cast so that DuckDB computes in 64 bits."""
-    return sql.cast(value.sql, "BIGINT") if value.constant else value.sql
+    """A long operand: a literal is cast so that DuckDB computes in 64 bits."""
+    return sql.cast(value.sql, "BIGINT") if sql.is_literal(value.sql) else value.sql
 
 
 def _as_double(value: Typed) -> exp.Expr:
@@ -380,7 +380,7 @@ def _in_subquery(scope: Scope, node: In) -> Typed:
     if not comparable(value.type, column.type):
         return Typed(sql.boolean(False), BOOLEAN)
     subquery = exp.select(sql.col(column.name)).from_(sql.ident(relation.name))
-    return Typed(exp.In(this=value.sql, query=subquery), BOOLEAN)
+    return Typed(exp.In(this=value.sql, query=exp.Subquery(this=subquery)), BOOLEAN)
 
 
 __all__ = [

@@ -76,7 +76,10 @@ def fn(name: str, *args: exp.Expr) -> exp.Expr:
 
 
 def paren(expression: exp.Expr) -> exp.Expr:
-    return exp.Paren(this=expression)
+    """``(expression)`` when it is an operation; a column, literal or call as it is."""
+    if isinstance(expression, _OPERATORS) and not isinstance(expression, exp.Paren):
+        return exp.Paren(this=expression)
+    return expression
 
 
 def case(whens: list[tuple[exp.Expr, exp.Expr]], default: exp.Expr | None = None) -> exp.Case:
@@ -94,6 +97,13 @@ def is_null(expression: exp.Expr) -> exp.Is:
 
 def not_(expression: exp.Expr) -> exp.Not:
     return exp.Not(this=paren(expression))
+
+
+def is_literal(expression: exp.Expr) -> bool:
+    """A number literal, possibly negated (DuckDB may type it INTEGER)."""
+    if isinstance(expression, exp.Neg):
+        expression = expression.this
+    return isinstance(expression, exp.Literal) and not expression.is_string
 
 
 def coalesce(*args: exp.Expr) -> exp.Expr:
@@ -149,3 +159,30 @@ def typed_null(kind: DType) -> exp.Expr:
     if kind.kind in ("null", "any"):
         return null()
     return cast(null(), storage_type(kind))
+
+
+# Operator nodes whose operands the printer writes as they are: sqlglot adds no
+# parentheses of its own, so a compound operand must carry a Paren.
+_OPERATORS = (exp.Binary, exp.Unary, exp.Is, exp.In, exp.Escape, exp.Between)
+_ASSOCIATIVE = (exp.And, exp.Or, exp.Add, exp.Mul)
+
+
+def _needs_paren(parent: exp.Expr, child: exp.Expr, key: str) -> bool:
+    if not isinstance(child, _OPERATORS) or isinstance(child, exp.Paren):
+        return False
+    # a AND b AND c, a + b + c: the left operand of the same operator reads the same.
+    return not (type(child) is type(parent) and isinstance(parent, _ASSOCIATIVE) and key == "this")
+
+
+def parenthesize(tree: exp.Expr) -> exp.Expr:
+    """Put parentheses around every compound operand of an operator, so the SQL means
+    what the tree says whatever the target dialect's precedence."""
+    for node in list(tree.walk()):
+        # ESCAPE belongs to its LIKE: ``a LIKE b ESCAPE c`` is one operation.
+        if not isinstance(node, _OPERATORS) or isinstance(node, exp.Paren | exp.Escape):
+            continue
+        for key in ("this", "expression"):
+            child = node.args.get(key)
+            if isinstance(child, exp.Expr) and _needs_paren(node, child, key):
+                node.set(key, exp.Paren(this=child))
+    return tree

@@ -175,3 +175,10 @@ def test_bad_data_arguments() -> None:
         rows([{"a": 2**64}])
     with pytest.raises(DQLDataError, match="reserves"):
         rows([{"__dqlbuild_order": 1}])
+
+
+def test_records_without_fields_are_records() -> None:
+    # Regression (.mismatches.md M2): {} is a record with no fields.
+    assert rows([{}]) == [{}]
+    assert rows([{}, {}], "fetch logs | summarize count()") == [{"count()": 2}]
+    assert rows([{}, {"a": 1}]) == [{"a": None}, {"a": 1}]

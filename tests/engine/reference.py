@@ -24,8 +24,8 @@ silent):
   values; ``summarize`` without ``by:`` returns exactly one record, with ``by:`` one
   record per distinct key tuple, null keys included;
 - ``sort`` puts nulls last in either direction (see ``NULLS_LAST``);
-- ``expand`` of an empty array yields no record; of a null or missing field, one
-  record with the field null (see ``EXPAND_KEEPS_NULL``);
+- ``expand`` of an empty array yields no record (DQL docs), and so does a null or missing
+  one: it has no elements either (see ``EXPAND_KEEPS_NULL``);
 - unassigned expressions are named after their canonical text (``count()``).
 """
 
@@ -68,7 +68,7 @@ Row = dict[str, Any]
 
 # Decisions where the documentation is silent; the differential test reads them.
 NULLS_LAST = True
-EXPAND_KEEPS_NULL = True
+EXPAND_KEEPS_NULL = False
 SAMPLE_VARIANCE = 1  # stddev/variance divide by n - 1 (0 would be the population's)
 
 _UNIT_NS = {
@@ -187,28 +187,14 @@ def _key(value: object) -> object:
 
 # ------------------------------------------------------------------ operator chains
 def binary_operands(node: Binary) -> tuple[str, list[Node]]:
-    """The operator of ``node`` and the operands of its same-operator chain, left to right.
-
-    The one place that reads ``Binary``'s fields, so a change to n-ary operands is a
-    one-line edit; the left spine is walked with a loop, not recursion.
-    """
-    operands: list[Node] = [node.right]
-    current: Node = node.left
-    while isinstance(current, Binary) and current.op == node.op and node.op not in _COMPARISONS:
-        operands.append(current.right)
-        current = current.left
-    operands.append(current)
-    operands.reverse()
-    return node.op, operands
+    """The operator of ``node`` and its operands, left to right. With
+    :func:`binary_chain`, the only code that reads or builds ``Binary``'s fields."""
+    return node.op, list(node.operands)
 
 
 def binary_chain(op: str, operands: Sequence[Node]) -> Node:
-    """The node for ``operands`` joined by ``op``, left to right (the inverse of
-    :func:`binary_operands`)."""
-    result = operands[0]
-    for operand in operands[1:]:
-        result = Binary(op=op, left=result, right=operand)  # type: ignore[arg-type]
-    return result
+    """The node for ``operands`` joined by ``op``, left to right."""
+    return Binary(op=op, operands=tuple(operands))  # type: ignore[arg-type]
 
 
 _COMPARISONS = {"==", "!=", "<", "<=", ">", ">="}
@@ -829,7 +815,10 @@ def _aggregate(call: Call, rows: Sequence[Row], evaluate: Evaluator) -> Any:
             return None
         if all(isinstance(v, Duration) for v in present):
             total_ns = sum(v.ns for v in present)
-            return Duration(total_ns if name == "sum" else total_ns // len(present))
+            if name == "sum":
+                return Duration(total_ns)
+            quotient, remainder = divmod(total_ns, len(present))  # exact, to the nearest ns
+            return Duration(quotient + (2 * remainder >= len(present)))
         for v in present:
             if not _is_number(v):
                 raise EvaluationError(f"{name}() of {_type_name(v)}")

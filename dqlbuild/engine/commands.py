@@ -628,7 +628,9 @@ def _summarize(
     if keys:
         order: exp.Expr = sql.row_number([sql.ordered(k) for _, k, _ in keys])
     else:
-        order = sql.long(1)
+        # An aggregate, so that the one record exists even when no aggregation reads a
+        # field that exists (summarize min(missing) over no records).
+        order = exp.Count(this=exp.Star())
     items: list[exp.Expr] = [sql.alias(order, ORDER)]
     items.extend(sql.alias(k, n) for n, k, _ in keys)
     items.extend(sql.alias(v.sql, n) for n, v in aggregations)
@@ -689,6 +691,8 @@ def _sort(compiler: Compiler, relation: Relation, cmd: Command, bound: BoundArgu
 
 
 def constant_long(compiler: Compiler, node: Node, what: str) -> int:
+    if _references(node):
+        raise evaluation_error(f"{what} is a long constant; it cannot read fields", node)
     value = compile_expr(Scope(empty_relation(), compiler), node)
     literal = constant_value(node, what) if value.constant else None
     if not isinstance(literal, int) or isinstance(literal, bool):

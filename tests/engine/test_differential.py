@@ -39,10 +39,13 @@ pytest.importorskip("sqlglot")
 
 SOURCE = "logs"
 SCALARS = ("long", "double", "string", "boolean")
+TIMES = ("timestamp", "duration")  # only in the fields of those names (as the engine types them)
+ORDERED = (*SCALARS, *TIMES)  # what sort, dedup and by: take
 ARRAYS = ("array_long", "array_string")
 NAMES = ("a", "b", "n", "x.y", "svc.name", "flag", "tags", "`my field`", "v2")
 STRINGS = ("", "a", "b", "ab", "B", "ba", "abc", "é", "a b", "Z")
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+DAY = datetime(2026, 1, 15, tzinfo=UTC)
 MAX_EXAMPLES = int(os.environ.get("DQL_DIFFERENTIAL_EXAMPLES", "0")) or None
 
 
@@ -59,6 +62,10 @@ def _text(name: str) -> str:
 
 # ------------------------------------------------------------------ records
 def _value(kind: str) -> st.SearchStrategy[Any]:
+    if kind == "timestamp":  # ISO-8601 with Z, microseconds, on one day
+        return st.integers(0, 86_399_999_999).map(_iso)
+    if kind == "duration":  # nanoseconds, whole microseconds
+        return st.integers(0, 5_000_000).map(lambda us: us * 1000)
     if kind == "long":
         return st.integers(-50, 50)
     if kind == "double":  # quarters: sums and products stay exact
@@ -71,11 +78,20 @@ def _value(kind: str) -> st.SearchStrategy[Any]:
     return st.lists(st.one_of(element, st.none()) if kind == "array_long" else element, max_size=3)
 
 
+def _iso(micros: int) -> str:
+    moment = DAY + timedelta(microseconds=micros)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
 @st.composite
 def schemas(draw: st.DrawFn) -> dict[str, str]:
     names = draw(st.lists(st.sampled_from(NAMES), min_size=1, max_size=5, unique=True))
     kinds = st.sampled_from(SCALARS + SCALARS + ARRAYS)
-    return {_plain(name): draw(kinds) for name in names}
+    schema = {_plain(name): draw(kinds) for name in names}
+    for time in TIMES:
+        if draw(st.booleans()):
+            schema[time] = time
+    return schema
 
 
 @st.composite
@@ -108,6 +124,10 @@ class Scope:
 
 
 def _literal(kind: str) -> st.SearchStrategy[str]:
+    if kind == "duration":
+        return st.sampled_from(("1ms", "250ms", "1s", "3s", "500us", "0ns"))
+    if kind == "timestamp":
+        return st.integers(0, 23).map(lambda h: f'toTimestamp("2026-01-15T{h:02d}:30:00Z")')
     if kind == "long":
         return st.integers(0, 20).map(str)
     if kind == "double":
@@ -149,6 +169,7 @@ def expressions(draw: st.DrawFn, scope: Scope, kind: str, depth: int = 2) -> str
                 lambda: f"stringLength({sub('string')})",
                 lambda: f"indexOf({sub('string')}, {sub('string')})",
                 lambda: f"toLong({sub('double')})",
+                lambda: f"{draw(st.sampled_from(['getHour', 'getMinute']))}({sub('timestamp')})",
             ]
             arrays = scope.of(*ARRAYS)
             if arrays:
@@ -160,10 +181,25 @@ def expressions(draw: st.DrawFn, scope: Scope, kind: str, depth: int = 2) -> str
                 lambda: f"({sub('double')} + {sub('long')})",
                 lambda: f"round({sub('double')}, decimals: {draw(st.integers(0, 2))})",
                 lambda: f"{draw(st.sampled_from(['floor', 'ceil', 'round']))}({sub('double')})",
+                lambda: f"({sub('duration')} / {draw(st.sampled_from(['1ms', '1s']))})",
             ]
             arrays = scope.of("array_long")
             if arrays:
                 options.append(lambda: f"arraySum({_text(draw(st.sampled_from(arrays)))})")
+    elif kind == "duration":
+        options += [
+            lambda: f"({sub('duration')} {draw(st.sampled_from(['+', '-']))} {sub('duration')})",
+            lambda: f"({sub('duration')} * {draw(st.sampled_from(['2', '3']))})",
+            lambda: f"-{sub('duration')}",
+            lambda: f"({sub('timestamp')} - {sub('timestamp')})",
+            lambda: f"if({sub('boolean')}, {sub('duration')}, else: {sub('duration')})",
+        ]
+    elif kind == "timestamp":
+        options += [
+            lambda: f"({sub('timestamp')} {draw(st.sampled_from(['+', '-']))} {sub('duration')})",
+            lambda: f"bin({sub('timestamp')}, {draw(st.sampled_from(['1h', '15m', '1d']))})",
+            lambda: f"coalesce({sub('timestamp')}, {sub('timestamp')})",
+        ]
     elif kind == "string":
         options += [
             lambda: f"lower({sub('string')})",
@@ -180,7 +216,7 @@ def expressions(draw: st.DrawFn, scope: Scope, kind: str, depth: int = 2) -> str
             lambda: f'replaceString({sub("string")}, "{draw(st.sampled_from(STRINGS[1:]))}", "x")',
         ]
     else:
-        comparable = draw(st.sampled_from(("long", "double", "string")))
+        comparable = draw(st.sampled_from(("long", "double", "string", *TIMES)))
         options += [
             lambda: (
                 f"{sub(comparable)} {draw(st.sampled_from(['==', '!=', '<', '<=', '>', '>=']))}"
@@ -220,13 +256,13 @@ class Pipeline:
 
 
 def _scalar_fields(scope: Scope) -> list[str]:
-    return scope.of(*SCALARS)
+    return scope.of(*ORDERED)
 
 
 @st.composite
 def _assignment(draw: st.DrawFn, scope: Scope) -> tuple[str, str, str]:
     """``(text, name, kind)`` of one ``name = expr`` or unnamed expression."""
-    kind = draw(st.sampled_from(SCALARS))
+    kind = draw(st.sampled_from(SCALARS + TIMES))
     expr = draw(expressions(scope, kind))
     if draw(st.booleans()):
         name = scope.fresh()
@@ -277,7 +313,7 @@ def _rename(draw: st.DrawFn, scope: Scope) -> str:
 
 
 def _summarize(draw: st.DrawFn, scope: Scope) -> str:
-    numeric = scope.of("long", "double")
+    numeric = scope.of("long", "double", "duration")
     aggs: list[tuple[str, str, str]] = []
     for _ in range(draw(st.integers(1, 3))):
         choice = draw(st.sampled_from(("count", "countIf", "sum", "avg", "min", "max", "distinct")))
@@ -287,10 +323,11 @@ def _summarize(draw: st.DrawFn, scope: Scope) -> str:
             aggs.append((f"countIf({draw(expressions(scope, 'boolean', 1))})", "long", ""))
         elif choice in ("sum", "avg"):
             target = draw(st.sampled_from(numeric))
-            kind = "double"  # sum() too: its catalog output type is double
+            # sum() too is a double: its catalog output types are double and duration
+            kind = "duration" if scope.fields[target] == "duration" else "double"
             aggs.append((f"{choice}({_text(target)})", kind, ""))
         elif choice in ("min", "max"):
-            candidates = scope.of("long", "double", "string")
+            candidates = scope.of("long", "double", "string", *TIMES)
             if not candidates:
                 aggs.append(("count()", "long", ""))
                 continue
@@ -443,10 +480,6 @@ def _join(draw: st.DrawFn, scope: Scope, base: dict[str, str]) -> str | None:
     return text
 
 
-# Commands the engine does not run yet: left out of generated pipelines until it does;
-# test_not_yet_supported (strict xfail) fails as soon as one runs, to drop it from here.
-NOT_YET: dict[str, str] = {}
-
 STAGES = (
     "lookup",
     "join",
@@ -469,7 +502,7 @@ def pipelines(draw: st.DrawFn, schema: dict[str, str]) -> Pipeline:
     stages = [f"fetch {SOURCE}"]
     appended = False
     for _ in range(draw(st.integers(0, 4))):
-        stage = draw(st.sampled_from([s for s in STAGES if s not in NOT_YET]))
+        stage = draw(st.sampled_from(STAGES))
         if not scope.fields and stage not in ("fields", "fieldsAdd", "summarize", "append"):
             continue
         if stage in ("filter", "filterOut"):
@@ -622,23 +655,3 @@ def test_known_mismatch(known: Known) -> None:
     data = {SOURCE: known.data}
     assert reference.run(known.query, data) == known.expected
     assert dqlbuild.run(known.query, data).rows == known.expected
-
-
-NOT_YET_QUERIES = {
-    "lookup": "fetch logs | lookup [fetch logs | summarize c = count(), by: {a}], "
-    "sourceField: a, lookupField: a",
-    "join": "fetch logs | join [fetch logs | fields a], on: {a}",
-    "append": "fetch logs | append [fetch logs | filter a > 1]",
-}
-
-
-@pytest.mark.parametrize(
-    "command",
-    [
-        pytest.param(c, marks=pytest.mark.xfail(strict=True, reason=f"engine: no {c} yet"))
-        for c in NOT_YET
-    ],
-)
-def test_not_yet_supported(command: str) -> None:
-    table = [{"a": 1}, {"a": 2}, {"a": 2}, {}]
-    check(Pipeline([NOT_YET_QUERIES[command]], Scope({"a": "long"})), table)

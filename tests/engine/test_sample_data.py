@@ -119,23 +119,8 @@ def _tile_queries() -> list[tuple[str, str]]:
     return [(key, tile["query"]) for key, tile in tiles.items() if tile.get("query")]
 
 
-# Tiles whose commands the engine does not support yet (strict: remove when it does).
-NOT_YET: dict[str, str] = {}
-
-
-def _tiles() -> list[Any]:
-    marks = {
-        tile: pytest.mark.xfail(strict=True, reason=f"engine: {what} not supported yet")
-        for tile, what in NOT_YET.items()
-    }
-    return [
-        pytest.param(tile, query, id=tile, marks=[marks[tile]] if tile in marks else [])
-        for tile, query in _tile_queries()
-    ]
-
-
 @pytest.mark.parametrize("version", [None, "v1", "v2", "v3"])
-@pytest.mark.parametrize(("tile", "query"), _tiles())
+@pytest.mark.parametrize(("tile", "query"), _tile_queries(), ids=[t for t, _ in _tile_queries()])
 def test_every_dashboard_tile_returns_rows(tile: str, query: str, version: str | None) -> None:
     """Each tile of the bundled dashboard shows something on the sample spans, also
     filtered to one model version (the tutorial's A/B comparison)."""

@@ -66,6 +66,8 @@ def _aggregate(name: str, sql_name: str, result: DType | None) -> None:
                 f"{name}() needs an array of numbers, not {value.type}", args.call
             )
         kind = result if result is not None else element
+        if element.kind == "null":  # only empty arrays or null elements: nothing to add up
+            return Typed(sql.typed_null(kind), kind, value.constant)
         computed = sql.fn(sql_name, value.sql)
         if kind == DOUBLE:
             computed = sql.cast(computed, "DOUBLE")
@@ -169,7 +171,8 @@ def _array_concat(args: Args) -> Typed:
     result = coerce(values[0], kind)
     for value in values[1:]:
         result = sql.fn("list_concat", result, coerce(value, kind))
-    return Typed(result, kind, all(v.constant for v in values))
+    any_null = sql.or_all([sql.is_null(v.sql) for v in values])  # a null array: null
+    return Typed(sql.case([(any_null, sql.null())], result), kind, all(v.constant for v in values))
 
 
 @scalar("arrayIndexOf", "array", "value")

@@ -321,17 +321,19 @@ def _calendar(op: str, a: Typed, b: Typed, node: Node) -> Typed:
 
 
 def to_sql_timestamp(nanos: exp.Expr) -> exp.Expr:
-    """A nanosecond count as an SQL timestamp (for calendar functions)."""
-    return sql.fn("make_timestamp_ns", nanos)
+    """A nanosecond count as an SQL timestamp, to the microsecond (for the calendar
+    functions, which DuckDB computes reliably on microsecond timestamps)."""
+    return sql.fn("make_timestamp", sql.floor_div(nanos, 1000))
 
 
 def from_sql_timestamp(timestamp: exp.Expr) -> exp.Expr:
-    return sql.fn("epoch_ns", timestamp)
+    return exp.Mul(this=sql.fn("epoch_us", timestamp), expression=sql.long(1000))
 
 
 def add_months(nanos: exp.Expr, months: int) -> exp.Expr:
     interval = exp.Interval(this=sql.string(str(months)), unit=exp.Var(this="MONTH"))
-    return from_sql_timestamp(exp.Add(this=to_sql_timestamp(nanos), expression=interval))
+    moved = from_sql_timestamp(exp.Add(this=to_sql_timestamp(nanos), expression=interval))
+    return exp.Add(this=moved, expression=sql.floor_mod(nanos, 1000))
 
 
 # ----------------------------------------------------------------------------- access

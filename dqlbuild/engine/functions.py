@@ -16,7 +16,18 @@ from sqlglot import exp
 
 from dqlbuild.analysis.binding import BoundArguments, bind_call
 from dqlbuild.ast.base import Node
-from dqlbuild.ast.nodes import Boolean, Brace, Call, Double, Duration, Long, Null, String, Unary
+from dqlbuild.ast.nodes import (
+    Boolean,
+    Brace,
+    Call,
+    Double,
+    Duration,
+    FieldRef,
+    Long,
+    Null,
+    String,
+    Unary,
+)
 from dqlbuild.catalog import Function, Parameter, get_catalog
 from dqlbuild.engine import sql
 from dqlbuild.engine.core import Scope, Typed, evaluation_error, unsupported
@@ -95,12 +106,19 @@ class Args:
         return parse_expression(parameter.default_value)
 
     def constant(self, name: str) -> Any:
-        """A parameter whose value must be known when compiling (``decimals:``...)."""
+        """A parameter whose value must be known when compiling (``decimals:``...); an
+        enum value may be written as a name or a string (``direction: descending``)."""
         node = self.node(name)
+        parameter = self.parameter(name)
+        is_enum = parameter is not None and "enum" in parameter.kinds
         if node is None:
+            if is_enum and parameter is not None:
+                return parameter.default_value
             node = self.default(name)
             if node is None:
                 return None
+        if is_enum and isinstance(node, FieldRef):
+            return node.name
         return constant_value(node, f"the {name!r} argument of {self.function.name}()")
 
 
@@ -364,9 +382,11 @@ def _to_long(args: Args) -> Typed:
     elif kind == "double":
         result = sql.try_cast(sql.fn("trunc", value.sql), "BIGINT")
     elif kind == "string":
+        # Whole numbers exactly; others (4.9, 1e3) through a double, truncated.
         text = sql.fn("trim", value.sql)
-        result = sql.coalesce(
-            sql.try_cast(text, "BIGINT"),
+        whole = exp.RegexpLike(this=text, expression=sql.string("^[+-]?[0-9]+$"))
+        result = sql.case(
+            [(whole, sql.try_cast(text, "BIGINT"))],
             sql.try_cast(sql.fn("trunc", sql.try_cast(text, "DOUBLE")), "BIGINT"),
         )
     elif kind == "boolean":

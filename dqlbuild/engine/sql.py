@@ -154,6 +154,22 @@ def row_number(order: list[exp.Ordered], partition: list[exp.Expr] | None = None
     )
 
 
+def floor_mod(value: exp.Expr, step: int) -> exp.Expr:
+    """``value mod step`` in 0..step-1, also for negative values."""
+    return exp.Mod(
+        this=paren(exp.Add(this=exp.Mod(this=value, expression=long(step)), expression=long(step))),
+        expression=long(step),
+    )
+
+
+def floor_div(value: exp.Expr, step: int) -> exp.Expr:
+    """``value`` divided by ``step``, rounded down (also for negative values)."""
+    return exp.IntDiv(
+        this=paren(exp.Sub(this=value, expression=paren(floor_mod(value, step)))),
+        expression=long(step),
+    )
+
+
 def typed_null(kind: DType) -> exp.Expr:
     """NULL of the storage type of ``kind`` (plain NULL for null/any)."""
     if kind.kind in ("null", "any"):

@@ -138,7 +138,11 @@ def iso_text(nanos: exp.Expr) -> exp.Expr:
     )
     fraction = exp.Sub(this=nanos, expression=sql.paren(whole_seconds))
     digits = sql.fn("lpad", sql.cast(fraction, "VARCHAR"), sql.integer(9), sql.string("0"))
-    return sql.fn("concat", seconds_text, sql.string("."), digits, sql.string("Z"))
+    # || keeps a null timestamp null (concat() would skip it).
+    text: exp.Expr = seconds_text
+    for part in (sql.string("."), digits, sql.string("Z")):
+        text = exp.DPipe(this=text, expression=part, safe=True)
+    return text
 
 
 def parse_iso(text: exp.Expr) -> exp.Expr:
@@ -268,8 +272,11 @@ def _format_timestamp(args: Args) -> Typed:
         return Typed(sql.null(), NULL, True)
     if args.given("timezone") and any(t in pattern for t in ("XXX", "Z", "z")):
         raise unsupported("a zone in the format together with timezone:", args.node("format"))
+    local = _local(args, value)
+    if not args.given("timezone"):  # nanosecond digits (%n) need a nanosecond timestamp
+        local = sql.fn("make_timestamp_ns", value.sql)
     text = exp.TimeToStr(
-        this=_local(args, value), format=sql.string(strftime_format(pattern, args.node("format")))
+        this=local, format=sql.string(strftime_format(pattern, args.node("format")))
     )
     return Typed(text, STRING, value.constant)
 

@@ -251,7 +251,10 @@ def test_lookup_takes_the_first_match() -> None:
     ]
     listed = "fetch logs | lookup [fetch other], sourceField: k, lookupField: id, fields: {w}"
     assert [r["w"] for r in rows(listed, SIDE)] == ["x", None, None]
-    prefix = 'fetch logs | fieldsAdd `p.x` = 1 | lookup [fetch other], sourceField: k, lookupField: id, prefix: "p."'
+    prefix = (
+        "fetch logs | fieldsAdd `p.x` = 1"
+        ' | lookup [fetch other], sourceField: k, lookupField: id, prefix: "p."'
+    )
     assert dqlbuild.run(prefix, SIDE).columns == ("k", "v", "p.id", "p.w")
 
 

@@ -956,8 +956,11 @@ def _string_argument(value: BoundValue | None) -> str | None:
 
 
 class Interpreter:
-    def __init__(self, data: Mapping[str, Sequence[Mapping[str, Any]]]) -> None:
+    def __init__(
+        self, data: Mapping[str, Sequence[Mapping[str, Any]]], *, search_records: bool = True
+    ) -> None:
         self.data = data
+        self.search_records = search_records  # False: what the engine does (M10)
         self.evaluate = Evaluator(self)
 
     def run(self, query: Query | str) -> list[Row]:
@@ -1297,7 +1300,7 @@ class Interpreter:
                 return needle in value if case else needle.lower() in value.lower()
             if isinstance(value, list):
                 return any(found(v) for v in value)
-            if isinstance(value, dict):
+            if isinstance(value, dict) and self.search_records:
                 return any(found(v) for v in value.values())
             return False
 
@@ -1314,10 +1317,12 @@ class Interpreter:
             for v in present:
                 counts.setdefault(_key(v), [v, 0])[1] += 1
             ranked = sorted(counts.values(), key=lambda pair: -pair[1])[:top]
+            # rawCount counts the records read, count the records they stand for; they
+            # differ only with sampling (extrapolateSamples), which local data never has
             result.append(
                 {
                     "field": value.name,
-                    "rawCount": len(values),
+                    "rawCount": len(present),
                     "count": len(present),
                     "values": [{"value": v, "count": n} for v, n in ranked],
                 }

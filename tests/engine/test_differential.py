@@ -323,12 +323,19 @@ def _rename(draw: st.DrawFn, scope: Scope) -> str:
     return f"fieldsRename {_text(new)} = {_text(old)}"
 
 
+AGGREGATIONS = (
+    "count", "countIf", "sum", "avg", "min", "max", "distinct", "takeMin", "takeMax",
+    "median", "percentile", "stddev",
+)  # fmt: skip
+STATISTICS = ("median", "percentile", "stddev")
+
+
 def _summarize(draw: st.DrawFn, scope: Scope) -> str:
     numeric = scope.of("long", "double", "duration")
     aggs: list[tuple[str, str, str]] = []
     for _ in range(draw(st.integers(1, 3))):
-        choice = draw(st.sampled_from(("count", "countIf", "sum", "avg", "min", "max", "distinct")))
-        if choice == "count" or (choice in ("sum", "avg") and not numeric):
+        choice = draw(st.sampled_from(AGGREGATIONS))
+        if choice == "count" or (choice in ("sum", "avg", *STATISTICS) and not numeric):
             aggs.append(("count()", "long", "count()"))
         elif choice == "countIf":
             aggs.append((f"countIf({draw(expressions(scope, 'boolean', 1))})", "long", ""))
@@ -337,7 +344,15 @@ def _summarize(draw: st.DrawFn, scope: Scope) -> str:
             # sum() too is a double: its catalog output types are double and duration
             kind = "duration" if scope.fields[target] == "duration" else "double"
             aggs.append((f"{choice}({_text(target)})", kind, ""))
-        elif choice in ("min", "max"):
+        elif choice in STATISTICS:
+            target = draw(st.sampled_from(numeric))
+            if choice == "stddev" or scope.fields[target] != "duration":
+                kind = "double"
+            else:
+                kind = "duration"
+            argument = f", {draw(st.sampled_from([0, 25, 50, 90, 100]))}" * (choice == "percentile")
+            aggs.append((f"{choice}({_text(target)}{argument})", kind, ""))
+        elif choice in ("min", "max", "takeMin", "takeMax"):
             candidates = scope.of("long", "double", "string", *TIMES)
             if not candidates:
                 aggs.append(("count()", "long", ""))
@@ -557,7 +572,8 @@ def pipelines(draw: st.DrawFn, schema: dict[str, str]) -> Pipeline:
     scope = Scope(dict(schema))
     stages = [f"fetch {SOURCE}"]
     if "timestamp" in schema and draw(st.booleans()):
-        start, end = sorted(draw(st.lists(st.integers(0, 24), min_size=2, max_size=2)))
+        start, end = sorted(draw(st.lists(st.integers(0, 23), min_size=2, max_size=2)))
+        end += 1
         stages[0] += f', from: "2026-01-15T{start:02d}:00:00Z"' if start else ""
         stages[0] += f', to: "2026-01-15T{end:02d}:00:00Z"' if end < 24 else ""
     appended = False
@@ -727,6 +743,20 @@ KNOWN: tuple[Known, ...] = (
             isinstance(exc, AssertionError)
             and any(s.startswith("search") for s in p.stages)
             and _same_rows(p, table, reference.Interpreter({SOURCE: table}, search_records=False))
+        ),
+    ),
+    Known(
+        "M11: fieldsSummary of an array field without known elements and another array fails",
+        "fetch logs | fieldsSummary a, b",
+        [{"a": [], "b": [1]}],
+        [
+            {"field": "a", "rawCount": 1, "count": 1, "values": [{"value": [], "count": 1}]},
+            {"field": "b", "rawCount": 1, "count": 1, "values": [{"value": [1], "count": 1}]},
+        ],
+        lambda p, table, exc: (
+            isinstance(exc, dqlbuild.DQLError)
+            and "Cannot mix values of type STRUCT" in str(exc)
+            and any(s.startswith("fieldsSummary") and "," in s for s in p.stages)
         ),
     ),
 )

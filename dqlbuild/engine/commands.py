@@ -127,7 +127,7 @@ def keep_all(
 
 
 def select_from(relation: Relation, items: Sequence[exp.Expr]) -> exp.Select:
-    return exp.select(*items).from_(sql.ident(relation.name))
+    return exp.select(*items, copy=False).from_(sql.ident(relation.name), copy=False)
 
 
 def check_unique(names: Sequence[str], node: Node) -> None:
@@ -200,7 +200,7 @@ def _fetch(compiler: Compiler, _: None, cmd: Command, bound: BoundArguments) -> 
         items = [exp.Star()]
     else:
         items = [sql.alias(sql.row_number([]), ORDER), *(sql.col(c.name) for c in columns)]
-    select = exp.select(*items).from_(table)
+    select = exp.select(*items, copy=False).from_(table, copy=False)
     timeframe = _timeframe(compiler, bound)
     if timeframe is not None:
         compiler.timeframe = timeframe
@@ -217,7 +217,7 @@ def _fetch(compiler: Compiler, _: None, cmd: Command, bound: BoundArguments) -> 
             conditions.append(exp.GTE(this=sql.col("timestamp"), expression=timeframe.start))
         if timeframe.end is not None:
             conditions.append(exp.LT(this=sql.col("timestamp"), expression=timeframe.end))
-        select = select.where(sql.and_all(conditions))
+        select = select.where(sql.and_all(conditions), copy=False)
     return compiler.add(select, columns or (), open=columns is None, source=name)
 
 
@@ -299,12 +299,12 @@ def _records_relation(
             if kind != NULL and (given is None or given.type == NULL):
                 item = sql.typed_null(kind)
             items.append(sql.alias(item, name))
-        selects.append(exp.select(*items))
+        selects.append(exp.select(*items, copy=False))
     union: exp.Expr = selects[0]
     for select in selects[1:]:
         union = exp.Union(this=union, expression=select, distinct=False)
-    wrapped = exp.select(exp.Star()).from_(
-        exp.Subquery(this=union, alias=exp.TableAlias(this=sql.ident("records")))
+    wrapped = exp.select(exp.Star(), copy=False).from_(
+        exp.Subquery(this=union, alias=exp.TableAlias(this=sql.ident("records"))), copy=False
     )
     columns = [Column(name, types[name]) for name in names]
     return compiler.add(wrapped, columns, exact=True)
@@ -361,7 +361,11 @@ def _filter(
     compiler: Compiler, relation: Relation, cmd: Command, bound: BoundArguments
 ) -> Relation:
     condition = _condition(compiler, relation, bound)
-    select = exp.select(exp.Star()).from_(sql.ident(relation.name)).where(condition.sql)
+    select = (
+        exp.select(exp.Star(), copy=False)
+        .from_(sql.ident(relation.name), copy=False)
+        .where(condition.sql, copy=False)
+    )
     return compiler.add(
         select, relation.columns, open=relation.open, exact=relation.exact, source=relation.source
     )
@@ -374,7 +378,11 @@ def _filter_out(
     condition = _condition(compiler, relation, bound)
     # Records where the condition is null stay: only those it matches go.
     kept = sql.not_(sql.coalesce(condition.sql, sql.boolean(False)))
-    select = exp.select(exp.Star()).from_(sql.ident(relation.name)).where(kept)
+    select = (
+        exp.select(exp.Star(), copy=False)
+        .from_(sql.ident(relation.name), copy=False)
+        .where(kept, copy=False)
+    )
     return compiler.add(
         select, relation.columns, open=relation.open, exact=relation.exact, source=relation.source
     )
@@ -415,7 +423,11 @@ def _search(
             )
             tests.append(exp.GT(this=exp.ArraySize(this=matches), expression=sql.integer(0)))
     condition = sql.or_all([sql.paren(t) for t in tests]) if tests else sql.boolean(False)
-    select = exp.select(exp.Star()).from_(sql.ident(relation.name)).where(condition)
+    select = (
+        exp.select(exp.Star(), copy=False)
+        .from_(sql.ident(relation.name), copy=False)
+        .where(condition, copy=False)
+    )
     return compiler.add(select, relation.columns, exact=relation.exact, source=relation.source)
 
 
@@ -636,7 +648,7 @@ def _summarize(
     items.extend(sql.alias(v.sql, n) for n, v in aggregations)
     select = select_from(relation, items)
     if keys:
-        select = select.group_by(*(k for _, k, _ in keys))
+        select = select.group_by(*(k for _, k, _ in keys), copy=False)
     columns = [Column(n, t) for n, _, t in keys] + [Column(n, v.type) for n, v in aggregations]
     return compiler.add(select, columns, exact=True)
 
@@ -707,8 +719,10 @@ def _limit(compiler: Compiler, relation: Relation, cmd: Command, bound: BoundArg
     size = constant_long(compiler, value.expr, "the size of limit")
     if size < 0:
         raise evaluation_error("limit needs a size of 0 or more", value.expr)
-    select = exp.select(exp.Star()).from_(sql.ident(relation.name))
-    select = select.order_by(sql.ordered(sql.col(ORDER))).limit(sql.integer(size))
+    select = exp.select(exp.Star(), copy=False).from_(sql.ident(relation.name), copy=False)
+    select = select.order_by(sql.ordered(sql.col(ORDER)), copy=False).limit(
+        sql.integer(size), copy=False
+    )
     return compiler.add(
         select, relation.columns, open=relation.open, exact=relation.exact, source=relation.source
     )
@@ -731,7 +745,7 @@ def _dedup(compiler: Compiler, relation: Relation, cmd: Command, bound: BoundArg
     else:
         items = [sql.col(ORDER), *(sql.col(c.name) for c in relation.columns)]
     select = select_from(ranked, items).where(
-        exp.EQ(this=sql.col(rank_name), expression=sql.integer(1))
+        exp.EQ(this=sql.col(rank_name), expression=sql.integer(1)), copy=False
     )
     return compiler.add(
         select, relation.columns, open=relation.open, exact=relation.exact, source=relation.source
@@ -795,13 +809,14 @@ def _expand(
         ),
         kind="CROSS",
     )
-    select = exp.select(*items).from_(
-        exp.Table(this=sql.ident(relation.name), alias=exp.TableAlias(this=sql.ident(source)))
+    select = exp.select(*items, copy=False).from_(
+        exp.Table(this=sql.ident(relation.name), alias=exp.TableAlias(this=sql.ident(source))),
+        copy=False,
     )
-    select = select.join(join)
+    select = select.join(join, copy=False)
     if limit is not None:
         select = select.where(
-            exp.LTE(this=sql.col(index_col, unnested), expression=sql.integer(limit))
+            exp.LTE(this=sql.col(index_col, unnested), expression=sql.integer(limit)), copy=False
         )
     return compiler.add(
         select, columns, open=relation.open, exact=relation.exact, source=relation.source

@@ -89,10 +89,14 @@ class Compiler:
             columns = [exp.Star(except_=[sql.col(ORDER)])]
         else:
             columns = [sql.col(c.name) for c in relation.columns]
-        select = exp.select(*columns) if columns else exp.select(sql.col(ORDER))
-        select = select.from_(sql.ident(relation.name)).order_by(sql.ordered(sql.col(ORDER)))
+        select = (
+            exp.select(*columns, copy=False) if columns else exp.select(sql.col(ORDER), copy=False)
+        )
+        select = select.from_(sql.ident(relation.name), copy=False).order_by(
+            sql.ordered(sql.col(ORDER)), copy=False
+        )
         for name, cte in self.ctes:
-            select = select.with_(sql.ident(name), as_=sql.parenthesize(cte))
+            select = select.with_(sql.ident(name), as_=sql.parenthesize(cte), copy=False)
         return select
 
     def subquery(self, block: Block) -> Relation:

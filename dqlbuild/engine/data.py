@@ -39,7 +39,6 @@ from dqlbuild.engine.types import (
     declared,
     record_of,
     storage_type,
-    unify,
 )
 from dqlbuild.errors import DQLDataError
 
@@ -444,37 +443,22 @@ class Dataset:
     def _create(self, name: str, sql_name: str, source: _Source) -> Table:
         connection = self._connection
         duckdb = _deps.duckdb()
-        try:
-            relation = connection.sql(f"SELECT * FROM {source.reader})")
-            names, duck_types = list(relation.columns), list(relation.types)
-        except duckdb.Error as exc:
-            if source.kind == "json" and "expected records" in str(exc):
-                count = self._fieldless_records(source)
-                if count is not None:
-                    return self._empty(name, sql_name, source.origin, count)
-            raise self._read_error(source, exc) from None
-        columns: list[tuple[str, DType, DType]] = []  # name, as read, as stored
-        for column, duck_type in zip(names, duck_types, strict=True):
+        if source.kind == "json":
+            found = self._json_fields(source)
+            if isinstance(found, int):
+                return self._empty(name, sql_name, source.origin, found)
+            detected = found
+        else:
+            detected = self._typed_fields(source)
+        names = [column for column, _ in detected]
+        for column in names:
             if column.startswith(RESERVED_PREFIX):
                 raise DQLDataError(
                     f"{source.origin}: field {column!r} uses the prefix {RESERVED_PREFIX!r}, "
                     "which the engine reserves"
                 )
-            try:
-                if "JSON" in str(duck_type):
-                    # DuckDB's type for values it could not unify (or empty arrays and
-                    # records): decide from the shapes of the values themselves.
-                    read = self._shape_type(source, column)
-                else:
-                    read = dqltype_of(duck_type, typed_source=source.kind == "parquet")
-            except _Unsupported as exc:
-                if exc.what == "mixed":
-                    raise self._mixed_error(source, column) from None
-                raise DQLDataError(
-                    f"{source.origin}: field {column!r} has the type {exc.what}, "
-                    "which the engine does not support"
-                ) from None
-            columns.append((column, read, source.declared.get(column) or read))
+        # (name, type as read, type as stored)
+        columns = [(column, read, source.declared.get(column) or read) for column, read in detected]
         unknown = set(source.declared) - set(names)
         if unknown:
             raise DQLDataError(
@@ -510,11 +494,12 @@ class Dataset:
                 f"{_convert(_quote(column), read, stored)} AS {_quote(column)}"
                 for column, read, stored in columns
             )
+            # rowid numbers the records in input order (DuckDB keeps the insertion order).
             order = f"rowid AS {_quote(ORDER_COLUMN)}"
             connection.execute(
                 f"CREATE TABLE {_quote(sql_name)} AS SELECT {order}"
                 + (f", {select}" if select else "")
-                + f" FROM {_quote(raw)} ORDER BY rowid"
+                + f" FROM {_quote(raw)}"
             )
             rows = connection.execute(f"SELECT count(*) FROM {_quote(sql_name)}").fetchone()
         except duckdb.Error as exc:
@@ -525,25 +510,72 @@ class Dataset:
         stored_columns = tuple(Column(column, stored) for column, _, stored in columns)
         return Table(name, sql_name, stored_columns, count, source.origin)
 
+    def _objects(self, source: _Source) -> str:
+        return f"read_json_objects({_literal(source.path)}, format = '{source.json_format}')"
+
+    def _json_fields(self, source: _Source) -> list[tuple[str, DType]] | int:
+        """The fields of JSON records and their types, from the shapes of all values
+        (DuckDB's ``json_group_structure``: one pass, strings stay strings); or the number
+        of records when they have no fields at all."""
+        duckdb = _deps.duckdb()
+        try:
+            row = self._connection.execute(
+                f"SELECT count(*), json_group_structure(json) FROM {self._objects(source)}"
+            ).fetchone()
+        except duckdb.Error as exc:
+            raise self._read_error(source, exc) from None
+        count, structure = (int(row[0]), row[1]) if row is not None else (0, None)
+        shape = json.loads(structure) if structure else {}
+        if not isinstance(shape, dict):
+            found = self._first_non_object(source)
+            if found is not None:
+                number, kind = found
+                raise DQLDataError(
+                    f"{source.origin}: record {number} is {kind}, not an object; every "
+                    "record must be a JSON object"
+                )
+            shape = {}  # only records without fields ({})
+        if not shape:
+            return count
+        fields: list[tuple[str, DType]] = []
+        for key, value in shape.items():
+            try:
+                fields.append((key, _shape(value)))
+            except _Unsupported:
+                fields.append((key, self._shape_type(source, key)))
+        return fields
+
+    def _typed_fields(self, source: _Source) -> list[tuple[str, DType]]:
+        """The fields of a CSV or Parquet file, as DuckDB types them."""
+        duckdb = _deps.duckdb()
+        try:
+            relation = self._connection.sql(f"SELECT * FROM {source.reader})")
+            pairs = list(zip(relation.columns, relation.types, strict=True))
+        except duckdb.Error as exc:
+            raise self._read_error(source, exc) from None
+        fields: list[tuple[str, DType]] = []
+        for column, duck_type in pairs:
+            try:
+                fields.append(
+                    (column, dqltype_of(duck_type, typed_source=source.kind == "parquet"))
+                )
+            except _Unsupported as exc:
+                raise DQLDataError(
+                    f"{source.origin}: field {column!r} has the type {exc.what}, "
+                    "which the engine does not support"
+                ) from None
+        return fields
+
     def _shape_type(self, source: _Source, column: str) -> DType:
-        rows = self._connection.execute(
-            f"SELECT DISTINCT json_structure(CAST({_quote(column)} AS JSON)) FROM {source.reader})"
+        """The type of a field whose values' shapes do not merge: only empty records
+        (``{}``, which have no shape), else a field of mixed types (an error)."""
+        value = f"json -> {_literal('$.' + _json_key(column))}"
+        texts = self._connection.execute(
+            f"SELECT DISTINCT CAST({value} AS VARCHAR) FROM {self._objects(source)} LIMIT 3"
         ).fetchall()
-        result: DType = NULL
-        if {shape for (shape,) in rows} - {None} == {'"JSON"'}:
-            texts = self._connection.execute(
-                f"SELECT DISTINCT CAST({_quote(column)} AS VARCHAR) FROM {source.reader}) LIMIT 3"
-            ).fetchall()
-            if {text for (text,) in texts} - {None} == {"{}"}:
-                return record_of(())  # only empty records
-        for (shape,) in rows:
-            if shape is None:
-                continue
-            joined = unify(result, _shape(json.loads(shape)))
-            if joined is None:
-                raise _Unsupported("mixed")
-            result = joined
-        return result
+        if {text for (text,) in texts} - {None, "null"} == {"{}"}:
+            return record_of(())
+        raise self._mixed_error(source, column)
 
     def _read_error(self, source: _Source, exc: Exception) -> DQLDataError:
         message = str(exc).split("\n")[0]
@@ -564,22 +596,6 @@ class Dataset:
             message = message.removeprefix(prefix)
         what = {"json": "JSON", "csv": "CSV", "parquet": "Parquet"}[source.kind]
         return DQLDataError(f"{source.origin}: cannot read as {what}: {message}")
-
-    def _fieldless_records(self, source: _Source) -> int | None:
-        """How many records the JSON holds when none has a field (``[]``, ``{}``
-        lines); None when there are other values."""
-        duckdb = _deps.duckdb()
-        try:
-            row = self._connection.execute(
-                "SELECT count(*), count(*) FILTER (WHERE json_type(json) <> 'OBJECT' "
-                "OR json_keys(json) <> []) "
-                f"FROM read_json_objects({_literal(source.path)}, format = '{source.json_format}')"
-            ).fetchone()
-        except duckdb.Error:
-            return None
-        if row is None or row[1]:
-            return None
-        return int(row[0])
 
     def _first_non_object(self, source: _Source) -> tuple[int, str] | None:
         duckdb = _deps.duckdb()

@@ -381,7 +381,9 @@ def _in_subquery(scope: Scope, node: In) -> Typed:
     column = relation.columns[0]
     if not comparable(value.type, column.type):
         return Typed(sql.boolean(False), BOOLEAN)
-    subquery = exp.select(sql.col(column.name)).from_(sql.ident(relation.name))
+    subquery = exp.select(sql.col(column.name), copy=False).from_(
+        sql.ident(relation.name), copy=False
+    )
     return Typed(exp.In(this=value.sql, query=exp.Subquery(this=subquery)), BOOLEAN)
 
 

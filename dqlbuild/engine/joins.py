@@ -162,13 +162,13 @@ def _append(
             else:
                 value = sql.col(name)
             items.append(sql.alias(value, name))
-        return exp.select(*items).from_(sql.ident(part.name))
+        return exp.select(*items, copy=False).from_(sql.ident(part.name), copy=False)
 
     union = exp.Union(this=side(relation, 0), expression=side(right, 1), distinct=False)
     order = sql.row_number([sql.ordered(sql.col(SIDE)), sql.ordered(sql.col(ORDER))])
     items = [sql.alias(order, ORDER), *(sql.col(name) for name in types)]
-    select = exp.select(*items).from_(
-        exp.Subquery(this=union, alias=exp.TableAlias(this=sql.ident("appended")))
+    select = exp.select(*items, copy=False).from_(
+        exp.Subquery(this=union, alias=exp.TableAlias(this=sql.ident("appended"))), copy=False
     )
     columns = [Column(name, kind) for name, kind in types.items()]
     return compiler.add(select, columns, exact=relation.exact and right.exact)
@@ -213,7 +213,9 @@ def _lookup(
     # The first record of the subquery for each key.
     rank = sql.row_number([sql.ordered(sql.col(ORDER))], partition=[sql.col(lookup_name)])
     ranked = compiler.add(
-        exp.select(exp.Star(), sql.alias(rank, "__dqlbuild_rank")).from_(sql.ident(right.name)),
+        exp.select(exp.Star(), sql.alias(rank, "__dqlbuild_rank"), copy=False).from_(
+            sql.ident(right.name), copy=False
+        ),
         [*right.columns, Column("__dqlbuild_rank", DType("long"))],
     )
     listed = _listed(bound, right, cmd)
@@ -230,9 +232,9 @@ def _lookup(
         exp.EQ(this=sql.col("__dqlbuild_rank", RIGHT), expression=sql.integer(1)),
     )
     select = (
-        exp.select(*items)
-        .from_(_aliased(relation, LEFT))
-        .join(_aliased(ranked, RIGHT), on=condition, join_type="LEFT")
+        exp.select(*items, copy=False)
+        .from_(_aliased(relation, LEFT), copy=False)
+        .join(_aliased(ranked, RIGHT), on=condition, join_type="LEFT", copy=False)
     )
     return compiler.add(select, columns, exact=relation.exact, source=relation.source)
 
@@ -317,9 +319,9 @@ def _join(compiler: Compiler, relation: Relation, cmd: Command, bound: BoundArgu
     items, columns = _output(relation, additions, order)
     condition = sql.and_all([exp.EQ(this=a, expression=b) for a, b, _ in pairs])
     select = (
-        exp.select(*items)
-        .from_(_aliased(relation, LEFT))
-        .join(_aliased(right, RIGHT), on=condition, join_type=_KINDS[kind])
+        exp.select(*items, copy=False)
+        .from_(_aliased(relation, LEFT), copy=False)
+        .join(_aliased(right, RIGHT), on=condition, join_type=_KINDS[kind], copy=False)
     )
     return compiler.add(select, columns, exact=relation.exact, source=relation.source)
 
@@ -353,9 +355,10 @@ def _join_nested(
                 for (_, _, field), key in zip(pairs, keys, strict=True)
             ),
             sql.alias(collected, nested),
+            copy=False,
         )
-        .from_(sql.ident(right.name))
-        .group_by(*(sql.col(field) for _, _, field in pairs)),
+        .from_(sql.ident(right.name), copy=False)
+        .group_by(*(sql.col(field) for _, _, field in pairs), copy=False),
         [],
     )
     empty = sql.cast(exp.Array(expressions=[]), storage_type(array_of(record)))
@@ -368,9 +371,9 @@ def _join_nested(
         ]
     )
     select = (
-        exp.select(*items)
-        .from_(_aliased(relation, LEFT))
-        .join(_aliased(grouped, RIGHT), on=condition, join_type="LEFT")
+        exp.select(*items, copy=False)
+        .from_(_aliased(relation, LEFT), copy=False)
+        .join(_aliased(grouped, RIGHT), on=condition, join_type="LEFT", copy=False)
     )
     return compiler.add(select, columns, exact=relation.exact, source=relation.source)
 

@@ -109,10 +109,12 @@ def _fields_summary(
         if value_type == STRING and typed.type != STRING:
             value = to_string(typed, node)
         counts = (
-            exp.select(sql.alias(value, "v"), sql.alias(exp.Count(this=exp.Star()), "c"))
-            .from_(sql.ident(relation.name))
-            .where(exp.Not(this=sql.is_null(typed.sql)))
-            .group_by(value)
+            exp.select(
+                sql.alias(value, "v"), sql.alias(exp.Count(this=exp.Star()), "c"), copy=False
+            )
+            .from_(sql.ident(relation.name), copy=False)
+            .where(exp.Not(this=sql.is_null(typed.sql)), copy=False)
+            .group_by(value, copy=False)
         )
         pair = exp.Struct(
             expressions=[
@@ -136,13 +138,17 @@ def _fields_summary(
                 sql.alias(total, "rawCount"),
                 sql.alias(total.copy(), "count"),
                 sql.alias(sql.coalesce(top_values, empty), "values"),
-            ).from_(exp.Subquery(this=counts, alias=exp.TableAlias(this=sql.ident("counts"))))
+                copy=False,
+            ).from_(
+                exp.Subquery(this=counts, alias=exp.TableAlias(this=sql.ident("counts"))),
+                copy=False,
+            )
         )
     union: exp.Expr = selects[0]
     for select in selects[1:]:
         union = exp.Union(this=union, expression=select, distinct=False)
-    wrapped = exp.select(exp.Star()).from_(
-        exp.Subquery(this=union, alias=exp.TableAlias(this=sql.ident("summary")))
+    wrapped = exp.select(exp.Star(), copy=False).from_(
+        exp.Subquery(this=union, alias=exp.TableAlias(this=sql.ident("summary"))), copy=False
     )
     columns = [
         Column("field", STRING),

@@ -23,14 +23,7 @@ from dqlbuild.ast.base import Node
 from dqlbuild.ast.nodes import Call, Command, FieldRef, Named
 from dqlbuild.catalog import get_catalog
 from dqlbuild.engine import sql
-from dqlbuild.engine.commands import (
-    aggregate_scope,
-    command,
-    empty_relation,
-    group_keys,
-    keep_all,
-    select_from,
-)
+from dqlbuild.engine.commands import aggregate_scope, command, empty_relation, select_from
 from dqlbuild.engine.compiler import Compiler, TimeRange
 from dqlbuild.engine.core import ORDER, Relation, Scope, Typed, evaluation_error, unsupported
 from dqlbuild.engine.data import Column
@@ -188,15 +181,31 @@ def _make_timeseries(
             f"not {time.type} values",
             time_node,
         )
-    # The time as a column, next to the computed keys.
+    # One narrow stage with the time, the keys and the fields the aggregations read:
+    # it is read twice (bounds, bins), and DuckDB materializes a CTE read twice.
+    here = Scope(relation, compiler)
+    key_values = [(v.name, compile_expr(here, v.expr)) for v in bound.get("by")]
+    read = {
+        n.name
+        for v in bound.get("aggregation")
+        for n in v.expr.walk()
+        if isinstance(n, FieldRef) and relation.column(n.name) is not None
+    }
+    inputs = [c for c in relation.columns if c.name in read]
+    key_columns = [f"__dqlbuild_key{n}" for n in range(len(key_values))]
+    items: list[exp.Expr] = [sql.col(ORDER), sql.alias(time.sql, _TIME)]
+    items += [sql.alias(v.sql, n) for (_, v), n in zip(key_values, key_columns, strict=True)]
+    items += [sql.col(c.name) for c in inputs]
     relation = compiler.add(
-        select_from(relation, keep_all(relation, add=[(_TIME, time.sql)])),
-        [*relation.columns, Column(_TIME, TIMESTAMP)],
-        open=relation.open,
+        select_from(relation, items),
+        [Column(_TIME, TIMESTAMP), *inputs],
         exact=relation.exact,
         source=relation.source,
     )
-    relation, keys = group_keys(compiler, relation, bound.get("by"))
+    keys = [
+        (name, sql.col(column), value.type)
+        for (name, value), column in zip(key_values, key_columns, strict=True)
+    ]
     series = _series(compiler, aggregate_scope(compiler, relation, "makeTimeseries"), bound, cmd)
     names = [name for name, _, _ in keys] + [s.name for s in series]
     if len(set(names)) != len(names) or {"timeframe", "interval"} & set(names):
@@ -214,8 +223,10 @@ def _make_timeseries(
         else exp.Add(this=exp.Max(this=time_col), expression=sql.integer(1))
     )
     interval_value = bound.first("interval")
+    fixed_step: int | None = None
     if interval_value is not None:
-        step: exp.Expr = sql.long(_constant_duration(interval_value.expr, "interval:"))
+        fixed_step = _constant_duration(interval_value.expr, "interval:")
+        step: exp.Expr = sql.long(fixed_step)
     else:
         bins_value = bound.first("bins")
         default_bins = get_catalog().require_command("makeTimeseries").parameter("bins")
@@ -227,11 +238,12 @@ def _make_timeseries(
         if bins < 1:
             raise evaluation_error("bins: is at least 1", bins_value.expr if bins_value else cmd)
         step = _nice_interval(exp.Sub(this=sql.col("e0"), expression=sql.col("s0")), bins)
-    raw = exp.select(sql.alias(start, "s0"), sql.alias(end, "e0"))
-    if not (timeframe and timeframe.start is not None and timeframe.end is not None):
-        raw = raw.from_(sql.ident(relation.name))  # min/max over the records
-    stepped = exp.select(sql.col("s0"), sql.col("e0"), sql.alias(step, "i")).from_(
-        exp.Subquery(this=raw, alias=exp.TableAlias(this=sql.ident("raw")))
+    raw = exp.select(sql.alias(start, "s0"), sql.alias(end, "e0"), copy=False)
+    given_frame = timeframe is not None and None not in (timeframe.start, timeframe.end)
+    if not given_frame:
+        raw = raw.from_(sql.ident(relation.name), copy=False)  # min/max over the records
+    stepped = exp.select(sql.col("s0"), sql.col("e0"), sql.alias(step, "i"), copy=False).from_(
+        exp.Subquery(this=raw, alias=exp.TableAlias(this=sql.ident("raw"))), copy=False
     )
     s0, e0, i = sql.col("s0"), sql.col("e0"), sql.col("i")
     aligned_start, aligned_end = _floor(s0, i), _ceil(e0, i)
@@ -244,16 +256,20 @@ def _make_timeseries(
             sql.alias(aligned_end, _BOUNDS[1]),
             sql.alias(i, _BOUNDS[2]),
             sql.alias(bins_count, _BOUNDS[3]),
-        ).from_(exp.Subquery(this=stepped, alias=exp.TableAlias(this=sql.ident("stepped")))),
+            copy=False,
+        ).from_(
+            exp.Subquery(this=stepped, alias=exp.TableAlias(this=sql.ident("stepped"))), copy=False
+        ),
         [],
     )
 
     # Aggregations per group and bin.
     key_names = [f"__dqlbuild_k{n}" for n in range(len(keys))]
     start_col = sql.col(_BOUNDS[0], bounds.name)
+    # A constant interval lets DuckDB fold the division (grouping is the hot loop).
+    divisor = sql.long(fixed_step) if fixed_step else sql.col(_BOUNDS[2], bounds.name)
     bin_value = exp.IntDiv(
-        this=sql.paren(exp.Sub(this=time_col, expression=start_col)),
-        expression=sql.col(_BOUNDS[2], bounds.name),
+        this=sql.paren(exp.Sub(this=time_col, expression=start_col)), expression=divisor
     )
     value_names = [f"__dqlbuild_v{n}" for n in range(len(series))]
     binned_items: list[exp.Expr] = [
@@ -265,16 +281,19 @@ def _make_timeseries(
             if s.aggregate is not None
         ),
     ]
-    in_range = exp.and_(
-        exp.GTE(this=time_col, expression=start_col),
-        exp.LT(this=time_col, expression=sql.col(_BOUNDS[1], bounds.name)),
-    )
+    # Bounds taken from the records hold every record that has a time.
+    in_range: exp.Expr = exp.Not(this=sql.is_null(time_col))
+    if given_frame:
+        in_range = exp.and_(
+            exp.GTE(this=time_col, expression=start_col),
+            exp.LT(this=time_col, expression=sql.col(_BOUNDS[1], bounds.name)),
+        )
     binned = compiler.add(
-        exp.select(*binned_items)
-        .from_(sql.ident(relation.name))
-        .join(sql.ident(bounds.name), join_type="CROSS")
-        .where(in_range)
-        .group_by(*(k for _, k, _ in keys), bin_value),
+        exp.select(*binned_items, copy=False)
+        .from_(sql.ident(relation.name), copy=False)
+        .join(sql.ident(bounds.name), join_type="CROSS", copy=False)
+        .where(in_range, copy=False)
+        .group_by(*(k for _, k, _ in keys), bin_value, copy=False),
         [],
     )
 
@@ -285,18 +304,24 @@ def _make_timeseries(
         sql.alias(sql.integer(1), "__dqlbuild_group")
     ]
     group_source = bounds.name if (always and not keys) else binned.name
-    groups = compiler.add(exp.select(*group_items).from_(sql.ident(group_source)).distinct(), [])
+    groups = compiler.add(
+        exp.select(*group_items, copy=False)
+        .from_(sql.ident(group_source), copy=False)
+        .distinct(copy=False),
+        [],
+    )
     grid_bin = "__dqlbuild_slot"
     grid = compiler.add(
-        exp.select(exp.Star(), sql.alias(sql.col(grid_bin, "slots"), _BIN))
-        .from_(sql.ident(groups.name))
-        .join(sql.ident(bounds.name), join_type="CROSS")
+        exp.select(exp.Star(), sql.alias(sql.col(grid_bin, "slots"), _BIN), copy=False)
+        .from_(sql.ident(groups.name), copy=False)
+        .join(sql.ident(bounds.name), join_type="CROSS", copy=False)
         .join(
             exp.Unnest(
                 expressions=[sql.fn("range", sql.col(_BOUNDS[3]))],
                 alias=exp.TableAlias(this=sql.ident("slots"), columns=[sql.ident(grid_bin)]),
             ),
             join_type="CROSS",
+            copy=False,
         ),
         [],
     )
@@ -346,14 +371,18 @@ def _make_timeseries(
         sql.col(_BOUNDS[2], "g"),
     ]
     final = (
-        exp.select(*final_items)
-        .from_(exp.Table(this=sql.ident(grid.name), alias=exp.TableAlias(this=sql.ident("g"))))
+        exp.select(*final_items, copy=False)
+        .from_(
+            exp.Table(this=sql.ident(grid.name), alias=exp.TableAlias(this=sql.ident("g"))),
+            copy=False,
+        )
         .join(
             exp.Table(this=sql.ident(binned.name), alias=exp.TableAlias(this=sql.ident("b"))),
             on=match,
             join_type="LEFT",
+            copy=False,
         )
-        .group_by(*group_by)
+        .group_by(*group_by, copy=False)
     )
     columns = [
         Column("timeframe", TIMEFRAME),

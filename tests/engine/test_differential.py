@@ -42,7 +42,7 @@ SCALARS = ("long", "double", "string", "boolean")
 TIMES = ("timestamp", "duration")  # only in the fields of those names (as the engine types them)
 ORDERED = (*SCALARS, *TIMES)  # what sort, dedup and by: take
 ARRAYS = ("array_long", "array_string")
-UNORDERED = (*ARRAYS, "record", "array_record")  # cannot be sorted on
+UNORDERED = (*ARRAYS, "record", "array_record", "array_double", "timeframe")  # not sortable
 NAMES = ("a", "b", "n", "x.y", "svc.name", "flag", "tags", "`my field`", "v2")
 STRINGS = ("", "a", "b", "ab", "B", "ba", "abc", "é", "a b", "Z")
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -547,7 +547,41 @@ def _fields_summary(draw: st.DrawFn, scope: Scope) -> str:
     return "fieldsSummary " + ", ".join(map(_text, names))
 
 
+def _make_timeseries(draw: st.DrawFn, scope: Scope) -> str | None:
+    """``makeTimeseries`` with an ``interval:`` (``bins:`` picks an interval from a ladder
+    the DQL docs do not give)."""
+    if scope.fields.get("timestamp") != "timestamp":
+        return None
+    numeric = scope.of("long", "double")
+    aggs: dict[str, tuple[str, str]] = {}
+    for _ in range(draw(st.integers(1, 2))):
+        choice = draw(st.sampled_from(("count", "sum", "avg", "min", "max")))
+        if choice == "count" or not numeric:
+            expr, kind = "count()", "array_long"
+        else:
+            target = draw(st.sampled_from(numeric))
+            expr = f"{choice}({_text(target)})"
+            plain = choice in ("min", "max") and scope.fields[target] == "long"
+            kind = "array_long" if plain else "array_double"
+        name = scope.fresh() if draw(st.booleans()) else output_name(parse_expression(expr))
+        aggs.setdefault(name, (expr, kind))
+    keys = draw(st.lists(st.sampled_from(scope.of("string", "boolean", "long")), max_size=1))
+    by = f", by: {{{', '.join(map(_text, keys))}}}" if keys else ""
+    interval = draw(st.sampled_from(("1h", "6h", "1d", "30m")))
+    parts = [expr if output_name(parse_expression(expr)) == n else f"{_text(n)} = {expr}"
+             for n, (expr, _) in aggs.items()]  # fmt: skip
+    scope.fields = {
+        **{k: scope.fields[k] for k in keys},
+        "timeframe": "timeframe",
+        "interval": "duration",
+        **{n: kind for n, (_, kind) in aggs.items()},
+    }
+    return f"makeTimeseries {', '.join(parts)}{by}, interval: {interval}"
+
+
 STAGES = (
+    "makeTimeseries",
+    "makeTimeseries",
     "flatten",
     "joinNested",
     "fieldsSummary",
@@ -605,6 +639,10 @@ def pipelines(draw: st.DrawFn, schema: dict[str, str]) -> Pipeline:
                 stages.append(text)
         elif stage == "flatten" and scope.of("record"):
             stages.append(_flatten(draw, scope))
+        elif stage == "makeTimeseries":
+            text = _make_timeseries(draw, scope)
+            if text is not None:
+                stages.append(text)
         elif stage == "fieldsSummary":
             stages.append(_fields_summary(draw, scope))
         elif stage == "search":

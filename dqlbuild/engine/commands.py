@@ -203,21 +203,31 @@ def _fetch(compiler: Compiler, _: None, cmd: Command, bound: BoundArguments) -> 
     select = exp.select(*items, copy=False).from_(table, copy=False)
     timeframe = _timeframe(compiler, bound)
     if timeframe is not None:
-        compiler.timeframe = timeframe
+        if compiler.timeframe is None:
+            compiler.timeframe = timeframe
         time_column = next((c for c in columns or () if c.name == "timestamp"), None)
-        if columns is not None and (time_column is None or time_column.type.kind != "timestamp"):
+        time_kind = time_column.type.kind if time_column is not None else "null"
+        if columns is not None and time_kind not in ("timestamp", "null"):
             raise DQLDataError(
-                f"fetch {name} with a timeframe needs a timestamp field named 'timestamp' in "
-                "the data",
+                f"fetch {name} with a timeframe reads the field 'timestamp', which is a "
+                f"{time_column.type if time_column else 'null'} in the data, not a timestamp",
                 line=cmd.span.line if cmd.span else None,
                 column=cmd.span.column if cmd.span else None,
+                hint="declare it: types={'" + name + "': {'timestamp': 'timestamp'}}",
             )
         conditions: list[exp.Expr] = []
-        if timeframe.start is not None:
-            conditions.append(exp.GTE(this=sql.col("timestamp"), expression=timeframe.start))
-        if timeframe.end is not None:
-            conditions.append(exp.LT(this=sql.col("timestamp"), expression=timeframe.end))
-        select = select.where(sql.and_all(conditions), copy=False)
+        if columns is not None and time_kind == "null":
+            # No record has a time, so none lies in the timeframe.
+            compiler.note(f"fetch {name}: the data has no timestamp; no record is in the timeframe")
+            conditions.append(sql.boolean(False))
+        elif timeframe.start is not None or timeframe.end is not None:
+            time = sql.col("timestamp")
+            if timeframe.start is not None:
+                conditions.append(exp.GTE(this=time, expression=timeframe.start))
+            if timeframe.end is not None:
+                conditions.append(exp.LT(this=time.copy(), expression=timeframe.end))
+        if conditions:
+            select = select.where(sql.and_all(conditions), copy=False)
     return compiler.add(select, columns or (), open=columns is None, source=name)
 
 
@@ -398,7 +408,6 @@ def _search(
         return _filter(compiler, relation, cmd, bound)
     if relation.open:
         raise unsupported("search over all fields without a schema", value.expr)
-    from dqlbuild.engine.strings import contains_text
 
     flag = bound.first("caseSensitive")
     case_sensitive = bool(constant_value(flag.expr, "caseSensitive:")) if flag else False
@@ -408,20 +417,9 @@ def _search(
     for column in relation.columns:
         if (only and column.name not in only) or column.name in skipped:
             continue
-        subject = sql.col(column.name)
-        if column.type.kind == "string":
-            tests.append(contains_text(subject, value.expr.value, case_sensitive=case_sensitive))
-        elif (
-            column.type.kind == "array"
-            and column.type.element is not None
-            and (column.type.element.kind == "string")
-        ):
-            element = exp.to_identifier("element")
-            test = contains_text(element, value.expr.value, case_sensitive=case_sensitive)
-            matches = exp.ArrayFilter(
-                this=subject, expression=exp.Lambda(this=test, expressions=[element])
-            )
-            tests.append(exp.GT(this=exp.ArraySize(this=matches), expression=sql.integer(0)))
+        tests.extend(
+            _text_tests(sql.col(column.name), column.type, value.expr.value, case_sensitive)
+        )
     condition = sql.or_all([sql.paren(t) for t in tests]) if tests else sql.boolean(False)
     select = (
         exp.select(exp.Star(), copy=False)
@@ -429,6 +427,34 @@ def _search(
         .where(condition, copy=False)
     )
     return compiler.add(select, relation.columns, exact=relation.exact, source=relation.source)
+
+
+def _text_tests(subject: exp.Expr, kind: DType, text: str, case_sensitive: bool) -> list[exp.Expr]:
+    """Conditions that ``text`` occurs in a string, in a string of an array, or in a
+    string anywhere inside a record (``search``)."""
+    from dqlbuild.engine.strings import contains_text
+
+    if kind.kind == "string":
+        return [contains_text(subject, text, case_sensitive=case_sensitive)]
+    if kind.kind == "array" and kind.element is not None and kind.element.kind == "string":
+        element = exp.to_identifier("element")
+        test = contains_text(element, text, case_sensitive=case_sensitive)
+        matches = exp.ArrayFilter(
+            this=subject, expression=exp.Lambda(this=test, expressions=[element])
+        )
+        return [exp.GT(this=exp.ArraySize(this=matches), expression=sql.integer(0))]
+    if kind.kind == "record":
+        return [
+            test
+            for key, value in kind.fields
+            for test in _text_tests(
+                exp.StructExtract(this=subject.copy(), expression=sql.string(key)),
+                value,
+                text,
+                case_sensitive,
+            )
+        ]
+    return []
 
 
 # --------------------------------------------------------------------------- fields

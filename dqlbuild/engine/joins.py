@@ -26,6 +26,7 @@ from dqlbuild.engine.core import (
     ORDER,
     Relation,
     Scope,
+    Typed,
     binary_operands,
     evaluation_error,
     unsupported,
@@ -197,26 +198,21 @@ def _lookup(
     source_name, source_node = _field_name(bound, "sourceField", cmd)
     lookup_name, lookup_node = _field_name(bound, "lookupField", cmd)
     source_key = compile_expr(Scope(relation, compiler, table=LEFT), source_node)
-    lookup_column = right.column(lookup_name)
-    if lookup_column is None:
-        raise evaluation_error(
-            f"lookup: the subquery has no field {lookup_name!r} "
-            f"(its fields: {', '.join(right.names) or 'none'})",
-            lookup_node,
-        )
-    if not comparable(source_key.type, lookup_column.type):
+    lookup_key = _subquery_field(compiler, right, lookup_name, lookup_node, cmd, None)
+    if not comparable(source_key.type, lookup_key.type):
         raise evaluation_error(
             f"lookup compares {source_name!r} ({source_key.type}) with {lookup_name!r} "
-            f"({lookup_column.type}); they need comparable types",
+            f"({lookup_key.type}); they need comparable types",
             source_node,
         )
     # The first record of the subquery for each key.
-    rank = sql.row_number([sql.ordered(sql.col(ORDER))], partition=[sql.col(lookup_name)])
+    rank = sql.row_number([sql.ordered(sql.col(ORDER))], partition=[lookup_key.sql])
     ranked = compiler.add(
         exp.select(exp.Star(), sql.alias(rank, "__dqlbuild_rank"), copy=False).from_(
             sql.ident(right.name), copy=False
         ),
         [*right.columns, Column("__dqlbuild_rank", DType("long"))],
+        source=right.source,
     )
     listed = _listed(bound, right, cmd)
     dropped: set[str] = set()
@@ -227,8 +223,9 @@ def _lookup(
     else:
         additions = [(name, sql.col(c.name, RIGHT), c.type) for name, c in listed]
     items, columns = _output(relation, additions, sql.col(ORDER, LEFT), dropped)
+    right_key = _subquery_field(compiler, ranked, lookup_name, lookup_node, cmd, RIGHT)
     condition = exp.and_(
-        exp.EQ(this=source_key.sql, expression=sql.col(lookup_name, RIGHT)),
+        exp.EQ(this=source_key.sql, expression=right_key.sql),
         exp.EQ(this=sql.col("__dqlbuild_rank", RIGHT), expression=sql.integer(1)),
     )
     select = (
@@ -252,11 +249,25 @@ def _side_field(node: Node, side: str) -> str | None:
     return None
 
 
+def _subquery_field(
+    compiler: Compiler, right: Relation, name: str, node: Node, cmd: Command, table: str | None
+) -> Typed:
+    """A field of the subquery; one its data does not have is null (an error only where
+    the subquery itself defined its fields, as Grail's FIELD_DOES_NOT_EXIST)."""
+    if right.column(name) is None and right.exact:
+        raise evaluation_error(
+            f"{cmd.name}: the subquery has no field {name!r} "
+            f"(its fields: {', '.join(right.names) or 'none'})",
+            node,
+        )
+    return Scope(right, compiler, table=table).field(name, node)
+
+
 def _conditions(
     compiler: Compiler, left: Relation, right: Relation, values: Sequence[BoundValue], cmd: Command
-) -> list[tuple[exp.Expr, exp.Expr, str]]:
-    """``on:`` as (left key, right key, right field) triples."""
-    pairs: list[tuple[exp.Expr, exp.Expr, str]] = []
+) -> list[tuple[exp.Expr, exp.Expr, exp.Expr]]:
+    """``on:`` as (left key, right key, right key unqualified) triples."""
+    pairs: list[tuple[exp.Expr, exp.Expr, exp.Expr]] = []
     for value in values:
         node = value.expr
         left_name: str | None
@@ -272,22 +283,16 @@ def _conditions(
                 raise unsupported(f"{cmd.name} on: other than left[a] == right[b]", node)
         else:
             raise unsupported(f"{cmd.name} on: other than a field or left[a] == right[b]", node)
-        left_column, right_column = left.column(left_name), right.column(right_name)
-        if right_column is None:
+        left_key = Scope(left, compiler, table=LEFT).field(left_name, node)
+        right_key = _subquery_field(compiler, right, right_name, node, cmd, RIGHT)
+        if not comparable(left_key.type, right_key.type):
             raise evaluation_error(
-                f"{cmd.name}: the subquery has no field {right_name!r} "
-                f"(its fields: {', '.join(right.names) or 'none'})",
+                f"{cmd.name} on: {left_name!r} ({left_key.type}) and {right_name!r} "
+                f"({right_key.type}) cannot be compared",
                 node,
             )
-        left_type = left_column.type if left_column else DType("null")
-        if not comparable(left_type, right_column.type):
-            raise evaluation_error(
-                f"{cmd.name} on: {left_name!r} ({left_type}) and "
-                f"{right_name!r} ({right_column.type}) cannot be compared",
-                node,
-            )
-        left_key = sql.col(left_name, LEFT) if left_column else sql.null()
-        pairs.append((left_key, sql.col(right_name, RIGHT), right_name))
+        unqualified = _subquery_field(compiler, right, right_name, node, cmd, None)
+        pairs.append((left_key.sql, right_key.sql, unqualified.sql))
     if not pairs:
         raise evaluation_error(f"{cmd.name} needs on:", cmd)
     return pairs
@@ -350,15 +355,12 @@ def _join_nested(
     collected = exp.ArrayAgg(this=exp.Order(this=struct, expressions=[sql.ordered(sql.col(ORDER))]))
     grouped = compiler.add(
         exp.select(
-            *(
-                sql.alias(sql.col(field), key)
-                for (_, _, field), key in zip(pairs, keys, strict=True)
-            ),
+            *(sql.alias(field, key) for (_, _, field), key in zip(pairs, keys, strict=True)),
             sql.alias(collected, nested),
             copy=False,
         )
         .from_(sql.ident(right.name), copy=False)
-        .group_by(*(sql.col(field) for _, _, field in pairs), copy=False),
+        .group_by(*(field.copy() for _, _, field in pairs), copy=False),
         [],
     )
     empty = sql.cast(exp.Array(expressions=[]), storage_type(array_of(record)))

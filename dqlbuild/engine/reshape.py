@@ -108,6 +108,8 @@ def _fields_summary(
         value = typed.sql
         if value_type == STRING and typed.type != STRING:
             value = to_string(typed, node)
+        elif typed.type != value_type:  # e.g. an array of unknown elements among arrays
+            value = sql.cast(value, storage_type(value_type))
         counts = (
             exp.select(
                 sql.alias(value, "v"), sql.alias(exp.Count(this=exp.Star()), "c"), copy=False

@@ -58,8 +58,6 @@ def test_fetch_timeframes() -> None:
     assert hosts('fetch logs, timeframe: "2024-05-06T07:00:00Z/2024-05-06T08:00:00Z"') == ["a"]
     with pytest.raises(DQLUnsupportedError, match="'bucket' of fetch"):
         rows('fetch logs, bucket: {"b"}', DATA)
-    with pytest.raises(dqlbuild.DQLDataError, match="needs a timestamp field"):
-        rows("fetch x, from: -1h", {"x": [{"a": 1}]})
 
 
 def test_fetch_notes_what_it_ignores() -> None:
@@ -375,3 +373,53 @@ def test_unsupported_things_are_named(query: str, name: str) -> None:
     with pytest.raises(DQLUnsupportedError, match=name) as info:
         rows(query, DATA)
     assert info.value.line == 1 and info.value.column is not None
+
+
+def test_a_timeframe_over_data_without_timestamps_selects_nothing() -> None:
+    # Regression (.mismatches.md M7).
+    assert rows("fetch logs, from: -1h", {"logs": []}) == []
+    assert rows("fetch logs, from: -1h", {"logs": [{"a": 1}]}) == []
+    with pytest.raises(dqlbuild.DQLDataError, match="'timestamp', which is a long"):
+        rows("fetch logs, from: -1h", {"logs": [{"timestamp": 1}]})
+
+
+def test_subquery_keys_the_data_does_not_have_match_nothing() -> None:
+    # Regression (.mismatches.md M8): schema-on-read, unless the subquery closed its fields.
+    data = {"logs": [{"a": 1}]}
+    assert rows(
+        "fetch logs | join [fetch logs], kind: leftOuter, on: {left[a] == right[v]}", data
+    ) == [{"a": 1, "right.a": None}]
+    assert rows("fetch logs | join [fetch logs], on: {left[a] == right[v]}", data) == []
+    assert rows("fetch logs | joinNested n = [fetch logs], on: {left[a] == right[v]}", data) == [
+        {"a": 1, "n": []}
+    ]
+    assert rows("fetch logs | lookup [fetch logs], sourceField: a, lookupField: v", data) == [
+        {"a": 1, "lookup.a": None}
+    ]
+    with pytest.raises(DQLEvaluationError, match="the subquery has no field 'v'"):
+        rows("fetch logs | lookup [fetch logs | fields a], sourceField: a, lookupField: v", data)
+
+
+def test_search_looks_into_records() -> None:
+    # Regression (.mismatches.md M10).
+    data = {
+        "logs": [
+            {"n": 1, "r": {"s": "B", "q": {"z": "x"}}},
+            {"n": 2, "a": ["xb"]},
+            {"n": 3, "s": "b"},
+            {"n": 4},
+        ]
+    }
+    assert [r["n"] for r in rows('fetch logs | search "b"', data)] == [1, 2, 3]
+    assert [r["n"] for r in rows('fetch logs | search "X"', data)] == [1, 2]
+
+
+def test_fields_summary_of_arrays_with_unknown_elements() -> None:
+    # Regression (.mismatches.md M11).
+    assert [
+        r["values"]
+        for r in rows("fetch logs | fieldsSummary a, b", {"logs": [{"a": [], "b": [1]}]})
+    ] == [
+        [{"value": [], "count": 1}],
+        [{"value": [1], "count": 1}],
+    ]

@@ -80,6 +80,13 @@ def register(subparsers: Any) -> None:
         metavar="KEY=VALUE",
         help="run once per --compare value and stack the results; repeatable",
     )
+    p.add_argument(
+        "--tile",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="with a dashboard or notebook: run only this tile/section; repeatable",
+    )
     p.add_argument("--format", choices=FORMATS, default="table", help="output format (table)")
     p.add_argument("--limit", type=int, metavar="N", help="output at most N records per result")
     p.add_argument("--wide", action="store_true", help="do not shorten long table cells")
@@ -148,6 +155,8 @@ def _run(args: argparse.Namespace) -> int:
         raise UsageError("give the data the query reads: --data NAME=PATH (or --sql)")
     if document and args.format in ("csv", "jsonl"):
         raise UsageError(f"--format {args.format} takes one query, not a dashboard")
+    if args.tile and not document:
+        raise UsageError("--tile selects tiles of a dashboard or notebook")
 
     from dqlbuild.engine import Dataset
 
@@ -196,9 +205,14 @@ class _Runner:
             raise CliError(name, exc) from None
         noun = "tile" if doc.kind is DocumentKind.DASHBOARD else "section"
         merged = document_values(doc, values)[0]
+        locations = [loc for loc in doc.queries if not self.args.tile or loc.id in self.args.tile]
+        missing = set(self.args.tile) - {loc.id for loc in doc.queries}
+        if missing:
+            known = ", ".join(loc.id for loc in doc.queries)
+            raise UsageError(f"{name} has no DQL {noun} {', '.join(sorted(missing))} ({known})")
         status = EXIT_OK
         collected: list[dict[str, Any]] = []
-        for loc in doc.queries:
+        for loc in locations:
             title = f": {loc.title}" if loc.title else ""
             header = f"// {noun} {loc.id}{title}"
             try:

@@ -131,7 +131,9 @@ def _cell(value: Any, kind: DType) -> str:
         return "true" if value else "false"
     if name == "double":
         return repr(float(value))
-    if name in ("array", "record", "timeframe"):
+    if name == "timeframe":  # an ISO-8601 interval
+        return f"{short_iso(int(value['start']))}/{short_iso(int(value['end']))}"
+    if name in ("array", "record"):
         return json.dumps(_table_json(value, kind), ensure_ascii=False)
     return str(value)
 

@@ -193,7 +193,7 @@ def _make_timeseries(
     }
     inputs = [c for c in relation.columns if c.name in read]
     key_columns = [f"__dqlbuild_key{n}" for n in range(len(key_values))]
-    items: list[exp.Expr] = [sql.col(ORDER), sql.alias(time.sql, _TIME)]
+    items: list[exp.Expr] = [sql.alias(time.sql, _TIME)]
     items += [sql.alias(v.sql, n) for (_, v), n in zip(key_values, key_columns, strict=True)]
     items += [sql.col(c.name) for c in inputs]
     relation = compiler.add(

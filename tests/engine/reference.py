@@ -24,6 +24,9 @@ silent):
   values; ``summarize`` without ``by:`` returns exactly one record, with ``by:`` one
   record per distinct key tuple, null keys included;
 - ``sort`` puts nulls last in either direction (see ``NULLS_LAST``);
+- ``fieldsAdd`` assigns in order (a later assignment sees an earlier one);
+- ``takeFirst``/``takeLast`` skip nulls like every other aggregation;
+- ``fieldsSummary`` gives its values as text when the summarized fields' types differ;
 - ``expand`` of an empty array yields no record (DQL docs), and so does a null or missing
   one: it has no elements either (see ``EXPAND_KEEPS_NULL``);
 - unassigned expressions are named after their canonical text (``count()``).
@@ -176,8 +179,8 @@ def _key(value: object) -> object:
     """A hashable stand-in for grouping and distinct (numbers by value)."""
     if isinstance(value, list):
         return ("array", tuple(_key(v) for v in value))
-    if isinstance(value, dict):
-        return ("record", tuple(sorted((k, _key(v)) for k, v in value.items())))
+    if isinstance(value, dict):  # a null key is a missing key
+        return ("record", tuple(sorted((k, _key(v)) for k, v in value.items() if v is not None)))
     if isinstance(value, bool):
         return ("boolean", value)
     if _is_number(value):
@@ -449,7 +452,12 @@ def _to_string(value: Any) -> str | None:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, list | dict):
-        return json.dumps(value, separators=(", ", ": "))
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=_to_string)
+    if isinstance(value, Timestamp):
+        moment = _utc(value).strftime("%Y-%m-%dT%H:%M:%S")
+        return f"{moment}.{value.ns % 10**9:09d}Z"
+    if isinstance(value, Duration):
+        return str(value.ns)
     raise EvaluationError(f"toString of {_type_name(value)}")
 
 
@@ -842,12 +850,10 @@ def _aggregate(call: Call, rows: Sequence[Row], evaluate: Evaluator) -> Any:
     if name == "collectArray":
         return present
     if name in ("takeFirst", "takeLast"):
-        # the first/last value in record order; nulls are values here (DQL docs:
-        # "the first value of a field", not the first non-null one)
-        every = values()
-        if not every:
+        # the first/last value in record order; like every aggregation, it skips nulls
+        if not present:
             return None
-        return every[0] if name == "takeFirst" else every[-1]
+        return present[0] if name == "takeFirst" else present[-1]
     if name == "takeAny":
         return present[0] if present else None
     if name in ("takeMin", "takeMax"):
@@ -864,6 +870,9 @@ def _aggregate(call: Call, rows: Sequence[Row], evaluate: Evaluator) -> Any:
             rank = 50
         return _percentile(present, rank)
     if name in ("stddev", "variance"):
+        for v in present:
+            if not _is_number(v):  # the catalog: long and double only
+                raise EvaluationError(f"{name}() of {_type_name(v)}")
         numbers = [float(v) for v in present]
         if not numbers:
             return None
@@ -956,11 +965,8 @@ def _string_argument(value: BoundValue | None) -> str | None:
 
 
 class Interpreter:
-    def __init__(
-        self, data: Mapping[str, Sequence[Mapping[str, Any]]], *, search_records: bool = True
-    ) -> None:
+    def __init__(self, data: Mapping[str, Sequence[Mapping[str, Any]]]) -> None:
         self.data = data
-        self.search_records = search_records  # False: what the engine does (M10)
         self.timeframe: tuple[Timestamp | None, Timestamp | None] = (None, None)
         self.evaluate = Evaluator(self)
 
@@ -1054,9 +1060,9 @@ class Interpreter:
         values = bound.get("expression")
         result = []
         for row in rows:
-            added = {_name_of(v): self.evaluate(v.expr, row) for v in values}
-            new = {k: v for k, v in row.items() if k not in added}
-            new.update(added)
+            new = dict(row)  # in order: a later assignment sees an earlier one
+            for value in values:
+                new[_name_of(value)] = self.evaluate(value.expr, new)
             result.append(new)
         return result
 
@@ -1125,10 +1131,10 @@ class Interpreter:
     def _makeTimeseries(self, bound: BoundArguments, rows: list[Row]) -> list[Row]:
         """One record per ``by:`` group: the keys, ``timeframe`` {start, end},
         ``interval``, and per aggregation an array with one value per interval (null
-        where the interval has no record). The timeframe is ``from:``/``to:`` (of the
-        command, else of ``fetch``), else the data's first to last timestamp, aligned to
-        the interval. Only ``interval:`` is taken: ``bins:`` picks an interval from a
-        ladder the docs do not give."""
+        where the interval has no record); no record at all without data. The timeframe
+        is ``from:``/``to:`` (of the command, else of ``fetch``), else the data's first
+        to last timestamp, aligned to the interval. Only ``interval:`` is taken (``bins:``
+        picks an interval from a ladder the DQL docs do not give)."""
         for other in ("bins", "default", "nonempty", "spread", "rate", "timeframe"):
             if bound.has(other):
                 raise EvaluationError(f"the reference does not take makeTimeseries {other}:")
@@ -1148,7 +1154,7 @@ class Interpreter:
             moment = self.evaluate(time_expr, row)
             if isinstance(moment, Timestamp) and _within(moment, low, high):
                 stamped.append((moment.ns, row))
-        if not stamped and (low is None or high is None):
+        if not stamped:  # no data, no series (nonempty: true, default false, would differ)
             return []
         start = (low.ns if low else min(ns for ns, _ in stamped)) // width * width
         stop = high.ns if high else max(ns for ns, _ in stamped) + 1
@@ -1355,7 +1361,7 @@ class Interpreter:
                 return needle in value if case else needle.lower() in value.lower()
             if isinstance(value, list):
                 return any(found(v) for v in value)
-            if isinstance(value, dict) and self.search_records:
+            if isinstance(value, dict):
                 return any(found(v) for v in value.values())
             return False
 
@@ -1364,14 +1370,22 @@ class Interpreter:
     def _fieldsSummary(self, bound: BoundArguments, rows: list[Row]) -> list[Row]:
         top_value = bound.first("topValues")
         top = 20 if top_value is None else self.evaluate(top_value.expr, {})
+        columns = [[self.evaluate(v.expr, row) for row in rows] for v in bound.get("field")]
+        kinds = {_type_name(v) for column in columns for v in column if v is not None}
+        if {"long", "double"} <= kinds:
+            kinds -= {"long"}
+        # one element type for every `values` array: text when the fields' types differ
+        # (the engine's documented decision; the docs only show one field)
+        as_text = len(kinds) > 1
         result = []
-        for value in bound.get("field"):
-            values = [self.evaluate(value.expr, row) for row in rows]
+        for value, values in zip(bound.get("field"), columns, strict=True):
             present = [v for v in values if v is not None]
             counts: dict[object, list[Any]] = {}
             for v in present:
                 counts.setdefault(_key(v), [v, 0])[1] += 1
             ranked = sorted(counts.values(), key=lambda pair: -pair[1])[:top]
+            if as_text:
+                ranked = [[_to_string(v), n] for v, n in ranked]
             # rawCount counts the records read, count the records they stand for; they
             # differ only with sampling (extrapolateSamples), which local data never has
             result.append(

@@ -141,7 +141,16 @@ def test_every_dashboard_tile_returns_rows(tile: str, query: str, version: str |
         assert any(value is not None for value in row.values())
 
 
-@pytest.mark.parametrize(("tile", "query"), _tile_queries(), ids=[t for t, _ in _tile_queries()])
+def _span_tiles() -> list[Any]:
+    """The tiles that read spans (the metric ``timeseries`` tile is refused, see above)."""
+    return [
+        pytest.param(tile, query, id=tile)
+        for tile, query in _tile_queries()
+        if not query.lstrip().startswith("timeseries")
+    ]
+
+
+@pytest.mark.parametrize(("tile", "query"), _span_tiles())
 def test_dashboard_tiles_agree_with_the_reference(tile: str, query: str) -> None:
     """Realistic data for the differential check: the tiles the reference evaluates give
     the same rows from the engine."""
@@ -151,9 +160,6 @@ def test_dashboard_tiles_agree_with_the_reference(tile: str, query: str) -> None
 
     pytest.importorskip("duckdb")
     data = {"spans": _spans(EXAMPLE.read_text(encoding="utf-8"))}
-    try:
-        expected = reference.run(query, data)
-    except reference.EvaluationError as exc:
-        pytest.skip(f"the reference does not evaluate tile {tile}: {exc}")
+    expected = reference.run(query, data)
     actual = dqlbuild.run(query, data).rows
     assert Counter(map(row_key, actual)) == Counter(map(row_key, expected))

@@ -9,8 +9,9 @@ Values: ``None`` is null, ``bool`` boolean, ``int`` long, ``float`` double, ``st
 string, ``list`` array, ``dict`` record, :class:`Duration` and :class:`Timestamp`
 (both nanoseconds). A missing field reads as null.
 
-Semantics it implements (the documentation's, and the decisions noted where it is
-silent):
+Semantics it implements: the DQL documentation's; where it is silent, the decisions the
+engine documents (docs/running.md, "Semantics and decisions"), so the comparison checks
+the engine against its own documentation too:
 
 - comparisons and arithmetic with a null operand are null; ``and``/``or``/``not`` use
   three-valued logic (``false and null`` is false, ``true or null`` is true), ``xor``
@@ -19,7 +20,8 @@ silent):
   condition is neither: ``filter`` drops the record, ``filterOut`` keeps it);
 - long ``/`` long is a long, truncated toward zero; ``%`` has the dividend's sign;
   division by zero is null;
-- aggregations skip nulls; ``sum``/``avg``/``min``/``max`` of no values are null,
+- aggregations skip nulls; ``sum`` is a double (the catalog's output type);
+  ``sum``/``avg``/``min``/``max`` of no values are null,
   ``count()`` and ``countIf`` count records, ``countDistinct`` counts distinct non-null
   values; ``summarize`` without ``by:`` returns exactly one record, with ``by:`` one
   record per distinct key tuple, null keys included;

@@ -109,6 +109,21 @@ def key_value_pairs(items: list[str], option: str) -> list[tuple[str, str]]:
     return pairs
 
 
+def set_values(items: list[str]) -> dict[str, str | list[str]]:
+    """``--set KEY=VALUE`` arguments as values: a key given twice or more is a list
+    (a multi-select variable)."""
+    values: dict[str, str | list[str]] = {}
+    for key, value in key_value_pairs(items, "--set"):
+        current = values.get(key)
+        if current is None:
+            values[key] = value
+        elif isinstance(current, list):
+            current.append(value)
+        else:
+            values[key] = [current, value]
+    return values
+
+
 def parse_now(text: str | None) -> datetime | None:
     """The ``--now`` option: an ISO-8601 time with a UTC offset."""
     if text is None:

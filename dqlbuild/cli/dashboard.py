@@ -26,8 +26,8 @@ from dqlbuild.cli.common import (
     atomic_write_text,
     emit,
     format_error,
-    key_value_pairs,
     parse_now,
+    set_values,
 )
 from dqlbuild.documents.loading import Document, DocumentKind, load_document
 from dqlbuild.documents.models import SELECT_ALL
@@ -520,15 +520,7 @@ def format_report(name: str, result: AddFilterResult, outcome: str) -> str:
 
 # ---------------------------------------------------------------- render
 def _render(args: argparse.Namespace) -> int:
-    given: dict[str, str | list[str]] = {}
-    for key, value in key_value_pairs(args.set, "--set"):
-        current = given.get(key)
-        if current is None:
-            given[key] = value
-        elif isinstance(current, list):
-            current.append(value)
-        else:
-            given[key] = [current, value]
+    given = set_values(args.set)
     now = parse_now(args.now)
 
     def work(name: str) -> None:

@@ -25,6 +25,7 @@ from dqlbuild.cli.common import (
     key_value_pairs,
     parse_now,
     read_input,
+    set_values,
 )
 from dqlbuild.errors import DQLError, DQLUnsupportedError
 
@@ -122,19 +123,6 @@ def _types(items: Sequence[str], data: dict[str, str]) -> dict[str, dict[str, st
     return types
 
 
-def _values(args: argparse.Namespace) -> dict[str, str | list[str]]:
-    values: dict[str, str | list[str]] = {}
-    for key, value in key_value_pairs(args.set, "--set"):
-        current = values.get(key)
-        if current is None:
-            values[key] = value
-        elif isinstance(current, list):
-            current.append(value)
-        else:
-            values[key] = [current, value]
-    return values
-
-
 def _is_document(name: str, text: str) -> bool:
     return name != "-" and (name.endswith(".json") or text.lstrip().startswith("{"))
 
@@ -144,7 +132,7 @@ def _run(args: argparse.Namespace) -> int:
         raise UsageError("--limit is 0 or more")
     data = _data(args.data)
     types = _types(args.type, data)
-    values = _values(args)
+    values = set_values(args.set)
     now = parse_now(args.now)
     compare = key_value_pairs(args.compare, "--compare")
     if compare and args.sql:

@@ -20,7 +20,7 @@ from dqlbuild.ast.base import Node
 from dqlbuild.ast.nodes import Block, Command, Query
 from dqlbuild.catalog import get_catalog
 from dqlbuild.engine import sql
-from dqlbuild.engine.core import ORDER, Relation, evaluation_error, unsupported
+from dqlbuild.engine.core import ORDER, Relation, check_binding, evaluation_error, unsupported
 from dqlbuild.engine.data import Column
 from dqlbuild.errors import DQLDataError
 
@@ -152,23 +152,7 @@ class Compiler:
 
 def bind_command(command: Command) -> BoundArguments:
     """Bind a command's arguments; problems are errors with the position."""
-    bound = bind_arguments(command)
-    for problem in bound.problems:
-        where = problem.node if problem.node is not None else command
-        if problem.kind == "unknown-parameter":
-            raise evaluation_error(f"{command.name} has no parameter {problem.name!r}", where)
-        if problem.kind == "missing-required":
-            raise evaluation_error(f"{command.name} needs its {problem.name!r} argument", where)
-        if problem.kind == "excluded-together":
-            raise evaluation_error(
-                f"{command.name}: {problem.name!r} cannot be given together with "
-                f"{problem.parameter.name if problem.parameter else 'another parameter'!r}",
-                where,
-            )
-        if problem.kind == "duplicate-parameter":
-            raise evaluation_error(f"{command.name}: {problem.name!r} is given twice", where)
-        raise evaluation_error(f"too many arguments for {command.name}", where)
-    return bound
+    return check_binding(bind_arguments(command), command.name, command)
 
 
 __all__ = ["Compiler", "SourceTable", "TimeRange", "bind_command"]

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from sqlglot import exp
 
+from dqlbuild.analysis.binding import BoundArguments
 from dqlbuild.ast.base import Node
 from dqlbuild.ast.nodes import Binary, Block
 from dqlbuild.engine import sql
@@ -39,6 +40,28 @@ def evaluation_error(
 ) -> DQLEvaluationError:
     line, column = position(node)
     return DQLEvaluationError(message, line=line, column=column, hint=hint)
+
+
+def check_binding(bound: BoundArguments, owner: str, node: Node) -> BoundArguments:
+    """Raise the first binding problem of a command's or call's arguments (``owner`` is
+    ``fetch`` or ``contains()``) as an error at its place."""
+    for problem in bound.problems:
+        where = problem.node if problem.node is not None else node
+        name = problem.name
+        if problem.kind == "unknown-parameter":
+            message = f"{owner} has no parameter {name!r}"
+        elif problem.kind == "missing-required":
+            message = f"{owner} needs its {name!r} argument"
+        elif problem.kind == "excluded-together":
+            other = problem.parameter.name if problem.parameter else "another parameter"
+            message = f"{owner}: {name!r} cannot be given together with {other!r}"
+        elif problem.kind == "duplicate-parameter":
+            message = f"{owner}: {name!r} is given twice"
+        else:
+            hint = f"write {name}: ..." if name else None
+            raise evaluation_error(f"too many arguments for {owner}", where, hint)
+        raise evaluation_error(message, where)
+    return bound
 
 
 def binary_operands(node: Binary) -> tuple[Expr, ...]:
@@ -146,6 +169,7 @@ __all__ = [
     "Scope",
     "Typed",
     "binary_operands",
+    "check_binding",
     "evaluation_error",
     "position",
     "unsupported",

@@ -30,7 +30,7 @@ from dqlbuild.ast.nodes import (
 )
 from dqlbuild.catalog import Function, Parameter, get_catalog
 from dqlbuild.engine import sql
-from dqlbuild.engine.core import Scope, Typed, evaluation_error, unsupported
+from dqlbuild.engine.core import Scope, Typed, check_binding, evaluation_error, unsupported
 from dqlbuild.engine.expressions import compile_expr, expect_boolean
 from dqlbuild.engine.types import (
     ANY,
@@ -166,18 +166,7 @@ def scalar(name: str, *parameters: str) -> Callable[[Implementation], Implementa
 
 def bind(scope: Scope, call: Call, function: Function) -> BoundArguments:
     """Bind a call; problems (unknown parameter, missing argument...) are errors."""
-    bound, _signature = bind_call(call, function)
-    for problem in bound.problems:
-        where = problem.node if problem.node is not None else call
-        if problem.kind == "unknown-parameter":
-            raise evaluation_error(f"{function.name}() has no parameter {problem.name!r}", where)
-        if problem.kind == "missing-required":
-            raise evaluation_error(f"{function.name}() needs its {problem.name!r} argument", where)
-        if problem.kind in ("too-many-positional", "named-only-positional"):
-            hint = f"write {problem.name}: ..." if problem.name else None
-            raise evaluation_error(f"too many arguments for {function.name}()", where, hint)
-        raise evaluation_error(f"{function.name}(): {problem.kind} {problem.name}", where)
-    return bound
+    return check_binding(bind_call(call, function)[0], f"{function.name}()", call)
 
 
 def check_parameters(args: Args, supported: frozenset[str], what: str | None = None) -> None:

@@ -40,16 +40,19 @@ LEFT, RIGHT = "__dqlbuild_left", "__dqlbuild_right"
 SIDE = "__dqlbuild_side"
 
 
-def _block(bound: BoundArguments, param: str, cmd: Command) -> tuple[Block, BoundValue]:
+def _subquery(
+    compiler: Compiler, relation: Relation, bound: BoundArguments, param: str, cmd: Command
+) -> tuple[Relation, BoundValue]:
+    """The compiled subquery of ``param`` (and its bound value). Both sides need known
+    fields: output fields are named after the subquery's."""
     value = bound.first(param)
     if value is None or not isinstance(value.expr, Block):
         raise evaluation_error(f"{cmd.name} needs a subquery [ ... ]", cmd)
-    return value.expr, value
-
-
-def _closed(relation: Relation, cmd: Command) -> None:
-    if relation.open:
-        raise unsupported(f"{cmd.name} without a schema", cmd, hint="give to_sql a schema=")
+    right = compiler.subquery(value.expr)
+    for side in (relation, right):
+        if side.open:
+            raise unsupported(f"{cmd.name} without a schema", cmd, hint="give to_sql a schema=")
+    return right, value
 
 
 def _prefix(bound: BoundArguments, default: str) -> str:
@@ -136,10 +139,7 @@ def _aliased(relation: Relation, name: str) -> exp.Table:
 def _append(
     compiler: Compiler, relation: Relation, cmd: Command, bound: BoundArguments
 ) -> Relation:
-    block, _ = _block(bound, "source", cmd)
-    right = compiler.subquery(block)
-    _closed(relation, cmd)
-    _closed(right, cmd)
+    right, _ = _subquery(compiler, relation, bound, "source", cmd)
     types: dict[str, DType] = {}
     for column in [*relation.columns, *right.columns]:
         known = types.get(column.name)
@@ -191,10 +191,7 @@ def _field_name(bound: BoundArguments, param: str, cmd: Command) -> tuple[str, N
 def _lookup(
     compiler: Compiler, relation: Relation, cmd: Command, bound: BoundArguments
 ) -> Relation:
-    block, _ = _block(bound, "lookupTable", cmd)
-    right = compiler.subquery(block)
-    _closed(relation, cmd)
-    _closed(right, cmd)
+    right, _ = _subquery(compiler, relation, bound, "lookupTable", cmd)
     source_name, source_node = _field_name(bound, "sourceField", cmd)
     lookup_name, lookup_node = _field_name(bound, "lookupField", cmd)
     source_key = compile_expr(Scope(relation, compiler, table=LEFT), source_node)
@@ -303,10 +300,7 @@ _KINDS = {"inner": "INNER", "leftOuter": "LEFT", "outer": "FULL"}
 
 @command("join", "joinTable", "kind", "on", "prefix", "fields", "executionOrder")
 def _join(compiler: Compiler, relation: Relation, cmd: Command, bound: BoundArguments) -> Relation:
-    block, _ = _block(bound, "joinTable", cmd)
-    right = compiler.subquery(block)
-    _closed(relation, cmd)
-    _closed(right, cmd)
+    right, _ = _subquery(compiler, relation, bound, "joinTable", cmd)
     kind_value = bound.first("kind")
     kind = "inner"
     if kind_value is not None:
@@ -335,13 +329,10 @@ def _join(compiler: Compiler, relation: Relation, cmd: Command, bound: BoundArgu
 def _join_nested(
     compiler: Compiler, relation: Relation, cmd: Command, bound: BoundArguments
 ) -> Relation:
-    block, value = _block(bound, "joinTable", cmd)
+    right, value = _subquery(compiler, relation, bound, "joinTable", cmd)
     name = value.assigned_name
     if name is None:
         raise evaluation_error("joinNested needs a name: joinNested name = [ ... ]", cmd)
-    right = compiler.subquery(block)
-    _closed(relation, cmd)
-    _closed(right, cmd)
     pairs = _conditions(compiler, relation, right, bound.get("on"), cmd)
     listed = _listed(bound, right, cmd) or [(c.name, c) for c in right.columns]
     record = record_of(tuple((n, c.type) for n, c in listed))

@@ -14,7 +14,7 @@ import datetime as dt
 import io
 import json
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -67,55 +67,71 @@ def duration_text(nanos: int) -> str:
     return f"{nanos} ns"
 
 
-def python_value(value: Any, kind: DType) -> Any:
-    """A value as fetched from DuckDB, as its Python form for DQL type ``kind``."""
+Leaf = Callable[[Any, str], Any]
+ANY = DType("any")
+
+
+def _walk(value: Any, kind: DType, leaf: Leaf) -> Any:
+    """``value`` (as DuckDB returns it) with ``leaf`` applied to every scalar inside
+    arrays and records; null stays None."""
     if value is None:
         return None
-    name = kind.kind
-    if name == "timestamp":
-        return timestamp_value(int(value))
-    if name == "timeframe":
-        return {key: timestamp_value(int(value[key])) for key in ("start", "end")}
-    if name == "array":
-        element = kind.element or DType("any")
-        return [python_value(item, element) for item in value]
-    if name == "record":
+    if kind.kind == "array":
+        element = kind.element or ANY
+        return [_walk(item, element, leaf) for item in value]
+    if kind.kind == "record":
         if isinstance(value, str):  # a record without keys is stored as "{}"
             return {}
         types = dict(kind.fields)
-        return {
-            key: python_value(item, types.get(key, DType("any"))) for key, item in value.items()
-        }
-    if name in ("long", "duration") and not isinstance(value, bool):
+        return {key: _walk(item, types.get(key, ANY), leaf) for key, item in value.items()}
+    return leaf(value, kind.kind)
+
+
+def _python_leaf(value: Any, kind: str) -> Any:
+    if kind == "timestamp":
+        return timestamp_value(int(value))
+    if kind == "timeframe":
+        return {key: timestamp_value(int(value[key])) for key in ("start", "end")}
+    if kind in ("long", "duration") and not isinstance(value, bool):
         return int(value)
-    if name == "double":
+    if kind == "double":
         return float(value)
     return value
 
 
-def json_value(value: Any, kind: DType) -> Any:
-    """A value as fetched from DuckDB, in its JSON form."""
-    if value is None:
-        return None
-    name = kind.kind
-    if name == "timestamp":
+def _json_leaf(value: Any, kind: str) -> Any:
+    if kind == "timestamp":
         return iso(int(value))
-    if name == "timeframe":
+    if kind == "timeframe":
         return {key: iso(int(value[key])) for key in ("start", "end")}
-    if name == "array":
-        element = kind.element or DType("any")
-        return [json_value(item, element) for item in value]
-    if name == "record":
-        if isinstance(value, str):
-            return {}
-        types = dict(kind.fields)
-        return {key: json_value(item, types.get(key, DType("any"))) for key, item in value.items()}
-    if name == "double":
+    if kind == "double":
         number = float(value)
         return number if math.isfinite(number) else str(number)
-    if name in ("long", "duration") and not isinstance(value, bool):
+    if kind in ("long", "duration") and not isinstance(value, bool):
         return int(value)
     return value
+
+
+def _table_leaf(value: Any, kind: str) -> Any:
+    if kind == "timestamp":
+        return short_iso(int(value))
+    if kind == "duration":
+        return duration_text(int(value))
+    if kind == "timeframe":
+        return {key: short_iso(int(value[key])) for key in ("start", "end")}
+    if kind == "double" and not math.isfinite(float(value)):
+        return str(value)
+    return value
+
+
+def python_value(value: Any, kind: DType) -> Any:
+    """A value as fetched from DuckDB, as its Python form for DQL type ``kind``."""
+    return _walk(value, kind, _python_leaf)
+
+
+def json_value(value: Any, kind: DType) -> Any:
+    """A value as fetched from DuckDB, in its JSON form."""
+    return _walk(value, kind, _json_leaf)
 
 
 def _cell(value: Any, kind: DType) -> str:
@@ -123,10 +139,6 @@ def _cell(value: Any, kind: DType) -> str:
     if value is None:
         return "null"
     name = kind.kind
-    if name == "timestamp":
-        return short_iso(int(value))
-    if name == "duration":
-        return duration_text(int(value))
     if name == "boolean":
         return "true" if value else "false"
     if name == "double":
@@ -134,31 +146,8 @@ def _cell(value: Any, kind: DType) -> str:
     if name == "timeframe":  # an ISO-8601 interval
         return f"{short_iso(int(value['start']))}/{short_iso(int(value['end']))}"
     if name in ("array", "record"):
-        return json.dumps(_table_json(value, kind), ensure_ascii=False)
-    return str(value)
-
-
-def _table_json(value: Any, kind: DType) -> Any:
-    if value is None:
-        return None
-    name = kind.kind
-    if name == "timestamp":
-        return short_iso(int(value))
-    if name == "duration":
-        return duration_text(int(value))
-    if name == "timeframe":
-        return {key: short_iso(int(value[key])) for key in ("start", "end")}
-    if name == "array":
-        element = kind.element or DType("any")
-        return [_table_json(item, element) for item in value]
-    if name == "record":
-        if isinstance(value, str):
-            return {}
-        types = dict(kind.fields)
-        return {k: _table_json(v, types.get(k, DType("any"))) for k, v in value.items()}
-    if name == "double" and not math.isfinite(float(value)):
-        return str(value)
-    return value
+        return json.dumps(_walk(value, kind, _table_leaf), ensure_ascii=False)
+    return str(_table_leaf(value, name))
 
 
 @dataclass(frozen=True)

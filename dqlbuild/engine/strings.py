@@ -183,22 +183,17 @@ def contains_text(value: exp.Expr, text: str, *, case_sensitive: bool) -> exp.Ex
     )
 
 
-@scalar("lower", "expression")
-def _lower(args: Args) -> Typed:
-    value = _text(args)
-    return Typed(exp.Lower(this=value.sql), value.type, value.constant)
+def _text_to_text(name: str, kind: type[exp.Func]) -> None:
+    def implementation(args: Args) -> Typed:
+        value = _text(args)
+        return Typed(kind(this=value.sql), value.type, value.constant)
+
+    scalar(name, "expression")(implementation)
 
 
-@scalar("upper", "expression")
-def _upper(args: Args) -> Typed:
-    value = _text(args)
-    return Typed(exp.Upper(this=value.sql), value.type, value.constant)
-
-
-@scalar("trim", "expression")
-def _trim(args: Args) -> Typed:
-    value = _text(args)
-    return Typed(exp.Trim(this=value.sql), value.type, value.constant)
+_text_to_text("lower", exp.Lower)
+_text_to_text("upper", exp.Upper)
+_text_to_text("trim", exp.Trim)
 
 
 @scalar("stringLength", "expression")

@@ -27,17 +27,6 @@ Kind = Literal[
     "null",
     "any",
 ]
-SCALAR_KINDS: tuple[Kind, ...] = (
-    "long",
-    "double",
-    "string",
-    "boolean",
-    "timestamp",
-    "duration",
-    "timeframe",
-    "null",
-    "any",
-)
 NUMERIC_KINDS = frozenset({"long", "double"})
 # Names users may give in ``types=``; ``array``/``record`` element types come from data.
 DECLARABLE = frozenset({"long", "double", "string", "boolean", "timestamp", "duration"})

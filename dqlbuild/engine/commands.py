@@ -99,10 +99,8 @@ def keep_all(
     rename = rename or {}
     dropped = set(drop)
     items: list[exp.Expr] = []
-    if relation.open:
-        excluded = [
-            sql.col(n) for n in relation.names if n in dropped or n in replace or n in rename
-        ]
+    if relation.open:  # the caller only replaces, drops or renames fields that exist
+        excluded = [sql.col(n) for n in (*dropped, *replace, *rename)]
         if order is not None:
             excluded.append(sql.col(ORDER))
         items.append(exp.Star(except_=excluded) if excluded else exp.Star())
@@ -476,9 +474,14 @@ def _fields(
 
 
 def add_columns(compiler: Compiler, relation: Relation, values: dict[str, Typed]) -> Relation:
-    """One stage adding fields (at the end) or replacing them (in place)."""
-    replace = {n: v.sql for n, v in values.items() if relation.column(n) is not None}
-    add = [(n, v.sql) for n, v in values.items() if relation.column(n) is None]
+    """One stage adding fields (at the end) or replacing them (in place; without a
+    schema, at the end)."""
+
+    def exists(name: str) -> bool:
+        return relation.column(name) is not None or (relation.open and name in compiler.assumed)
+
+    replace = {n: v.sql for n, v in values.items() if exists(n)}
+    add = [(n, v.sql) for n, v in values.items() if not exists(n)]
     columns = [
         Column(c.name, values[c.name].type) if c.name in values else c for c in relation.columns
     ]

@@ -53,6 +53,7 @@ class Compiler:
         self.ctes: list[tuple[str, exp.Expr]] = []
         self.notes: list[str] = []
         self.timeframe: TimeRange | None = None
+        self.assumed: set[str] = set()
         prefix = "stage"
         while any(table.table.lower().startswith(prefix) for table in sources.values()):
             prefix = "_" + prefix

@@ -112,6 +112,8 @@ class CompilerLike(Protocol):
     """What expressions need from the compiler: subqueries, the time, notes."""
 
     now_ns: int
+    assumed: set[str]
+    """Fields read from data of unknown fields (SQL without a schema): they exist."""
 
     def subquery(self, block: Block) -> Relation: ...
 
@@ -143,6 +145,7 @@ class Scope:
                 return Typed(sql.null(), NULL)
             return Typed(sql.col(name, self.table), column.type)
         if self.relation.open:
+            self.compiler.assumed.add(name)
             return Typed(sql.col(name, self.table), ANY)
         if self.relation.exact:
             known = ", ".join(self.relation.names) or "none"

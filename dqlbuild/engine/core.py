@@ -4,7 +4,7 @@ typed SQL expression, the scope expressions are compiled in, and positioned erro
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from sqlglot import exp
@@ -133,12 +133,8 @@ class Scope:
     of an aggregation function."""
     aggregation_context: str | None = None
     """The catalog context of aggregation calls (``summarize``/``makeTimeseries``)."""
-    extra: dict[str, Typed] = field(default_factory=dict)
-    """Names bound to expressions instead of columns (join sides, lambdas)."""
 
     def field(self, name: str, node: Node | None) -> Typed:
-        if name in self.extra:
-            return self.extra[name]
         column = self.relation.column(name)
         if column is not None:
             if column.type == NULL:
@@ -153,16 +149,6 @@ class Scope:
         where = f" of {self.relation.source!r}" if self.relation.source else ""
         self.compiler.note(f"field {name!r} is not in the data{where}; it is null everywhere")
         return Typed(sql.null(), NULL)
-
-    def with_relation(self, relation: Relation) -> Scope:
-        return Scope(
-            relation,
-            self.compiler,
-            self.table,
-            self.aggregate,
-            self.aggregation_context,
-            dict(self.extra),
-        )
 
 
 __all__ = [

@@ -108,13 +108,6 @@ def duration_literal(node: Duration) -> Typed:
     return Typed(sql.long(node.value * NANOS[node.unit]), DURATION, constant=True)
 
 
-def fixed(value: Typed, node: Node, what: str) -> Typed:
-    """Refuse a calendar duration where only a fixed length makes sense."""
-    if value.months is not None:
-        raise unsupported(f"a calendar duration (months, quarters, years) as {what}", node)
-    return value
-
-
 # ----------------------------------------------------------------------------- unary
 def _unary(scope: Scope, node: Unary) -> Typed:
     operand = compile_expr(scope, node.operand)
@@ -395,5 +388,4 @@ __all__ = [
     "compile_expr",
     "duration_literal",
     "expect_boolean",
-    "fixed",
 ]

@@ -423,3 +423,25 @@ def test_fields_summary_of_arrays_with_unknown_elements() -> None:
         [{"value": [], "count": 1}],
         [{"value": [1], "count": 1}],
     ]
+
+
+def test_make_timeseries_start_end_count_if_and_rate() -> None:
+    data = {
+        "spans": [
+            {"timestamp": "2024-05-06T07:01:00Z", "ok": True},
+            {"timestamp": "2024-05-06T07:12:00Z", "ok": False},
+        ]
+    }
+    row = rows(
+        "fetch spans | makeTimeseries c = countIf(ok), s = start(), e = end(), "
+        "r = count(rate: 1m), interval: 10m",
+        data,
+    )[0]
+    at = [dt.datetime(2024, 5, 6, 7, m, tzinfo=dt.UTC) for m in (0, 10, 20)]
+    assert row["c"] == [1, 0]
+    assert (row["s"], row["e"]) == (at[:2], at[1:])
+    assert row["r"] == [0.1, 0.1]
+    with pytest.raises(DQLUnsupportedError, match="scalar: true"):
+        rows("fetch spans | makeTimeseries count(scalar: true)", data)
+    with pytest.raises(DQLUnsupportedError, match="not one call"):
+        rows("fetch spans | makeTimeseries x = count() + 1", data)

@@ -1298,10 +1298,13 @@ class Interpreter:
         prefix = "right." if prefix is None else prefix
         chosen = bound.get("fields")
 
+        right_names = list(dict.fromkeys(k for right in table for k in right))
+
         def right_part(right: Row | None) -> Row:
+            # every right field, null without a match (it replaces a same-named left one)
             if chosen:
                 return _pick(right, chosen)
-            return {} if right is None else {prefix + k: v for k, v in right.items()}
+            return {prefix + k: None if right is None else right.get(k) for k in right_names}
 
         pairs = self._join_pairs(bound, rows, table)
         result = [{**rows[i], **right_part(table[j])} for i, j in pairs]

@@ -1364,8 +1364,10 @@ class Interpreter:
         def found(value: Any) -> bool:
             if isinstance(value, str):
                 return needle in value if case else needle.lower() in value.lower()
+            # strings in records at any depth and in arrays of strings, not in arrays of
+            # records (docs/running.md; the DQL docs do not say)
             if isinstance(value, list):
-                return any(found(v) for v in value)
+                return any(found(v) for v in value if not isinstance(v, dict))
             if isinstance(value, dict):
                 return any(found(v) for v in value.values())
             return False

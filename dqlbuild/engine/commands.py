@@ -427,18 +427,23 @@ def _search(
     return compiler.add(select, relation.columns, exact=relation.exact, source=relation.source)
 
 
-def _text_tests(subject: exp.Expr, kind: DType, text: str, case_sensitive: bool) -> list[exp.Expr]:
-    """Conditions that ``text`` occurs in a string, in a string of an array, or in a
-    string anywhere inside a record (``search``)."""
+def _text_tests(
+    subject: exp.Expr, kind: DType, text: str, case_sensitive: bool, depth: int = 0
+) -> list[exp.Expr]:
+    """Conditions that ``text`` occurs in a string, or in a string anywhere inside an
+    array or a record (``search``)."""
     from dqlbuild.engine.strings import contains_text
 
     if kind.kind == "string":
         return [contains_text(subject, text, case_sensitive=case_sensitive)]
-    if kind.kind == "array" and kind.element is not None and kind.element.kind == "string":
-        element = exp.to_identifier("element")
-        test = contains_text(element, text, case_sensitive=case_sensitive)
+    if kind.kind == "array" and kind.element is not None:
+        element = exp.to_identifier(f"element{depth}")
+        inner = _text_tests(element, kind.element, text, case_sensitive, depth + 1)
+        if not inner:
+            return []
+        condition = sql.or_all([sql.paren(test) for test in inner])
         matches = exp.ArrayFilter(
-            this=subject, expression=exp.Lambda(this=test, expressions=[element])
+            this=subject, expression=exp.Lambda(this=condition, expressions=[element])
         )
         return [exp.GT(this=exp.ArraySize(this=matches), expression=sql.integer(0))]
     if kind.kind == "record":
@@ -450,6 +455,7 @@ def _text_tests(subject: exp.Expr, kind: DType, text: str, case_sensitive: bool)
                 value,
                 text,
                 case_sensitive,
+                depth,
             )
         ]
     return []

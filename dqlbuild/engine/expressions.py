@@ -342,13 +342,15 @@ def _access(scope: Scope, node: Access) -> Typed:
             raise evaluation_error(f"[{node.key}] needs an array, not a {base.type} value", node)
         index = node.key + 1 if node.key >= 0 else node.key
         element = base.type.element if base.type.element is not None else ANY
+        if element == NULL:  # no element ever had a value: stored as text, read as null
+            return Typed(sql.null(), NULL, base.constant)
         return Typed(sql.fn("list_extract", base.sql, sql.integer(index)), element, base.constant)
     key = node.key
     if kind == "null":
         return Typed(sql.null(), NULL)
     if kind == "record":
         value_type = base.type.field(key)
-        if value_type is None:
+        if value_type is None or value_type == NULL:
             return Typed(sql.null(), NULL, base.constant)
         return Typed(
             exp.StructExtract(this=base.sql, expression=sql.string(key)), value_type, base.constant

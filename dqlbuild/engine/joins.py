@@ -81,26 +81,27 @@ def _parse_default(text: str) -> Node:
 
 
 def _listed(
-    bound: BoundArguments, right: Relation, cmd: Command
-) -> list[tuple[str, Column]] | None:
-    """``fields: {a, n = b}``: (output name, right column) pairs, or None."""
+    compiler: Compiler, bound: BoundArguments, right: Relation, cmd: Command
+) -> list[tuple[str, str, DType]] | None:
+    """``fields: {a, n = b}``: (output name, subquery field, type), or None without
+    ``fields:``; a field the subquery's data does not have is null."""
     values = bound.get("fields")
     if not values:
         return None
-    result: list[tuple[str, Column]] = []
+    result: list[tuple[str, str, DType]] = []
     for value in values:
         name = text_of(value.expr)
         if name is None:
             raise unsupported(f"{cmd.name} fields: other than field names", value.expr)
-        column = right.column(name)
-        if column is None:
-            raise evaluation_error(
-                f"{cmd.name}: the subquery has no field {name!r} "
-                f"(its fields: {', '.join(right.names) or 'none'})",
-                value.expr,
-            )
-        result.append((value.assigned_name or name, column))
+        kind = _subquery_field(compiler, right, name, value.expr, cmd, None).type
+        result.append((value.assigned_name or name, name, kind))
     return result
+
+
+def _right(right: Relation, name: str, table: str | None) -> exp.Expr:
+    """A subquery field in SQL: null when its data does not have it."""
+    column = right.column(name)
+    return sql.null() if column is None or column.type.kind == "null" else sql.col(name, table)
 
 
 def _output(
@@ -211,14 +212,16 @@ def _lookup(
         [*right.columns, Column("__dqlbuild_rank", DType("long"))],
         source=right.source,
     )
-    listed = _listed(bound, right, cmd)
+    listed = _listed(compiler, bound, right, cmd)
     dropped: set[str] = set()
     if listed is None:
         prefix = _prefix(bound, _catalog_default(cmd, "prefix"))
         dropped = {c.name for c in relation.columns if c.name.startswith(prefix)}
-        additions = [(prefix + c.name, sql.col(c.name, RIGHT), c.type) for c in right.columns]
+        additions: list[tuple[str, exp.Expr, DType]] = [
+            (prefix + c.name, sql.col(c.name, RIGHT), c.type) for c in right.columns
+        ]
     else:
-        additions = [(name, sql.col(c.name, RIGHT), c.type) for name, c in listed]
+        additions = [(out, _right(right, field, RIGHT), typ) for out, field, typ in listed]
     items, columns = _output(relation, additions, sql.col(ORDER, LEFT), dropped)
     right_key = _subquery_field(compiler, ranked, lookup_name, lookup_node, cmd, RIGHT)
     condition = exp.and_(
@@ -308,12 +311,14 @@ def _join(compiler: Compiler, relation: Relation, cmd: Command, bound: BoundArgu
         if kind not in _KINDS:
             raise evaluation_error("join kind: is inner, leftOuter or outer", kind_value.expr)
     pairs = _conditions(compiler, relation, right, bound.get("on"), cmd)
-    listed = _listed(bound, right, cmd)
+    listed = _listed(compiler, bound, right, cmd)
     if listed is None:
         prefix = _prefix(bound, _catalog_default(cmd, "prefix"))
-        additions = [(prefix + c.name, sql.col(c.name, RIGHT), c.type) for c in right.columns]
+        additions: list[tuple[str, exp.Expr, DType]] = [
+            (prefix + c.name, sql.col(c.name, RIGHT), c.type) for c in right.columns
+        ]
     else:
-        additions = [(name, sql.col(c.name, RIGHT), c.type) for name, c in listed]
+        additions = [(out, _right(right, field, RIGHT), typ) for out, field, typ in listed]
     order = sql.row_number([sql.ordered(sql.col(ORDER, LEFT)), sql.ordered(sql.col(ORDER, RIGHT))])
     items, columns = _output(relation, additions, order)
     condition = sql.and_all([exp.EQ(this=a, expression=b) for a, b, _ in pairs])
@@ -334,13 +339,18 @@ def _join_nested(
     if name is None:
         raise evaluation_error("joinNested needs a name: joinNested name = [ ... ]", cmd)
     pairs = _conditions(compiler, relation, right, bound.get("on"), cmd)
-    listed = _listed(bound, right, cmd) or [(c.name, c) for c in right.columns]
-    record = record_of(tuple((n, c.type) for n, c in listed))
-    struct = exp.Struct(
+    listed = _listed(compiler, bound, right, cmd) or [
+        (c.name, c.name, c.type) for c in right.columns
+    ]
+    record = record_of(tuple((out, kind) for out, _, kind in listed))
+    struct: exp.Expr = exp.Struct(
         expressions=[
-            exp.PropertyEQ(this=sql.ident(n), expression=sql.col(c.name)) for n, c in listed
+            exp.PropertyEQ(this=sql.ident(out), expression=_right(right, field, None))
+            for out, field, _ in listed
         ]
     )
+    if not listed:  # records without fields are stored as "{}" (see data.py)
+        struct = sql.string("{}")
     keys = [f"__dqlbuild_key{i}" for i in range(len(pairs))]
     nested = "__dqlbuild_nested"
     collected = exp.ArrayAgg(this=exp.Order(this=struct, expressions=[sql.ordered(sql.col(ORDER))]))

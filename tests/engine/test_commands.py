@@ -445,3 +445,30 @@ def test_make_timeseries_start_end_count_if_and_rate() -> None:
         rows("fetch spans | makeTimeseries count(scalar: true)", data)
     with pytest.raises(DQLUnsupportedError, match="not one call"):
         rows("fetch spans | makeTimeseries x = count() + 1", data)
+
+
+def test_join_nested_over_a_subquery_without_fields() -> None:
+    # Regression (.mismatches.md M12).
+    query = "fetch logs | joinNested f1 = [fetch logs], on: {left[x] == right[v]}"
+    assert rows(query, {"logs": []}) == []
+    assert rows(query, {"logs": [{"x": "a"}]}) == [{"x": "a", "f1": []}]
+
+
+def test_listed_fields_the_data_does_not_have_are_null() -> None:
+    # Regression (.mismatches.md M13).
+    data = {"logs": [{"a": 1}]}
+    assert rows("fetch logs | join [fetch logs], on: {a}, fields: {v}", data) == [
+        {"a": 1, "v": None}
+    ]
+    assert rows("fetch logs | joinNested f1 = [fetch logs], on: {a}, fields: {v}", data) == [
+        {"a": 1, "f1": [{"v": None}]}
+    ]
+    lookup = "fetch logs | lookup [fetch logs], sourceField: a, lookupField: a, fields: {v}"
+    assert rows(lookup, data) == [{"a": 1, "v": None}]
+    with pytest.raises(DQLEvaluationError, match="the subquery has no field 'v'"):
+        rows("fetch logs | join [fetch logs | fields a], on: {a}, fields: {v}", data)
+
+
+def test_search_looks_into_arrays_of_records() -> None:
+    data = {"logs": [{"a": [{"q": ["xz"]}]}, {"a": [{"q": ["y"]}]}]}
+    assert rows('fetch logs | search "z"', data) == [{"a": [{"q": ["xz"]}]}]

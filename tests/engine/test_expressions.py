@@ -194,3 +194,12 @@ def test_in_subquery() -> None:
     assert result.rows == [{"x": 2}]
     with pytest.raises(DQLEvaluationError, match="exactly one field"):
         dqlbuild.run("fetch a | filter x in [fetch b | fields y, z = 1]", data)
+
+
+def test_record_keys_and_elements_that_never_hold_a_value_are_null() -> None:
+    # Regression (.mismatches.md M14): stored as text, typed null.
+    data = {"t": [{"r": {"k": None}, "a": [None]}]}
+    assert dqlbuild.run("fetch t | filter r[k] < 3", data).rows == []
+    assert dqlbuild.run("fetch t | fields v = a[0] > 1, w = r[k] + 1", data).rows == [
+        {"v": None, "w": None}
+    ]

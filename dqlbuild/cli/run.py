@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dqlbuild.cli.common import (
     EXIT_FAILURE,
@@ -27,7 +27,11 @@ from dqlbuild.cli.common import (
     read_input,
     set_values,
 )
+from dqlbuild.engine import Dataset, Result
 from dqlbuild.errors import DQLError, DQLUnsupportedError
+
+if TYPE_CHECKING:
+    from datetime import datetime
 
 _EXAMPLE = "examples/ai-observability.dashboard.json"
 _SPANS = "spans=examples/ai-spans.jsonl"
@@ -146,8 +150,6 @@ def _run(args: argparse.Namespace) -> int:
     if args.tile and not document:
         raise UsageError("--tile selects tiles of a dashboard or notebook")
 
-    from dqlbuild.engine import Dataset
-
     try:
         dataset = Dataset(data, types=types, progress=emit) if data else None
     except DQLError as exc:
@@ -164,7 +166,11 @@ def _run(args: argparse.Namespace) -> int:
 
 class _Runner:
     def __init__(
-        self, args: argparse.Namespace, dataset: Any, now: Any, compare: list[tuple[str, str]]
+        self,
+        args: argparse.Namespace,
+        dataset: Dataset | None,
+        now: datetime | None,
+        compare: list[tuple[str, str]],
     ) -> None:
         self.args = args
         self.dataset = dataset
@@ -241,12 +247,14 @@ class _Runner:
         from dqlbuild.engine import to_sql
 
         if self.dataset is not None:
-            from dqlbuild.engine.api import _query
+            from dqlbuild.engine.api import prepare_query
 
-            return str(self.dataset.to_sql(_query(text, values), dialect=self.args.dialect))
+            query = prepare_query(text, values)
+            return self.dataset.to_sql(query, dialect=self.args.dialect)
         return to_sql(text, dialect=self.args.dialect, variables=values, now=self.now)
 
-    def _result(self, text: str, values: dict[str, str | list[str]]) -> Any:
+    def _result(self, text: str, values: dict[str, str | list[str]]) -> Result:
+        assert self.dataset is not None
         if not self.compare:
             return self.dataset.run(text, variables=values or None, now=self.now)
         results = []
@@ -255,31 +263,30 @@ class _Runner:
             results.append(self.dataset.run(text, variables=merged, now=self.now))
         return _stacked(self.compare, results)
 
-    def _limited(self, result: Any) -> Any:
+    def _limited(self, result: Result) -> Result:
         if self.args.limit is None:
             return result
         return replace(result, raw=result.raw[: self.args.limit])
 
-    def _format(self, result: Any) -> str:
+    def _format(self, result: Result) -> str:
         fmt = self.args.format
         if fmt == "table":
             cell = None if self.args.wide else 60
-            return str(result.table(max_cell=cell, limit=self.args.limit)) + "\n"
+            return result.table(max_cell=cell, limit=self.args.limit) + "\n"
         limited = self._limited(result)
         if fmt == "json":
-            return str(limited.to_json()) + "\n"
+            return limited.to_json() + "\n"
         if fmt == "jsonl":
-            return str(limited.to_jsonl())
-        return str(limited.to_csv())
+            return limited.to_jsonl()
+        return limited.to_csv()
 
     def _notes(self, where: str, notes: Sequence[str]) -> None:
         for note in notes:
             emit(f"{where}: note: {note}")
 
 
-def _stacked(compare: list[tuple[str, str]], results: list[Any]) -> Any:
+def _stacked(compare: list[tuple[str, str]], results: list[Result]) -> Result:
     """One result: every compared run's records, led by the compared value."""
-    from dqlbuild.engine import Result
     from dqlbuild.engine.types import STRING
 
     keys = {key for key, _ in compare}

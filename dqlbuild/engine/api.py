@@ -18,7 +18,8 @@ from dqlbuild.errors import DQLError, DQLEvaluationError, DQLTypeError, DQLValue
 Variables = Mapping[str, "str | Sequence[str]"]
 
 
-def _query(query: object, variables: Variables | None) -> Query:
+def prepare_query(query: object, variables: Variables | None = None) -> Query:
+    """``query`` parsed (text or a ``Query``), with ``variables`` rendered into it."""
     from dqlbuild.rewriting.render import render
     from dqlbuild.syntax.parser import parse
 
@@ -116,7 +117,7 @@ def to_sql(
     ``now()`` becomes the constant ``now`` (default: the current time).
     """
     _deps.require_all()
-    parsed = _query(query, variables)
+    parsed = prepare_query(query, variables)
     sources: Mapping[str, SourceTable] = (
         _schema_sources(schema) if schema is not None else _OpenSources()
     )
@@ -131,7 +132,7 @@ def run_on(
     variables: Variables | None = None,
     now: dt.datetime | None = None,
 ) -> Result:
-    parsed = _query(query, variables)
+    parsed = prepare_query(query, variables)
     sources = {
         name: SourceTable(table.sql_name, table.columns, has_order=True)
         for name, table in dataset.tables.items()
@@ -187,9 +188,9 @@ def run(
             raise DQLValueError("types= is given when the Dataset is loaded, not to run()")
         return run_on(data, query, variables=variables, now=now)
     _deps.require_all()
-    parsed = _query(query, variables)
+    parsed = prepare_query(query, variables)
     with Dataset(data, types=types) as dataset:
         return run_on(dataset, parsed, now=now)
 
 
-__all__ = ["run", "run_on", "to_sql"]
+__all__ = ["prepare_query", "run", "run_on", "to_sql"]

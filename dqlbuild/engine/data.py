@@ -23,7 +23,7 @@ import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dqlbuild.engine import _deps
 from dqlbuild.engine.types import (
@@ -41,6 +41,9 @@ from dqlbuild.engine.types import (
     storage_type,
 )
 from dqlbuild.errors import DQLDataError
+
+if TYPE_CHECKING:
+    from dqlbuild.engine.result import Result
 
 ORDER_COLUMN = "__dqlbuild_order"
 """Hidden column: a record's position in the input, then in the stage's output order."""
@@ -318,7 +321,7 @@ class Dataset:
         *,
         variables: Mapping[str, str | Sequence[str]] | None = None,
         now: dt.datetime | None = None,
-    ) -> Any:
+    ) -> Result:
         """Run ``query`` on these data objects; see :func:`dqlbuild.run`."""
         from dqlbuild.engine.api import run_on
 

@@ -1364,10 +1364,9 @@ class Interpreter:
         def found(value: Any) -> bool:
             if isinstance(value, str):
                 return needle in value if case else needle.lower() in value.lower()
-            # strings in records at any depth and in arrays of strings, not in arrays of
-            # records (docs/running.md; the DQL docs do not say)
+            # strings at any depth: in arrays and records (docs/running.md)
             if isinstance(value, list):
-                return any(found(v) for v in value if not isinstance(v, dict))
+                return any(found(v) for v in value)
             if isinstance(value, dict):
                 return any(found(v) for v in value.values())
             return False

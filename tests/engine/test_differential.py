@@ -738,42 +738,8 @@ class Known:
     explains: Callable[[Pipeline, list[dict[str, Any]], Exception], bool]
 
 
-KNOWN: tuple[Known, ...] = (
-    Known(
-        "M12: joinNested over a subquery without fields (empty data) fails in DuckDB",
-        "fetch logs | joinNested f1 = [fetch logs], on: {left[x] == right[v]}",
-        [],
-        [],
-        lambda p, table, exc: (
-            isinstance(exc, dqlbuild.DQLError)
-            and "Cannot mix values of type STRUCT[]" in str(exc)
-            and "joinNested" in p.text
-        ),
-    ),
-    Known(
-        "M13: a fields: entry of join/joinNested/lookup that the data does not have is an error",
-        "fetch logs | join [fetch logs], on: {a}, fields: {v}",
-        [{"a": 1}],
-        [{"a": 1, "v": None}],
-        lambda p, table, exc: (
-            isinstance(exc, dqlbuild.DQLError)
-            and (m := re.search(r"the subquery has no field '([^']*)'", str(exc))) is not None
-            and all(m.group(1) not in row for row in table)
-            and "fields: {" in p.text
-        ),
-    ),
-    Known(
-        "M14: an ordering comparison with a record key that only ever holds null fails",
-        "fetch logs | filter r[k] < 3",
-        [{"r": {"k": None}}],
-        [],
-        lambda p, table, exc: (
-            isinstance(exc, dqlbuild.DQLError)
-            and "Cannot compare values of type VARCHAR" in str(exc)
-            and re.search(r"\[[ks]\]", p.text) is not None
-        ),
-    ),
-)
+# Open mismatches; empty when every entry of .mismatches.md is FIXED (M1-M14 were).
+KNOWN: tuple[Known, ...] = ()
 
 
 def check(pipeline: Pipeline, table: list[dict[str, Any]]) -> None:

@@ -23,7 +23,7 @@ from dqlbuild.engine.core import ORDER, Scope, Typed, evaluation_error, unsuppor
 from dqlbuild.engine.functions import Args, bind, check_parameters
 from dqlbuild.engine.types import ANY, DOUBLE, LONG, NULL, DType, array_of, storage_type
 
-Aggregation = Callable[[Args, str | None], Typed]
+Aggregation = Callable[[Args], Typed]
 AGGREGATIONS: dict[str, tuple[Aggregation, frozenset[str]]] = {}
 # Parameters makeTimeseries handles itself, around the aggregation.
 SERIES_PARAMETERS = frozenset({"default", "rate"})
@@ -53,7 +53,7 @@ def compile_aggregation(scope: Scope, call: Node, name: str, _args: Sequence[Nod
         SERIES_PARAMETERS if scope.aggregation_context == "makeTimeseries" else frozenset()
     )
     check_parameters(args, supported)
-    return implementation(args, ORDER)
+    return implementation(args)
 
 
 def _value(args: Args, name: str = "expression") -> Typed:
@@ -88,12 +88,12 @@ def _filtered(aggregate: exp.Expr, condition: exp.Expr) -> exp.Expr:
 
 
 @aggregation("count")
-def _count(args: Args, order: str | None) -> Typed:
+def _count(args: Args) -> Typed:
     return Typed(exp.Count(this=exp.Star()), LONG)
 
 
 @aggregation("countIf", "condition", "expression")
-def _count_if(args: Args, order: str | None) -> Typed:
+def _count_if(args: Args) -> Typed:
     condition = args.typed("condition") or args.required("expression")
     if condition.type.kind not in ("boolean", "null", "any"):
         raise evaluation_error(
@@ -103,7 +103,7 @@ def _count_if(args: Args, order: str | None) -> Typed:
     return Typed(exp.Count(this=counted), LONG)
 
 
-def _count_distinct(args: Args, order: str | None) -> Typed:
+def _count_distinct(args: Args) -> Typed:
     value = _value(args)
     return Typed(exp.Count(this=exp.Distinct(expressions=[value.sql])), LONG)
 
@@ -129,7 +129,7 @@ def _rounded(expression: exp.Expr) -> exp.Expr:
 
 
 @aggregation("sum", "expression")
-def _sum(args: Args, order: str | None) -> Typed:
+def _sum(args: Args) -> Typed:
     value = _value(args)
     _numeric(args, value)
     if value.type.kind == "duration":
@@ -138,7 +138,7 @@ def _sum(args: Args, order: str | None) -> Typed:
 
 
 @aggregation("avg", "expression")
-def _avg(args: Args, order: str | None) -> Typed:
+def _avg(args: Args) -> Typed:
     value = _value(args)
     _numeric(args, value)
     if value.type.kind == "duration":
@@ -147,7 +147,7 @@ def _avg(args: Args, order: str | None) -> Typed:
 
 
 def _extreme(kind: type[exp.Func]) -> Aggregation:
-    def implementation(args: Args, order: str | None) -> Typed:
+    def implementation(args: Args) -> Typed:
         value = _value(args)
         if value.type == NULL:
             return Typed(sql.null(), NULL)
@@ -173,7 +173,7 @@ def percentile_of(args: Args, value: Typed, fraction: float) -> Typed:
 
 
 @aggregation("percentile", "expression", "percentile")
-def _percentile(args: Args, order: str | None) -> Typed:
+def _percentile(args: Args) -> Typed:
     value = _value(args)
     percent = args.constant("percentile")
     if isinstance(percent, bool) or not isinstance(percent, int | float) or not 0 <= percent <= 100:
@@ -182,12 +182,12 @@ def _percentile(args: Args, order: str | None) -> Typed:
 
 
 @aggregation("median", "expression")
-def _median(args: Args, order: str | None) -> Typed:
+def _median(args: Args) -> Typed:
     return percentile_of(args, _value(args), 0.5)
 
 
 def _statistic(sql_name: str) -> Aggregation:
-    def implementation(args: Args, order: str | None) -> Typed:
+    def implementation(args: Args) -> Typed:
         value = _value(args)
         _numeric(args, value, durations=False)
         return Typed(sql.fn(sql_name, sql.cast(value.sql, "DOUBLE")), DOUBLE)
@@ -200,7 +200,7 @@ aggregation("variance", "expression")(_statistic("var_samp"))
 
 
 @aggregation("correlation", "expression1", "expression2")
-def _correlation(args: Args, order: str | None) -> Typed:
+def _correlation(args: Args) -> Typed:
     first, second = args.required("expression1"), args.required("expression2")
     for value in (first, second):
         _numeric(args, value, durations=False)
@@ -228,7 +228,7 @@ def _sliced(values: exp.Expr, limit: int | None) -> exp.Expr:
 
 
 @aggregation("collectDistinct", "expression", "maxLength", "expand")
-def _collect_distinct(args: Args, order: str | None) -> Typed:
+def _collect_distinct(args: Args) -> Typed:
     value = _value(args)
     limit = _max_length(args)
     ordered = exp.Order(
@@ -239,11 +239,10 @@ def _collect_distinct(args: Args, order: str | None) -> Typed:
 
 
 @aggregation("collectArray", "expression", "maxLength", "expand")
-def _collect_array(args: Args, order: str | None) -> Typed:
+def _collect_array(args: Args) -> Typed:
     value = _value(args)
     limit = _max_length(args)
-    assert order is not None
-    ordered = exp.Order(this=value.sql, expressions=[sql.ordered(sql.col(order, args.scope.table))])
+    ordered = exp.Order(this=value.sql, expressions=[sql.ordered(sql.col(ORDER, args.scope.table))])
     collected = _filtered(exp.ArrayAgg(this=ordered), _not_null(value))
     return Typed(_empty_if_null(_sliced(collected, limit), value.type), _array_type(value))
 
@@ -259,13 +258,12 @@ def _empty_if_null(values: exp.Expr, element: DType) -> exp.Expr:
 
 
 def _take(first: bool) -> Aggregation:
-    def implementation(args: Args, order: str | None) -> Typed:
+    def implementation(args: Args) -> Typed:
         value = _value(args)
-        assert order is not None
         if value.type == NULL:
             return Typed(sql.null(), NULL)
         kind = exp.ArgMin if first else exp.ArgMax
-        taken = kind(this=value.sql, expression=sql.col(order, args.scope.table))
+        taken = kind(this=value.sql, expression=sql.col(ORDER, args.scope.table))
         return Typed(_filtered(taken, _not_null(value)), value.type)
 
     return implementation

@@ -35,7 +35,6 @@ from dqlbuild.engine.types import (
     DType,
     array_of,
     record_of,
-    storage_type,
     unify,
 )
 from dqlbuild.errors import DQLDataError
@@ -274,7 +273,9 @@ def _unified(types: Sequence[DType], where: str, what: str) -> DType:
 def _as(value: Typed, kind: DType) -> exp.Expr:
     if value.type == kind or kind.kind in ("null", "any"):
         return value.sql
-    return sql.cast(value.sql, storage_type(kind))
+    from dqlbuild.engine.functions import coerce
+
+    return coerce(value, kind)
 
 
 def _records_relation(

@@ -256,9 +256,30 @@ def coerce(value: Typed, target: DType) -> exp.Expr:
         return sql.typed_null(target)
     if target.kind == "double" and value.type.kind == "long":
         return sql.cast(value.sql, "DOUBLE")
+    if target.kind == "record" and value.type.kind == "record":
+        return _record_as(value, target)
     if target.kind in ("array", "record"):
         return sql.cast(value.sql, storage_type(target))
     return value.sql
+
+
+def _record_as(value: Typed, target: DType) -> exp.Expr:
+    """A record with the keys of ``target``: its own values where it has the key, null
+    elsewhere (records of one field may have different keys, as DQL's do)."""
+    if not target.fields:
+        return value.sql
+    own = dict(value.type.fields)
+    items = []
+    for key, kind in target.fields:
+        if key in own and own[key].kind != "null":
+            part = Typed(
+                exp.StructExtract(this=value.sql.copy(), expression=sql.string(key)), own[key]
+            )
+            items.append(exp.PropertyEQ(this=sql.ident(key), expression=coerce(part, kind)))
+        else:
+            items.append(exp.PropertyEQ(this=sql.ident(key), expression=sql.typed_null(kind)))
+    rebuilt = exp.Struct(expressions=items)
+    return sql.case([(sql.is_null(value.sql.copy()), sql.typed_null(target))], rebuilt)
 
 
 @scalar("if", "condition", "then", "else")
@@ -326,6 +347,8 @@ def _record(args: Args) -> Typed:
         name = value.assigned_name or output_name(value.expr)
         fields.append((name, args.compile(value.expr)))
     kind = DType("record", fields=tuple((name, typed.type) for name, typed in fields))
+    if not fields:  # a record without keys is stored as the text {} (see data.py)
+        return Typed(sql.string("{}"), kind, True)
     struct = exp.Struct(
         expressions=[
             exp.PropertyEQ(this=sql.ident(name), expression=typed.sql) for name, typed in fields
@@ -357,6 +380,8 @@ def to_string(value: Typed, node: Node) -> exp.Expr:
         from dqlbuild.engine.timefunctions import iso_text
 
         return iso_text(value.sql)
+    if kind == "record" and not value.type.fields:
+        return value.sql  # stored as the text {}
     if kind in ("array", "record", "timeframe"):
         return sql.cast(sql.fn("to_json", value.sql), "VARCHAR")
     raise unsupported(f"toString() of a {value.type} value", node)

@@ -355,3 +355,19 @@ def test_aggregation_errors() -> None:
         aggregate("percentile(n, 101)")
     with pytest.raises(DQLUnsupportedError, match="'expand' of collectArray"):
         aggregate("collectArray(n, expand: true)")
+
+
+def test_records_without_keys_as_text_and_next_to_records_with_keys() -> None:
+    # Regressions (.mismatches.md M15, M16).
+    assert dqlbuild.run("fetch t | fields v = toString(r)", {"t": [{"r": {}}]}).rows == [
+        {"v": "{}"}
+    ]
+    query = "data record(r = record()), record(r = record(k = 1)) | fields r, t = toString(r)"
+    assert dqlbuild.run(query, {}).rows == [
+        {"r": {"k": None}, "t": '{"k":null}'},
+        {"r": {"k": 1}, "t": '{"k":1}'},
+    ]
+    assert value("array(record(k = 1), record(j = 2))") == [
+        {"k": 1, "j": None},
+        {"k": None, "j": 2},
+    ]

@@ -56,6 +56,7 @@ NAMES = ("a", "b", "n", "x.y", "svc.name", "flag", "tags", "`my field`", "v2")
 STRINGS = ("", "a", "b", "ab", "B", "ba", "abc", "é", "a b", "Z")
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 DAY = datetime(2026, 1, 15, tzinfo=UTC)
+KEYWORDS = {"true", "false", "null", "and", "or", "xor", "not", "in", "asc", "desc"}
 MAX_EXAMPLES = int(os.environ.get("DQL_DIFFERENTIAL_EXAMPLES", "0")) or None
 
 
@@ -65,7 +66,8 @@ def _plain(name: str) -> str:
 
 def _text(name: str) -> str:
     """A field name as DQL text (backticks where the name needs them)."""
-    if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)*", name):
+    plain = re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)*", name)
+    if plain and name.lower() not in KEYWORDS:
         return name
     return "`" + name.replace("\\", "\\\\").replace("`", "\\`") + "`"
 

@@ -740,34 +740,11 @@ class Known:
     explains: Callable[[Pipeline, list[dict[str, Any]], Exception], bool]
 
 
-def _quoted_empty_record(pipeline: Pipeline, table: list[dict[str, Any]]) -> bool:
-    """The engine's result holds the text ``"{}"`` (M15)."""
-    return '"\\"{}\\""' in json.dumps(
-        dqlbuild.run(pipeline.text, {SOURCE: table}).rows, default=str
-    )
-
-
-# Open mismatches (M1-M14 are fixed).
-KNOWN: tuple[Known, ...] = (
-    Known(
-        "M15: toString of a record field that never has a key gives a quoted {}",
-        "fetch logs | fields t = toString(r)",
-        [{"r": {}}],
-        [{"t": "{}"}],
-        lambda p, table, exc: isinstance(exc, AssertionError) and _quoted_empty_record(p, table),
-    ),
-)
+# Open mismatches (entries of .mismatches.md not yet FIXED; M1-M16 are).
+KNOWN: tuple[Known, ...] = ()
 
 # Open mismatches outside what the generator builds: only their repro runs.
-REPROS: tuple[Known, ...] = (
-    Known(
-        "M16: data with an empty record and a non-empty record in one field fails in DuckDB",
-        "data record(r = record()), record(r = record(k = 1)) | fields t = toString(r)",
-        [],
-        [{"t": "{}"}, {"t": '{"k":1}'}],
-        lambda p, table, exc: False,
-    ),
-)
+REPROS: tuple[Known, ...] = ()
 
 
 def check(pipeline: Pipeline, table: list[dict[str, Any]]) -> None:

@@ -20,6 +20,7 @@ SUBCOMMAND_MODULES = (
     "dqlbuild.cli.check",
     "dqlbuild.cli.check_documents",
     "dqlbuild.cli.dashboard",
+    "dqlbuild.cli.lsp",
 )
 
 

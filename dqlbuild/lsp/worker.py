@@ -1,0 +1,78 @@
+"""Diagnostics run in a worker process, off the server's event loop.
+
+Parsing and checking a large file takes seconds of pure Python; in a thread it would
+hold the GIL against the loop that answers completion and hover. A single worker process
+keeps the loop free, and a crash there (memory, recursion) cannot take the server down:
+a broken worker is replaced, and if that fails too, work moves to a thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import multiprocessing
+import os
+import sys
+from collections.abc import Callable
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import TypeVar
+
+T = TypeVar("T")
+
+
+def _start_worker() -> None:
+    # The worker inherits the server's stdout, which carries the protocol: nothing it
+    # prints may end up there.
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    sys.stdout = sys.stderr
+    from dqlbuild.syntax.parser import parse
+
+    parse("fetch logs")  # build the parser now, not on the first request
+
+
+class Runner:
+    """Runs functions in the worker, one at a time."""
+
+    def __init__(self, *, processes: bool = True) -> None:
+        self._processes = processes
+        self._executor: Executor | None = None
+
+    def _get(self) -> Executor:
+        if self._executor is None:
+            if self._processes:
+                context = multiprocessing.get_context("spawn")  # no fork of a threaded server
+                self._executor = ProcessPoolExecutor(
+                    max_workers=1, mp_context=context, initializer=_start_worker
+                )
+            else:
+                self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dql")
+        return self._executor
+
+    def start(self) -> None:
+        """Start the worker early, so that it is ready when the first file opens."""
+        self._get().submit(int)
+
+    async def run(self, fn: Callable[..., T], *args: object, **kwargs: object) -> T:
+        loop = asyncio.get_running_loop()
+        call = functools.partial(fn, *args, **kwargs)
+        for _attempt in range(2):
+            try:
+                return await loop.run_in_executor(self._get(), call)
+            except BrokenProcessPool:
+                self._discard()
+        self._processes = False  # the worker keeps dying: work in a thread from now on
+        return await loop.run_in_executor(self._get(), call)
+
+    def _discard(self) -> None:
+        executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.shutdown(wait=False, cancel_futures=True)
+
+    def close(self) -> None:
+        """Stop at once, abandoning work in progress."""
+        # A worker busy with a large file would keep the editor's exit waiting.
+        processes = dict(getattr(self._executor, "_processes", None) or {})
+        self._discard()
+        for process in processes.values():
+            process.terminate()

@@ -18,8 +18,8 @@ from dqlbuild.analysis.checks import BUILTIN_VARIABLES
 from dqlbuild.catalog import Command, FunctionContext, Parameter, get_catalog
 from dqlbuild.documents import Variable
 from dqlbuild.lsp.catalog_info import data_objects, parameter_line
-from dqlbuild.lsp.fields import upstream_fields
-from dqlbuild.lsp.scan import Frame, mask, open_token, scan, stage_command, word_span
+from dqlbuild.lsp.fields import MAX_STAGES, upstream_fields
+from dqlbuild.lsp.scan import Frame, scan_prefix, stage_command, word_span
 from dqlbuild.syntax.lexical import encode_name
 
 _VARIABLE_IN_STRING = re.compile(r"\$[A-Za-z0-9_]*\Z")
@@ -57,20 +57,18 @@ def complete(
     variables: Sequence[Variable] = (),
     snippets: bool = False,
 ) -> Completions | None:
-    prefix = text[:offset]
-    inside = open_token(prefix)
+    masked, structure, inside = scan_prefix(text, offset)
     if inside == "comment":
         return None
     if inside == "string":
-        m = _VARIABLE_IN_STRING.search(prefix)
+        m = _VARIABLE_IN_STRING.search(text, max(0, offset - 200), offset)
         return Completions(m.start(), _variables(variables)) if m else None
-    masked = mask(prefix)
     start, _ = word_span(masked, offset)
     if masked[start : start + 1] == "$":
         return Completions(start, _variables(variables))
     if start > 0 and masked[start - 1] in "`@":
         return None  # a quoted name or a time unit: nothing to suggest
-    frames = scan(masked).frames
+    frames = structure.frames
     top = frames[-1]
     if top.kind == "access":
         return None
@@ -180,7 +178,7 @@ def _arguments(
         given = _given(masked, owner)
         items += _parameters(params, label, given)
     holder = frames[_holder_index(frames, site.owner)]
-    items += _fields([text[s.start : s.end] for s in holder.stages])
+    items += _fields([text[s.start : s.end] for s in holder.stages[-MAX_STAGES:]])
     items += _functions(context, snippets)
     return items
 

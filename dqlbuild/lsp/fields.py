@@ -8,6 +8,7 @@ so completion in a long query parses only what changed.
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
@@ -66,23 +67,31 @@ _stages = _StageCache()
 
 def upstream_fields(stage_texts: Sequence[str]) -> list[FieldInfo]:
     """The fields after the stages ``stage_texts`` (the stages before the cursor's)."""
-    commands = [c for c in map(_stages.get, stage_texts[-MAX_STAGES:]) if c is not None]
+    return list(_upstream(tuple(stage_texts[-MAX_STAGES:])))
+
+
+@functools.lru_cache(maxsize=16)  # typing in one stage asks again and again
+def _upstream(stage_texts: tuple[str, ...]) -> tuple[FieldInfo, ...]:
+    commands = [c for c in map(_stages.get, stage_texts) if c is not None]
     if not commands:
-        return []
+        return ()
     flow = analyze(Query(commands=tuple(commands)))
     available = flow.fields_after
     found: dict[str, FieldInfo] = {}
     for stage in flow.stages:
+        for name in _read_fields(stage):  # read from the fields before the stage
+            if name not in found:
+                found[name] = FieldInfo(name, False, stage.command.name)
+        if stage.removed or stage.removed_patterns or stage.renamed or stage.resets:
+            for name in [n for n in found if stage.drops(n) and not stage.creates(n)]:
+                del found[name]
         for name in sorted(stage.created | {new for _old, new in stage.renamed}):
             found[name] = FieldInfo(name, True, stage.command.name)
-        for name in _read_fields(stage):
-            if name not in found or not found[name].created:
-                found[name] = FieldInfo(name, False, stage.command.name)
     if not available.open:
         for name in sorted(available.names - set(found)):
             found[name] = FieldInfo(name, False, "")
     kept = [info for info in found.values() if available.may_contain(info.name)]
-    return sorted(kept, key=lambda info: not info.created)
+    return tuple(sorted(kept, key=lambda info: not info.created))
 
 
 def _read_fields(stage: StageFlow) -> Iterator[str]:

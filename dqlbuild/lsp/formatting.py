@@ -213,9 +213,9 @@ def _json_edits(
     for unit in model.units:
         if unit.explore or not unit.text.strip():
             continue  # Explore queries are rewritten by the app from their settings
-        outer = unit.map.strings[0]
-        window = (outer.start - 1, outer.end + 1)  # the string with its quotes
-        if selection is not None and not (window[0] <= selection[1] and selection[0] <= window[1]):
+        if selection is not None and not (
+            unit.file_start - 1 <= selection[1] and selection[0] <= unit.file_end + 1
+        ):
             continue
         query = _parse(unit, unit.text)
         if query is None:
@@ -223,6 +223,8 @@ def _json_edits(
         formatted = _canonical(query, options)
         if formatted == unit.text:
             continue
+        outer = unit.map.strings[0]
+        window = (outer.start - 1, outer.end + 1)  # the file's string, quotes included
         changes.append(SetValue(unit.path, formatted))
         new = document.apply(changes[-1:])
         grown = len(new) - len(text)

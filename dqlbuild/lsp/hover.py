@@ -11,7 +11,7 @@ from dqlbuild.analysis.checks import BUILTIN_VARIABLES
 from dqlbuild.catalog import get_catalog
 from dqlbuild.documents import Variable
 from dqlbuild.lsp.catalog_info import command_markdown, function_markdown, parameter_markdown
-from dqlbuild.lsp.scan import Frame, mask, scan, stage_command, word_span
+from dqlbuild.lsp.scan import WORD_CHARS, Frame, scan_prefix, stage_command, word_span
 
 
 @dataclass(frozen=True)
@@ -23,19 +23,23 @@ class HoverText:
 
 
 def hover(text: str, offset: int, *, variables: Sequence[Variable] = ()) -> HoverText | None:
-    masked = mask(text)
+    masked, structure, inside = scan_prefix(text, offset)
+    if inside is not None:
+        return None  # in a string or comment
     start, end = word_span(masked, offset)
-    if start == end or masked[start:end] != text[start:end]:
-        return None  # nothing there, or inside a string or comment
+    while end < len(text) and (text[end] in WORD_CHARS or text[end] == "."):
+        end += 1
+    if start == end:
+        return None
     word = text[start:end]
     if word.startswith("$"):
         found = _variable(word[1:], variables)
         return HoverText(found, start, end) if found else None
     after = end
-    while after < len(masked) and masked[after] in " \t\r\n":
+    while after < len(text) and text[after] in " \t\r\n":
         after += 1
-    following = masked[after : after + 1]
-    frames = scan(masked[:start]).frames
+    following = text[after : after + 1]
+    frames = structure.frames
     top = frames[-1]
     if following == "(":
         found = function_markdown(word)

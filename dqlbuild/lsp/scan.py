@@ -9,9 +9,9 @@ parser would stop at the first error.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, cast
 
 # Strings, quoted names and comments, also when the text ends inside one.
 _SKIP = re.compile(
@@ -23,7 +23,7 @@ _NOT_BREAK = re.compile(r"[^\r\n]")
 STRING_FILLER = "\x00"
 _STRUCTURE = re.compile(r"[|\[\](){},]")
 _FIRST_WORD = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)")
-_WORD_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
+WORD_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
 _BLOCK_AFTER = frozenset("|,:=([{")
 # Words before `(` that make it a parenthesis, not a call (`in(` is the in() function).
 _OPERATORS = frozenset({"and", "or", "xor", "not"})
@@ -111,14 +111,18 @@ class Structure:
     """Execution blocks ``[...]`` as ``(open, close)`` bracket offsets."""
     frames: list[Frame]
     """The brackets still open at the end of the scanned text, outermost first."""
+    resume: tuple[int, int] | None = None
+    """After the last top-level ``|``: its offset + 1 and the number of stages before."""
 
 
-def scan(masked: str) -> Structure:
-    """The structure of masked text (see :func:`mask`)."""
-    frames = [Frame("query", -1)]
-    _begin_stage(masked, frames[0], 0)
+def scan(masked: str, start: int = 0, stages: Sequence[Stage] = ()) -> Structure:
+    """The structure of masked text (see :func:`mask`); from ``start`` when the
+    ``stages`` before it are known (``start`` is then right after a top-level ``|``)."""
+    frames = [Frame("query", -1, stages=list(stages))]
+    _begin_stage(masked, frames[0], start)
     blocks: list[tuple[int, int]] = []
-    for m in _STRUCTURE.finditer(masked):
+    resume = None
+    for m in _STRUCTURE.finditer(masked, start):
         ch, pos = m.group(), m.start()
         top = frames[-1]
         if ch == "|":
@@ -127,6 +131,8 @@ def scan(masked: str) -> Structure:
                 top = frames[-1]
             _end_stage(masked, top, pos)
             _begin_stage(masked, top, pos + 1)
+            if top.kind == "query":
+                resume = (pos + 1, len(top.stages))
         elif ch == ",":
             top.arg_starts.append(pos + 1)
         elif ch == "[":
@@ -160,8 +166,32 @@ def scan(masked: str) -> Structure:
             _end_stage(masked, frame, len(masked))
             _holder(frames[: frames.index(frame)]).children.extend(frame.stages)
     query = frames[0]
-    stages = [*query.stages, *_current(masked, query, len(masked))]
-    return Structure(stages, blocks, frames)
+    everything = [*query.stages, *_current(masked, query, len(masked))]
+    return Structure(everything, blocks, frames, resume)
+
+
+# The top-level stages of the last text scanned up to a cursor, with the offset after
+# which scanning can resume for a text with the same beginning: completion and hover in
+# a long query then read only the stage being typed.
+_checkpoint: tuple[str, int, tuple[Stage, ...]] | None = None
+
+
+def scan_prefix(text: str, end: int) -> tuple[str, Structure, str | None]:
+    """The masked text up to ``end`` (blank where it was not read), its structure, and
+    whether ``end`` is inside a string or comment (see :func:`open_token`)."""
+    global _checkpoint
+    start, stages = 0, cast(Sequence[Stage], ())
+    saved = _checkpoint
+    if saved is not None and 0 < saved[1] <= end and text.startswith(saved[0]):
+        start, stages = saved[1], saved[2]
+    rest = text[start:end]
+    # Blank before the resume point, but keep the `|` there: looking back stops at it.
+    masked = (" " * (start - 1) + "|" if start else "") + mask(rest)
+    structure = scan(masked, start, stages)
+    if structure.resume is not None:
+        at, count = structure.resume
+        _checkpoint = (text[:at], at, tuple(structure.frames[0].stages[:count]))
+    return masked, structure, open_token(rest)
 
 
 def _holder(frames: list[Frame]) -> Frame:
@@ -199,7 +229,7 @@ def _word_before(masked: str, pos: int) -> str:
     while j >= 0 and masked[j] in " \t\r\n":
         j -= 1
     end = j + 1
-    while j >= 0 and masked[j] in _WORD_CHARS:
+    while j >= 0 and masked[j] in WORD_CHARS:
         j -= 1
     if j >= 0 and masked[j] in ".$@":
         return ""  # part of a dotted name, a variable or a time unit: not a call
@@ -214,8 +244,8 @@ def _opens_block(masked: str, pos: int, frame: Frame) -> bool:
         j -= 1
     if j < 0 or masked[j] in _BLOCK_AFTER:
         return True
-    if masked[j] not in _WORD_CHARS:
-        return masked[j] not in ")]`"
+    if masked[j] not in WORD_CHARS:
+        return masked[j] not in (")", "]", STRING_FILLER)  # after a value: an access
     word = _word_before(masked, pos)
     if word.lower() == "in":
         return True
@@ -235,11 +265,11 @@ def stage_command(masked: str, frame: Frame) -> str:
 def word_span(masked: str, offset: int) -> tuple[int, int]:
     """The name (dotted, or a ``$variable``) touching ``offset``: ``(start, end)``."""
     start = offset
-    while start > 0 and (masked[start - 1] in _WORD_CHARS or masked[start - 1] == "."):
+    while start > 0 and (masked[start - 1] in WORD_CHARS or masked[start - 1] == "."):
         start -= 1
     if start > 0 and masked[start - 1] == "$":
         start -= 1
     end = offset
-    while end < len(masked) and (masked[end] in _WORD_CHARS or masked[end] == "."):
+    while end < len(masked) and (masked[end] in WORD_CHARS or masked[end] == "."):
         end += 1
     return start, end

@@ -98,7 +98,9 @@ class DQLLanguageServer(LanguageServer):
 
     @property
     def encoding(self) -> Encoding:
-        return _ENCODINGS.get(str(self.workspace.position_encoding), "utf-16")
+        kind = self.workspace.position_encoding
+        name = kind.value if isinstance(kind, types.PositionEncodingKind) else str(kind)
+        return _ENCODINGS.get(name, "utf-16")
 
     # ------------------------------------------------------------------ life cycle
     def initialize(self, params: types.InitializeParams) -> None:

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from dqlbuild.lsp.text import LineIndex, minimal_edit
 
-TEXT = "fetch é\r\n| filter x == \"😀\" // ok\r| limit 1\n\u2028still line 3"
+TEXT = 'fetch é\r\n| filter x == "😀" // ok\r| limit 1\n\u2028still line 3'
 
 
 def test_lines_end_at_lf_crlf_and_cr_only() -> None:

@@ -50,6 +50,16 @@ class StringMap:
             shrink += size - 1
         return cls(start, end, tuple(decoded), tuple(raw), tuple(sizes))
 
+    def shifted(self, by: int) -> StringMap:
+        """The same string moved ``by`` characters in its text."""
+        return StringMap(
+            self.start + by,
+            self.end + by,
+            self.decoded,
+            tuple(r + by for r in self.raw),
+            self.sizes,
+        )
+
     @property
     def length(self) -> int:
         """Length of the decoded value."""

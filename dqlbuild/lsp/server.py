@@ -27,7 +27,7 @@ from dqlbuild.lsp.formatting import FormatOptions, format_edits
 from dqlbuild.lsp.hover import hover
 from dqlbuild.lsp.outline import document_symbols, folding_ranges
 from dqlbuild.lsp.text import Encoding, LineIndex
-from dqlbuild.lsp.units import FileModel, QueryUnit, build_model, is_json
+from dqlbuild.lsp.units import FileModel, QueryUnit, after_edit, build_model, file_kind
 from dqlbuild.lsp.worker import Runner
 
 log = logging.getLogger(__name__)
@@ -140,8 +140,10 @@ class DQLLanguageServer(LanguageServer):
     # ------------------------------------------------------------------ text sync
     def did_open(self, params: types.DidOpenTextDocumentParams) -> None:
         doc = params.text_document
-        json = is_json(doc.uri, doc.language_id)
-        self.files[doc.uri] = file = OpenFile(doc.uri, json, doc.text, doc.version)
+        kind = file_kind(doc.uri, doc.language_id)
+        if kind is None:
+            return  # not DQL, nor JSON that could hold it
+        self.files[doc.uri] = file = OpenFile(doc.uri, kind == "json", doc.text, doc.version)
         self._schedule(file, at_once=True)
 
     def did_change(self, params: types.DidChangeTextDocumentParams) -> None:
@@ -161,7 +163,9 @@ class DQLLanguageServer(LanguageServer):
 
     def did_close(self, params: types.DidCloseTextDocumentParams) -> None:
         file = self.files.pop(params.text_document.uri, None)
-        if file is not None and file.task is not None:
+        if file is None:
+            return
+        if file.task is not None:
             file.task.cancel()
         self.text_document_publish_diagnostics(
             types.PublishDiagnosticsParams(uri=params.text_document.uri, diagnostics=[])
@@ -211,19 +215,28 @@ class DQLLanguageServer(LanguageServer):
         )
 
     # ------------------------------------------------------------------ requests
-    async def _snapshot(self, uri: str) -> tuple[OpenFile, str, LineIndex, FileModel] | None:
-        """The file as it is now, its line index and its queries."""
+    async def _snapshot(
+        self, uri: str, *, full: bool = False
+    ) -> tuple[OpenFile, str, LineIndex, FileModel] | None:
+        """The file as it is now, its line index and its queries (``full``: with the
+        document, which formatting needs)."""
         file = self.files.get(uri)
         if file is None:
             return None
         text, index = file.text, file.index(self.encoding)
         cached = file._model
+        model = None
         if cached is not None and cached[0] is text:
-            return file, text, index, cached[1]
-        if file.json:
-            model = await asyncio.to_thread(build_model, text, json=True)
-        else:
-            model = build_model(text, json=False)
+            model = cached[1]
+        elif cached is not None and file.json:
+            # Typing inside a query moves the other queries but changes nothing else:
+            # no need to read a large dashboard again.
+            model = after_edit(cached[1], cached[0], text)
+        if model is None or (full and file.json and model.document is None):
+            if file.json:
+                model = await asyncio.to_thread(build_model, text, json=True)
+            else:
+                model = build_model(text, json=False)
         file._model = (text, model)
         return file, text, index, model
 
@@ -326,7 +339,7 @@ class DQLLanguageServer(LanguageServer):
     async def _format(
         self, uri: str, selection: tuple[int, int] | None
     ) -> list[types.TextEdit] | None:
-        snapshot = await self._snapshot(uri)
+        snapshot = await self._snapshot(uri, full=True)
         if snapshot is None:
             return None
         _file, text, index, model = snapshot

@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dqlbuild.lsp.embedding import OffsetMap, StringMap
-from dqlbuild.lsp.units import build_model
+from dqlbuild.lsp.units import after_edit, build_model
 
 QUERY = 'fetch logs\n| filter content == "say \\"hi\\" é😀" and lvl == "\u2028"\n| limit 1'
 
@@ -65,3 +65,42 @@ def test_nested_strings_map_through_both_levels() -> None:
 
 def test_a_dql_file_maps_to_itself() -> None:
     assert OffsetMap().to_file(7) == 7 and OffsetMap().to_query(7) == 7
+
+
+def _dashboard_text() -> str:
+    tiles = {
+        str(i): {"type": "data", "title": f"T{i}", "query": q}
+        for i, q in enumerate(
+            [QUERY, "fetch spans | limit 2", 'fetch logs | filter a == "\\"x\\""']
+        )
+    }
+    variables = [{"key": "V", "type": "query", "input": "fetch logs | fields v"}]
+    return json.dumps({"variables": variables, "tiles": tiles}, indent=1)
+
+
+@given(st.data())
+def test_typing_in_a_query_gives_the_model_reading_the_file_again_would(
+    data: st.DataObject,
+) -> None:
+    old = _dashboard_text()
+    model = build_model(old, json=True)
+    unit = data.draw(st.sampled_from(model.units))
+    string = unit.map.strings[0]
+    start = data.draw(st.integers(string.start, string.end))
+    end = data.draw(st.integers(start, min(string.end, start + 3)))
+    typed = data.draw(st.text(alphabet=st.sampled_from('ab |\\"/éu0😀'), max_size=4))
+    new = old[:start] + typed + old[end:]
+    derived = after_edit(model, old, new)
+    fresh = build_model(new, json=True)
+    if derived is None:
+        return  # the edit changed more than one query: the file is read again
+    assert [u.text for u in derived.units] == [u.text for u in fresh.units]
+    assert [u.map for u in derived.units] == [u.map for u in fresh.units]
+    assert derived.document is None
+
+
+def test_edits_outside_queries_read_the_file_again() -> None:
+    old = _dashboard_text()
+    model = build_model(old, json=True)
+    at = old.index('"T1"') + 2
+    assert after_edit(model, old, old[:at] + "x" + old[at:]) is None

@@ -210,10 +210,21 @@ async def test_notebook_sections(client: Client) -> None:
     assert found.range == _range_of(text, "limt 1") and '(section "Q")' in found.message
 
 
-async def test_other_json_is_left_alone_and_broken_dashboards_are_reported(client: Client) -> None:
+async def test_other_files_are_left_alone_and_broken_dashboards_are_reported(
+    client: Client,
+) -> None:
     uri = "file:///w/package.json"
     open_file(client, uri, '{"name": "x", "version": "1.0.0"}', "json")
     assert await diagnostics_of(client, uri, 1) == []
+    # Plain text that an editor sends along with `.dql` files (VS Code's language for
+    # unknown extensions) is not DQL.
+    notes = "file:///w/notes.txt"
+    open_file(client, notes, "fetch this | and that", "plaintext")
+    hovered = await client.text_document_hover_async(
+        types.HoverParams(text_document=doc(notes), position=pos(0, 1))
+    )
+    assert hovered is None
+    assert not [p for p in client.published if p.uri == notes]
     uri = "file:///w/broken.json"
     text = '{"tiles": {"1": {"type": "data", "query": "fetch logs"}'
     open_file(client, uri, text, "json")
@@ -386,3 +397,45 @@ async def test_symbols_of_a_dashboard_one_per_query(client: Client) -> None:
     assert isinstance(first, types.DocumentSymbol) and first.children is not None
     assert [c.name for c in first.children] == ["fetch", "limit"]
     assert first.children[1].range == _range_of(text, "limit 1")
+
+
+async def test_typing_in_a_dashboard_query_keeps_positions_right(client: Client) -> None:
+    uri = "file:///w/typing.json"
+    text = _dashboard(
+        {"A": 'fetch logs | filter x == "é"', "B": "fetch logs | fieldsAdd sev = 1 | "}, ["V"]
+    )
+    open_file(client, uri, text, "json")
+    await diagnostics_of(client, uri, 1)
+    # Type `filter s` at the end of tile B's query, one character at a time.
+    at = text.index('sev = 1 | "') + len("sev = 1 | ")
+    for version, ch in enumerate("filter s", start=2):
+        line, character = LineIndex(text).position(at)
+        client.text_document_did_change(
+            types.DidChangeTextDocumentParams(
+                text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+                content_changes=[
+                    types.TextDocumentContentChangePartial(
+                        range=types.Range(start=pos(line, character), end=pos(line, character)),
+                        text=ch,
+                    )
+                ],
+            )
+        )
+        text = text[:at] + ch + text[at:]
+        at += 1
+        line, character = LineIndex(text).position(at)
+        result = await client.text_document_completion_async(
+            types.CompletionParams(text_document=doc(uri), position=pos(line, character))
+        )
+    assert isinstance(result, types.CompletionList)
+    sev = next(item for item in result.items if item.label == "sev")
+    assert isinstance(sev.text_edit, types.TextEdit)
+    assert sev.text_edit.range == types.Range(
+        start=pos(line, character - 1), end=pos(line, character)
+    )
+    # The other tile still maps: hover its `filter`.
+    line, character = LineIndex(text).position(text.index("filter x") + 2)
+    found = await client.text_document_hover_async(
+        types.HoverParams(text_document=doc(uri), position=pos(line, character))
+    )
+    assert found is not None and found.range == _range_of(text, "filter")

@@ -160,11 +160,9 @@ def _arguments(
         params = _unique(p for s in fn.signatures for p in s.parameters) if fn else ()
     else:
         command = _stage_command(masked, owner)
-        if command is None:
-            return []
-        label = command.name
-        params = command.parameters
-        first = command.positional_parameters[:1]
+        label = command.name if command is not None else stage_command(masked, owner)
+        params = command.parameters if command is not None else ()
+        first = command.positional_parameters[:1] if command is not None else ()
         if at_arg_start and len(owner.arg_starts) == 1 and first and "dataObject" in first[0].kinds:
             return _data_objects()
     if site.named is not None:

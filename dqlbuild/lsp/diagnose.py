@@ -37,9 +37,18 @@ class Finding:
     hint: str | None = None
 
 
-@functools.lru_cache(maxsize=4096)
+# Queries longer than this are not kept: each version of a large file would stay in memory.
+CACHED_LENGTH = 20_000
+
+
 def check_query(text: str, defined: frozenset[str] | None, fragment: bool) -> tuple[Finding, ...]:
     """Findings of one query, in offsets of its text."""
+    if len(text) > CACHED_LENGTH:
+        return _check_query(text, defined, fragment)
+    return _cached_check(text, defined, fragment)
+
+
+def _check_query(text: str, defined: frozenset[str] | None, fragment: bool) -> tuple[Finding, ...]:
     try:
         query = parse_pipeline(text) if fragment else parse(text)
     except DQLSyntaxError as exc:
@@ -53,6 +62,9 @@ def check_query(text: str, defined: frozenset[str] | None, fragment: bool) -> tu
         start, end = (d.span.start, d.span.end) if d.span is not None else (0, 0)
         found.append(Finding(start, end, d.severity, d.code, d.message, d.hint))
     return tuple(found)
+
+
+_cached_check = functools.lru_cache(maxsize=4096)(_check_query)
 
 
 def place(unit: QueryUnit, finding: Finding) -> Finding:

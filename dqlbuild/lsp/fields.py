@@ -25,6 +25,7 @@ from dqlbuild.syntax.parser import parse_pipeline
 # queries the fields of earlier stages are not suggested (flow costs grow with length).
 MAX_STAGES = 400
 _CACHE_SIZE = 8192
+_CACHED_LENGTH = 20_000
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,8 @@ class _StageCache:
         self._lock = threading.Lock()
 
     def get(self, text: str) -> Command | None:
+        if len(text) > _CACHED_LENGTH:
+            return _parse_stage(text)  # not kept: every edit of it would be
         with self._lock:
             if text in self._items:
                 self._items.move_to_end(text)

@@ -200,12 +200,15 @@ async def run(size: int) -> None:
     print(f"open: diagnostics after {ms(first)}")
     line = dashboard[: dashboard.index("duration > 5ms")].count("\n")
     column = len(dashboard.split("\n")[line]) - 2
+    await bench.timed(bench.complete(uri, line, column))  # the server has read the file
     changed = bench.change(uri, 2, line, column, " ")
+    typed = await bench.timed(bench.complete(uri, line, column + 1))
     busy = await bench.while_busy(uri, 2, bench.hover(uri, line, column - 10))
     again = await bench.diagnostics(uri, 2, changed)
     print(
-        f"change in one tile: diagnostics after {ms(again)}; hover meanwhile: median "
-        f"{ms(statistics.median(busy) if busy else 0)} over {len(busy)} requests"
+        f"change in one tile: completion right after it {ms(typed)}; diagnostics after "
+        f"{ms(again)}; hover meanwhile: median {ms(statistics.median(busy) if busy else 0)} "
+        f"over {len(busy)} requests"
     )
     await bench.stop()
 

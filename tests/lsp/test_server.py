@@ -274,9 +274,9 @@ async def test_formatting_a_dashboard_edits_only_that_string(client: Client) -> 
 
 
 # ------------------------------------------------------------------ completion and hover
-async def _complete(client: Client, uri: str, text: str, marker: str) -> types.CompletionList:
-    index = LineIndex(text.replace(marker, ""))
-    line, character = index.position(text.index(marker))
+async def _complete(client: Client, uri: str, text: str, at: int) -> types.CompletionList:
+    """Completion at offset ``at`` of ``text``, the file's current text."""
+    line, character = LineIndex(text).position(at)
     result = await client.text_document_completion_async(
         types.CompletionParams(text_document=doc(uri), position=pos(line, character))
     )
@@ -288,7 +288,7 @@ async def test_completion_in_a_dql_file(client: Client) -> None:
     uri = "file:///w/complete.dql"
     marked = "fetch logs\n| fieldsAdd sev = upper(loglevel)\n| filter s‸"
     open_file(client, uri, marked.replace("‸", ""))
-    result = await _complete(client, uri, marked, "‸")
+    result = await _complete(client, uri, marked.replace("‸", ""), marked.index("‸"))
     labels = {item.label: item for item in result.items}
     assert labels["sev"].kind == types.CompletionItemKind.Field
     assert labels["loglevel"].kind == types.CompletionItemKind.Field
@@ -307,12 +307,8 @@ async def test_completion_in_a_dashboard_offers_its_variables(client: Client) ->
     text = _dashboard({"T": "fetch logs | filter svc == $"}, ["Service", "Host"])
     open_file(client, uri, text, "json")
     at = text.index('$"') + 1
-    index = LineIndex(text)
-    line, character = index.position(at)
-    result = await client.text_document_completion_async(
-        types.CompletionParams(text_document=doc(uri), position=pos(line, character))
-    )
-    assert isinstance(result, types.CompletionList)
+    line, character = LineIndex(text).position(at)
+    result = await _complete(client, uri, text, at)
     labels = [item.label for item in result.items]
     assert labels[:2] == ["$Service", "$Host"]
     edit = result.items[0].text_edit
@@ -329,12 +325,7 @@ async def test_completion_text_is_json_escaped_inside_json(client: Client) -> No
     uri = "file:///w/escape.json"
     text = _dashboard({"T": 'fetch logs | summarize count(), by: {`a"b`} | sort '}, [])
     open_file(client, uri, text, "json")
-    at = text.index('| sort "') + len("| sort ")
-    line, character = LineIndex(text).position(at)
-    result = await client.text_document_completion_async(
-        types.CompletionParams(text_document=doc(uri), position=pos(line, character))
-    )
-    assert isinstance(result, types.CompletionList)
+    result = await _complete(client, uri, text, text.index('| sort "') + len("| sort "))
     item = next(i for i in result.items if i.label == 'a"b')
     assert isinstance(item.text_edit, types.TextEdit)
     assert item.text_edit.new_text == '`a\\"b`'
@@ -423,11 +414,8 @@ async def test_typing_in_a_dashboard_query_keeps_positions_right(client: Client)
         )
         text = text[:at] + ch + text[at:]
         at += 1
-        line, character = LineIndex(text).position(at)
-        result = await client.text_document_completion_async(
-            types.CompletionParams(text_document=doc(uri), position=pos(line, character))
-        )
-    assert isinstance(result, types.CompletionList)
+        result = await _complete(client, uri, text, at)
+    line, character = LineIndex(text).position(at)
     sev = next(item for item in result.items if item.label == "sev")
     assert isinstance(sev.text_edit, types.TextEdit)
     assert sev.text_edit.range == types.Range(

@@ -28,11 +28,14 @@ from dqlbuild.lsp.hover import hover
 from dqlbuild.lsp.outline import document_symbols, folding_ranges
 from dqlbuild.lsp.text import Encoding, LineIndex
 from dqlbuild.lsp.units import FileModel, QueryUnit, after_edit, build_model, file_kind
-from dqlbuild.lsp.worker import Runner
+from dqlbuild.lsp.worker import Abandoned, Runner
 
 log = logging.getLogger(__name__)
 
 DEBOUNCE = 0.3
+# A check of one .dql file running longer than this when the file changes is abandoned
+# (its result would be stale) rather than waited for: restarting the worker costs less.
+RESTART_AFTER = 5.0
 TRIGGER_CHARACTERS = ["|", "$", "(", ",", "{", ":", "["]
 _SEVERITIES = {
     "error": types.DiagnosticSeverity.Error,
@@ -50,6 +53,7 @@ class OpenFile:
     version: int
     changed_at: float = 0.0
     dirty: bool = False
+    running_since: float | None = None
     task: asyncio.Task[None] | None = None
     _index: LineIndex | None = field(default=None, repr=False)
     _model: tuple[str, FileModel] | None = field(default=None, repr=False)
@@ -176,6 +180,13 @@ class DQLLanguageServer(LanguageServer):
         loop = asyncio.get_running_loop()
         file.dirty = True
         file.changed_at = loop.time() - (self.debounce if at_once else 0)
+        busy = [f for f in self.files.values() if f.running_since is not None]
+        if (
+            busy == [file]
+            and not file.json  # a dashboard's queries are cached in the worker: keep it
+            and file.changed_at - (file.running_since or 0) > RESTART_AFTER
+        ):
+            self.runner.restart()
         if file.task is None or file.task.done():
             file.task = loop.create_task(self._diagnose(file))
 
@@ -187,12 +198,20 @@ class DQLLanguageServer(LanguageServer):
                 await asyncio.sleep(wait)
             file.dirty = False
             text, version = file.text, file.version
+            file.running_since = loop.time()
             try:
                 findings = await self.runner.run(diagnose, text, json=file.json)
+            except Abandoned:
+                if self.runner.closed:
+                    return
+                file.dirty = True  # dropped for newer work: check again
+                continue
             except Exception as exc:  # never let one file stop the server
                 log.exception("diagnostics of %s failed", file.uri)
                 self._warn(f"could not check {file.uri}: {exc!r}")
                 continue
+            finally:
+                file.running_since = None
             if self.files.get(file.uri) is file and file.version == version:
                 self._publish(file, findings)
 

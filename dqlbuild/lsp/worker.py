@@ -13,6 +13,7 @@ import functools
 import multiprocessing
 import os
 import sys
+import weakref
 from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -31,14 +32,23 @@ def _start_worker() -> None:
     parse("fetch logs")  # build the parser now, not on the first request
 
 
+class Abandoned(Exception):
+    """The work was dropped: the worker was restarted for newer work, or stopped."""
+
+
 class Runner:
     """Runs functions in the worker, one at a time."""
 
     def __init__(self, *, processes: bool = True) -> None:
         self._processes = processes
         self._executor: Executor | None = None
+        self._abandoned: weakref.WeakSet[Executor] = weakref.WeakSet()
+        self._failures = 0
+        self.closed = False
 
     def _get(self) -> Executor:
+        if self.closed:
+            raise Abandoned("the server is stopping")
         if self._executor is None:
             if self._processes:
                 context = multiprocessing.get_context("spawn")  # no fork of a threaded server
@@ -54,25 +64,39 @@ class Runner:
         self._get().submit(int)
 
     async def run(self, fn: Callable[..., T], *args: object, **kwargs: object) -> T:
+        """``fn(*args, **kwargs)`` in the worker; :class:`Abandoned` if the worker was
+        restarted or stopped meanwhile."""
         loop = asyncio.get_running_loop()
         call = functools.partial(fn, *args, **kwargs)
-        for _attempt in range(2):
+        while True:
+            executor = self._get()
             try:
-                return await loop.run_in_executor(self._get(), call)
+                return await loop.run_in_executor(executor, call)
             except BrokenProcessPool:
-                self._discard()
-        self._processes = False  # the worker keeps dying: work in a thread from now on
-        return await loop.run_in_executor(self._get(), call)
+                if executor in self._abandoned or self.closed:
+                    raise Abandoned("the worker was restarted") from None
+                # The worker died (memory, a crash): a new one, and after repeated deaths
+                # a thread instead.
+                self._failures += 1
+                self._processes = self._processes and self._failures < 3
+                if self._executor is executor:
+                    self._executor = None
+                    executor.shutdown(wait=False)
 
-    def _discard(self) -> None:
+    def restart(self) -> None:
+        """Abandon the work in progress and queued; the next run starts a new worker."""
         executor, self._executor = self._executor, None
-        if executor is not None:
-            executor.shutdown(wait=False, cancel_futures=True)
-
-    def close(self) -> None:
-        """Stop at once, abandoning work in progress."""
-        # A worker busy with a large file would keep the editor's exit waiting.
-        processes = dict(getattr(self._executor, "_processes", None) or {})
-        self._discard()
+        if executor is None:
+            return
+        self._abandoned.add(executor)
+        # Terminating the worker marks every pending call broken, hence abandoned.
+        processes = dict(getattr(executor, "_processes", None) or {})
+        executor.shutdown(wait=False)
         for process in processes.values():
             process.terminate()
+
+    def close(self) -> None:
+        """Stop at once, abandoning work in progress (a worker busy with a large file would
+        keep the editor's exit waiting)."""
+        self.closed = True
+        self.restart()

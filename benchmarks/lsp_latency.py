@@ -192,6 +192,13 @@ async def run(size: int) -> None:
         f"({statistics.median(busy) / idle_complete:.1f}x idle)"
     )
 
+    # Keep typing while the check runs: the stale check is dropped, not waited for.
+    bench.change(uri, 3, last_line, 0, " ")
+    await asyncio.sleep(10)
+    changed = bench.change(uri, 4, last_line, 0, " ")
+    again = await bench.diagnostics(uri, 4, changed)
+    print(f"change 10 s into the check of the previous one: diagnostics after {ms(again)}")
+
     uri = "file:///bench/big.json"
     tiles = dashboard.count('"type": "data"')
     print(f"dashboard: {len(dashboard):,} characters, {tiles:,} tiles")

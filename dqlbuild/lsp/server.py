@@ -36,7 +36,7 @@ DEBOUNCE = 0.3
 # A check of one .dql file running longer than this when the file changes is abandoned
 # (its result would be stale) rather than waited for: restarting the worker costs less.
 RESTART_AFTER = 5.0
-TRIGGER_CHARACTERS = ["|", "$", "(", ",", "{", ":", "["]
+TRIGGER_CHARACTERS = ["|", "$", ".", "(", ",", "{", ":", "["]
 _SEVERITIES = {
     "error": types.DiagnosticSeverity.Error,
     "warning": types.DiagnosticSeverity.Warning,

@@ -2,4 +2,6 @@ import sys
 
 from dqlbuild.cli import main
 
-sys.exit(main())
+# Guarded: the language server's worker process imports this module again (spawn).
+if __name__ == "__main__":
+    sys.exit(main())

@@ -21,6 +21,7 @@ SUBCOMMAND_MODULES = (
     "dqlbuild.cli.check_documents",
     "dqlbuild.cli.dashboard",
     "dqlbuild.cli.run",
+    "dqlbuild.cli.lsp",
 )
 
 

@@ -8,9 +8,11 @@ layout, comments, redundant parentheses, backticks or keyword case give equal tr
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any, ClassVar, Literal, NamedTuple, Self, get_args, get_type_hints
+from typing import Any, ClassVar, Literal, NamedTuple, Self, TypeVar, get_args, get_type_hints
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
+
+from dqlbuild.errors import SURROGATES, DQLValueError, surrogate_message
 
 
 class Span(NamedTuple):
@@ -35,12 +37,25 @@ class Comment(BaseModel):
     text: str
     placement: Literal["before", "after"] = "before"
 
+    @field_validator("text", mode="before")
+    @classmethod
+    def _text(cls, value: object) -> object:
+        found = SURROGATES.search(value) if isinstance(value, str) else None
+        if found is not None:
+            raise ValueError(f"a comment holds {surrogate_message(found.group())}")
+        return value
+
     @property
     def is_line_comment(self) -> bool:
         return self.text.startswith("//")
 
 
 TRIVIA_FIELDS = frozenset({"span", "comments", "style"})
+
+# Levels of tree a node may have (an operator chain is one level however long): deeper
+# trees would not survive pydantic's JSON reader (about 100 levels) and Python's
+# recursion limit in code that walks trees recursively. Real queries stay below 25.
+MAX_DEPTH = 90
 
 
 class Node(BaseModel):
@@ -66,6 +81,15 @@ class Node(BaseModel):
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
         super().__pydantic_init_subclass__(**kwargs)
         cls._semantic_fields = tuple(n for n in cls.model_fields if n not in TRIVIA_FIELDS)
+
+    @model_validator(mode="after")
+    def _check_depth(self) -> Self:
+        if type(self).child_fields():
+            levels = 1 + max((depth(child) for child in self.children()), default=0)
+            if levels > MAX_DEPTH:
+                raise ValueError(f"the tree would nest deeper than {MAX_DEPTH} levels")
+            set_private(self, "depth", levels)
+        return self
 
     @classmethod
     def trusted(cls, fields: dict[str, Any]) -> Self:
@@ -121,6 +145,7 @@ class Node(BaseModel):
         remembers its origin, so lossless printing keeps the untouched layout."""
         copied = super().model_copy(update=update, deep=deep)
         if update:
+            _forget_depth(copied)
             if "span" not in update:
                 copied.__dict__["span"] = None
             set_private(copied, "origin", self if self.span is not None else origin_of(self))
@@ -135,7 +160,9 @@ class Node(BaseModel):
         new = type(self)(**data)
         private = self.__pydantic_private__
         if private:
-            object.__setattr__(new, "__pydantic_private__", dict(private))
+            merged = {k: v for k, v in private.items() if k != "depth"}
+            merged.update(new.__pydantic_private__ or {})
+            object.__setattr__(new, "__pydantic_private__", merged)
         set_private(new, "origin", self if self.span is not None else origin_of(self))
         return new
 
@@ -215,6 +242,51 @@ def set_private(node: Node, key: str, value: Any) -> None:
 def origin_of(node: Node) -> Node | None:
     origin: Node | None = get_private(node, "origin")
     return origin
+
+
+N = TypeVar("N", bound=Node)
+
+
+def make(cls: type[N], **fields: Any) -> N:
+    """A node, with pydantic's validation errors reported as :class:`DQLValueError`."""
+    try:
+        return cls(**fields)
+    except ValidationError as exc:
+        # pydantic prefixes the messages of our own validators with "Value error, ".
+        problems = "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors())
+        article = "an" if cls.__name__[0] in "AEIOU" else "a"
+        raise DQLValueError(f"cannot build {article} {cls.__name__} node: {problems}") from None
+
+
+def depth(node: Node) -> int:
+    """Levels of tree from ``node`` down (a leaf is 1). Known for nodes built with
+    validation; computed once (iteratively) and remembered for others."""
+    private = node.__pydantic_private__
+    known = private.get("depth") if private else None
+    if known is not None:
+        return int(known)
+    if not type(node).child_fields():
+        return 1
+    deepest = 0
+    stack: list[tuple[Node, int]] = [(node, 1)]
+    while stack:
+        item, level = stack.pop()
+        private = item.__pydantic_private__
+        below = private.get("depth") if private and item is not node else None
+        if below is not None:
+            deepest = max(deepest, level - 1 + below)
+            continue
+        deepest = max(deepest, level)
+        stack.extend((child, level + 1) for child in item.children())
+    set_private(node, "depth", deepest)
+    return deepest
+
+
+def _forget_depth(node: Node) -> None:
+    # A copy with other children may have another depth.
+    private = node.__pydantic_private__
+    if private and "depth" in private:
+        del private["depth"]
 
 
 def _holds_nodes(annotation: Any) -> bool:

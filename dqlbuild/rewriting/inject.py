@@ -51,7 +51,7 @@ _NOT_FILTERABLE = {
     "fieldsSnapshot": "lists field statistics, not records",
 }
 _COMMENT_RE = re.compile(
-    r'"""[\s\S]*?"""|"(?:[^"\\]|\\[\s\S])*"|`(?:[^`\\]|\\[\s\S])*`'
+    r'"""[\s\S]*?"""|"[^"\\]*+(?:\\[\s\S][^"\\]*+)*+"|`[^`\\]*+(?:\\[\s\S][^`\\]*+)*+`'
     r"|(//[^\n]*|/\*[\s\S]*?(?:\*/|\Z))"
 )
 _IN_STRING_REFERENCE = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")

@@ -7,7 +7,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from dqlbuild.ast.base import Node, Span, set_private
+from dqlbuild.ast.base import MAX_DEPTH, Node, Span, set_private
 from dqlbuild.ast.nodes import (
     CHAINING_OPERATORS,
     Access,
@@ -33,13 +33,14 @@ from dqlbuild.ast.nodes import (
     Unary,
     Variable,
 )
-from dqlbuild.errors import DQLTypeError
+from dqlbuild.errors import SURROGATES, DQLTypeError, surrogate_message
 from dqlbuild.syntax import names
 from dqlbuild.syntax.comments import attach_comments
 from dqlbuild.syntax.engine import Engine, ParseFailure, Tok
 from dqlbuild.syntax.errors import syntax_error_at, syntax_error_from_failure
 from dqlbuild.syntax.grammar import COMMENT_TERMINALS, build_lark
 from dqlbuild.syntax.lexical import (
+    EscapeError,
     code_only,
     decode_backtick,
     decode_string,
@@ -47,11 +48,12 @@ from dqlbuild.syntax.lexical import (
 )
 from dqlbuild.syntax.source import SourceContext
 
-# Nesting deeper than these limits is refused with a DQLSyntaxError: deeper trees would
-# exceed Python's recursion limit in printing and comparison, and pydantic's JSON depth
-# limit. Real queries stay below 25 levels of tree and 10 of brackets.
-MAX_DEPTH = 90
-MAX_NESTING = 60
+# Nesting deeper than these limits is refused with a DQLSyntaxError (MAX_DEPTH: see
+# dqlbuild.ast.base). Brackets are counted on the text first, so that 10,000 nested
+# parentheses are refused before any tree is built; a tree within MAX_DEPTH never prints
+# with more brackets than that, so whatever the builder makes parses back. Real queries
+# stay below 10.
+MAX_NESTING = MAX_DEPTH
 
 
 _span = tuple.__new__  # Span(...) through its generated __new__ is measurably slower
@@ -207,7 +209,11 @@ class _Builder:
         kind, value = token[0], token[1]
         span = _token_span(token)
         if kind == "STRING":
-            return String.trusted(dict(value=decode_string(value), span=span))
+            try:
+                decoded = decode_string(value)
+            except EscapeError as exc:
+                raise _NodeError(token, exc.message, exc.offset, _PAIR_HINT) from None
+            return String.trusted(dict(value=decoded, span=span))
         if kind == "TRIPLE_STRING":
             return String.trusted(
                 dict(value=decode_triple_string(value), style="triple", span=span)
@@ -230,12 +236,17 @@ class _Builder:
 
 
 class _NodeError(Exception):
-    """Raised inside a callback: a token that the grammar accepts but that is not DQL."""
+    """Raised inside a callback: a token that the grammar accepts but that is not DQL
+    (``offset``: where in the token the problem is)."""
 
-    def __init__(self, token: Tok, message: str) -> None:
+    def __init__(self, token: Tok, message: str, offset: int = 0, hint: str | None = None) -> None:
         super().__init__(message)
-        self.token = token
+        self.position = token[2] + offset
         self.message = message
+        self.hint = hint
+
+
+_PAIR_HINT = r"a character beyond U+FFFF is written as a surrogate pair, e.g. `\ud83d\ude00`"
 
 
 @functools.cache
@@ -246,6 +257,12 @@ def _engine() -> Engine:
 def _run(text: str, start: str) -> tuple[Any, list[Tok]]:
     if not isinstance(text, str):
         raise DQLTypeError(f"DQL text must be a str, not {type(text).__name__}")
+    surrogate = SURROGATES.search(text)
+    if surrogate is not None:
+        # Python text can hold them (JSON "\ud800", surrogateescape); no DQL text can.
+        raise syntax_error_at(
+            text, surrogate.start(), f"the text holds {surrogate_message(surrogate.group())}"
+        )
     comments: list[Tok] = []
     try:
         _check_nesting(text)
@@ -253,36 +270,43 @@ def _run(text: str, start: str) -> tuple[Any, list[Tok]]:
     except ParseFailure as exc:
         raise syntax_error_from_failure(exc, text, start) from None
     except _NodeError as exc:
-        raise syntax_error_at(text, exc.token[2], exc.message) from None
+        raise syntax_error_at(text, exc.position, exc.message, hint=exc.hint) from None
     except ValueError as exc:
         # pydantic's ValidationError is a ValueError: a token the grammar allowed that a
         # node refuses. Reported, never leaked.
         raise syntax_error_at(text, 0, f"not valid DQL: {exc}") from None
     # A tree cannot be deeper than its token count (plus the query and command levels).
-    if tokens + 2 > MAX_DEPTH and _depth(result) > MAX_DEPTH:
-        raise syntax_error_at(
-            text, 0, f"the query nests deeper than {MAX_DEPTH} levels", expected=()
-        )
+    if tokens + 2 > MAX_DEPTH:
+        too_deep = _too_deep(result)
+        if too_deep is not None:
+            raise syntax_error_at(
+                text,
+                too_deep.span.start if too_deep.span is not None else 0,
+                f"the query nests deeper than {MAX_DEPTH} levels here",
+                expected=(),
+                hint="a chain of one operator is one level; each call, group, subquery, "
+                "unary operator and change of operator is one more",
+            )
     return result, comments
 
 
-def _depth(root: Any) -> int:
+def _too_deep(root: Any) -> Node | None:
+    """The first node (in walk order) below MAX_DEPTH levels of tree, or None."""
     if not isinstance(root, Node):
-        return 0
-    deepest = 0
+        return None
     stack: list[tuple[Node, int]] = [(root, 1)]
     while stack:
-        node, depth = stack.pop()
-        if depth > deepest:
-            deepest = depth
+        node, level = stack.pop()
+        if level > MAX_DEPTH:
+            return node
         fields = node.__dict__
         for name in type(node).child_fields():
             value = fields[name]
             if isinstance(value, Node):
-                stack.append((value, depth + 1))
+                stack.append((value, level + 1))
             elif type(value) is tuple:
-                stack.extend((child, depth + 1) for child in value)
-    return deepest
+                stack.extend((child, level + 1) for child in value)
+    return None
 
 
 def _check_nesting(text: str) -> None:

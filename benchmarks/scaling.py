@@ -7,8 +7,9 @@ The exponent ``k`` of ``time ~ size**k`` is fitted by least squares on the log-l
 points: 1.0 is linear, and the target (issue 11) is that 10x the input never costs more
 than 12x the time, i.e. every 10x step ratio <= 12 (k <= ~1.08).
 
-Times are CPU times of this process (``time.process_time``), the best of several runs for
-small inputs, so other load on a shared machine inflates them little. Absolute times are
+Times are CPU times of this process (``time.process_time``), the best of at least three
+runs (of as many as fit in a second, for inputs up to 100 KB), so other load on a shared
+machine inflates them little. Absolute times are
 printed for the largest size only; compare shapes and operations by their exponents.
 
 Run: python benchmarks/scaling.py [--quick] [--max-size 10MB] [--shape S] [--op O]
@@ -106,11 +107,11 @@ def tiles_text(size: int) -> str:
     return dashboard([TILE] * max(1, size // (len(TILE) + 80)))
 
 
-def best_time(fn: Callable[[], object], budget: float) -> float:
-    """Best CPU time of repeated runs within about ``budget`` seconds (at least one)."""
+def best_time(fn: Callable[[], object], budget: float, runs: int) -> float:
+    """Best CPU time of at least ``runs`` runs, more while within ``budget`` seconds."""
     times: list[float] = []
     spent = 0.0
-    while not times or (spent < budget and len(times) < 20):
+    while len(times) < runs or (spent < budget and len(times) < 50):
         gc.collect()
         start = time.process_time()
         fn()
@@ -172,7 +173,8 @@ def main() -> int:
                 def run(op: Op = op, text: str = text, query: Query = query) -> object:
                     return op(text, query)
 
-            points.append((len(text), best_time(run, budget=0.3 if size <= 100_000 else 0)))
+            small = size <= 100_000
+            points.append((len(text), best_time(run, budget=1.0 if small else 0, runs=3)))
         steps = [b[1] / a[1] for a, b in itertools.pairwise(points) if a[1] > 0]
         worst = max(steps, default=float("nan"))
         worst_overall = max(worst_overall, worst)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from dqlbuild.analysis.binding import BoundArguments, BoundValue, bind_arguments, output_name
 from dqlbuild.analysis.dpl import dpl_exports
-from dqlbuild.ast.base import Node
+from dqlbuild.ast.base import Node, child_nodes
 from dqlbuild.ast.nodes import Assign, Block, Brace, Call, Command, FieldRef, Named, Query, String
 from dqlbuild.catalog import get_catalog
 from dqlbuild.errors import DQLValueError
@@ -573,12 +573,18 @@ ROW_CHANGING = frozenset(
 
 
 def _blocks(nodes: Iterable[Node]) -> Iterator[Block]:
-    """Execution blocks among ``nodes`` and their descendants, not inside other blocks."""
-    for node in nodes:
-        if isinstance(node, Block):
+    """Execution blocks among ``nodes`` and their descendants, not inside other blocks,
+    in source order."""
+    stack = list(nodes)
+    stack.reverse()
+    while stack:
+        node = stack.pop()
+        if type(node) is Block:
             yield node
         else:
-            yield from _blocks(node.children())
+            kids = child_nodes(node)
+            kids.reverse()
+            stack.extend(kids)
 
 
 def _stage(index: int, command: Command, before: FieldSet) -> StageFlow:

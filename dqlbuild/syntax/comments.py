@@ -41,7 +41,8 @@ def attach_comments(root: Query, tokens: Sequence[Tok], text: str) -> None:
         entry = attached.get(id(node))
         if entry is None:
             entry = attached[id(node)] = (node, [])
-        entry[1].append(Comment(text=token[1], placement=placement))
+        # Not validated: the text is a comment token of a text already checked.
+        entry[1].append(Comment.model_construct(text=token[1], placement=placement))
     for node, comments in attached.values():
         # Parse-time only: the tree is not yet visible to anyone, so filling in the
         # (trivia) comments field in place is safe.

@@ -205,3 +205,19 @@ def test_snippets_of_long_lines_are_windows_around_the_caret() -> None:
     assert line[len(caret) - 1] == "+"
     assert error.column == len("| filter " + terms + " + ") + 1
     assert len(str(error)) < 400
+
+
+def test_parsing_leaves_the_garbage_collector_as_it_found_it() -> None:
+    import gc
+
+    assert gc.isenabled()
+    parse("fetch logs")
+    with pytest.raises(DQLSyntaxError):
+        parse("fetch logs | filter (")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        parse("fetch logs")
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 
 class DQLError(Exception):
     """Base class of all errors raised by dqlbuild.
@@ -69,16 +71,48 @@ class DQLSyntaxError(DQLError):
         self.expected = expected
 
     def snippet(self) -> str:
-        """The offending source line and a caret under the error column."""
-        lines = self.source.splitlines() or [""]
-        text = lines[self.line - 1] if 0 < self.line <= len(lines) else ""
+        """The offending source line and a caret under the error column; of a long line,
+        a window of about ``SNIPPET_WIDTH`` characters around the column, with ``…`` where
+        it is cut."""
+        text = _source_line(self.source, self.line, self.column, self.offset)
+        column = max(0, min(self.column - 1, len(text)))
+        start = 0
+        if len(text) > SNIPPET_WIDTH:
+            start = max(0, min(column - SNIPPET_WIDTH // 2, len(text) - SNIPPET_WIDTH))
+        end = start + SNIPPET_WIDTH
+        shown = ("…" if start else "") + text[start:end] + ("…" if end < len(text) else "")
         # Tabs keep their width so the caret lines up in a terminal.
-        pad = "".join("\t" if ch == "\t" else " " for ch in text[: self.column - 1])
-        return f"{text}\n{pad}^"
+        before = ("…" if start else "") + text[start:column]
+        pad = "".join("\t" if ch == "\t" else " " for ch in before)
+        # A lone surrogate cannot be printed: shown as U+FFFD, one character for one.
+        return f"{SURROGATES.sub(chr(0xFFFD), shown)}\n{pad}^"
 
     def __str__(self) -> str:
         hint = f"\nhint: {self.hint}" if self.hint else ""
         return f"line {self.line}, column {self.column}: {self.message}{hint}\n{self.snippet()}"
+
+
+SNIPPET_WIDTH = 100
+# Python text can hold lone surrogates (JSON "\ud800", surrogateescape); DQL text cannot.
+SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+def surrogate_message(ch: str) -> str:
+    return f"a lone surrogate (U+{ord(ch):04X}), which is not a character"
+
+
+def _source_line(source: str, line: int, column: int, offset: int) -> str:
+    """Line ``line`` of ``source``, found from ``offset`` when that agrees (no need to split
+    a 10 MB text into lines)."""
+    start = offset - (column - 1)
+    if not (0 <= start <= len(source) and (start == 0 or source[start - 1] == "\n")):
+        start = 0
+        for _ in range(line - 1):
+            start = source.find("\n", start) + 1
+            if start == 0:
+                return ""
+    end = source.find("\n", start)
+    return source[start : end if end >= 0 else len(source)].removesuffix("\r")
 
 
 class DQLValueError(DQLError):

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import fnmatch
 import json
+from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from dqlbuild.analysis.binding import BoundArguments, BoundValue, bind_arguments, output_name
 from dqlbuild.analysis.dpl import dpl_exports
-from dqlbuild.ast.base import Node
+from dqlbuild.ast.base import Node, child_nodes
 from dqlbuild.ast.nodes import Assign, Block, Brace, Call, Command, FieldRef, Named, Query, String
 from dqlbuild.catalog import get_catalog
 from dqlbuild.errors import DQLValueError
@@ -27,30 +28,129 @@ def _matches(name: str, patterns: Iterable[str]) -> bool:
     return any(fnmatch.fnmatchcase(name, p) for p in patterns)
 
 
-@dataclass(frozen=True)
-class FieldSet:
-    """Fields known to exist at one point of a query."""
+class _Timeline:
+    """The names of a run of field sets each derived from the one before (the stages of
+    a pipeline), shared by all of them: per name, the versions at which it entered or
+    left. A stage costs what it changes, not a copy of every name before it."""
 
-    names: frozenset[str] = frozenset()
-    open: bool = False
+    __slots__ = ("latest", "toggles")
+
+    def __init__(self, names: Iterable[str]) -> None:
+        self.toggles: dict[str, list[int]] = {name: [0] for name in names}
+        self.latest = 0
+
+    def has(self, name: str, version: int) -> bool:
+        toggles = self.toggles.get(name)
+        return toggles is not None and bisect_right(toggles, version) % 2 == 1
+
+    def derive(self, version: int, added: Iterable[str], removed: Iterable[str]) -> int:
+        new = self.latest = self.latest + 1
+        for name in removed:
+            if self.has(name, version):
+                self.toggles[name].append(new)
+        for name in added:
+            if not self.has(name, new):
+                self.toggles.setdefault(name, []).append(new)
+        return new
+
+    def names(self, version: int) -> frozenset[str]:
+        return frozenset(n for n, t in self.toggles.items() if bisect_right(t, version) % 2)
+
+
+class FieldSet:
+    """Fields known to exist at one point of a query (immutable)."""
+
+    __slots__ = ("_names", "_timeline", "_version", "open", "patterns")
+
+    # Either the names themselves, or a version of a timeline (materialised on demand).
+    _names: frozenset[str] | None
+    _timeline: _Timeline | None
+    _version: int
+    open: bool
     """Schema-on-read: any other field may exist too."""
-    patterns: frozenset[str] = frozenset()
+    patterns: frozenset[str]
     """Wildcard patterns (``*``) of further names that may exist."""
 
+    def __init__(
+        self,
+        names: Iterable[str] = frozenset(),
+        open: bool = False,
+        patterns: Iterable[str] = frozenset(),
+    ) -> None:
+        _set(self, _names=frozenset(names), _timeline=None, _version=0)
+        _set(self, open=open, patterns=frozenset(patterns))
+
+    @classmethod
+    def _at(
+        cls, timeline: _Timeline, version: int, open: bool, patterns: frozenset[str]
+    ) -> FieldSet:
+        new = cls.__new__(cls)
+        _set(new, _names=None, _timeline=timeline, _version=version)
+        _set(new, open=open, patterns=patterns)
+        return new
+
+    @property
+    def names(self) -> frozenset[str]:
+        """The names known to exist."""
+        if self._names is None:
+            assert self._timeline is not None
+            _set(self, _names=self._timeline.names(self._version))
+        assert self._names is not None
+        return self._names
+
+    def _has(self, name: str) -> bool:
+        if self._names is not None:
+            return name in self._names
+        assert self._timeline is not None
+        return self._timeline.has(name, self._version)
+
     def may_contain(self, name: str) -> bool:
-        return self.open or name in self.names or _matches(name, self.patterns)
+        return self.open or self._has(name) or _matches(name, self.patterns)
 
     def __contains__(self, name: object) -> bool:
         return isinstance(name, str) and self.may_contain(name)
 
     def with_names(self, added: Iterable[str] = (), removed: Iterable[str] = ()) -> FieldSet:
-        names = (self.names - frozenset(removed)) | frozenset(added)
-        return FieldSet(names, self.open, self.patterns)
+        return self._derived(added, removed, self.open, self.patterns)
 
     def union(self, other: FieldSet) -> FieldSet:
-        return FieldSet(
-            self.names | other.names, self.open or other.open, self.patterns | other.patterns
+        return self._derived(
+            other.names, (), self.open or other.open, self.patterns | other.patterns
         )
+
+    def _derived(
+        self, added: Iterable[str], removed: Iterable[str], open: bool, patterns: frozenset[str]
+    ) -> FieldSet:
+        timeline, version = self._timeline, self._version
+        if timeline is None or version != timeline.latest:
+            # The first derivation from this set, or a second one from the same set (a
+            # branch): start a timeline of its own.
+            timeline, version = _Timeline(self.names), 0
+            if self._timeline is None:
+                _set(self, _timeline=timeline, _version=0)
+        return FieldSet._at(timeline, timeline.derive(version, added, removed), open, patterns)
+
+    def _with_patterns(self, patterns: frozenset[str]) -> FieldSet:
+        return self._derived((), (), self.open, patterns)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("a FieldSet is immutable")
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, FieldSet):
+            return NotImplemented
+        return (self.names, self.open, self.patterns) == (other.names, other.open, other.patterns)
+
+    def __hash__(self) -> int:
+        return hash((self.names, self.open, self.patterns))
+
+    def __repr__(self) -> str:
+        return f"FieldSet(names={self.names!r}, open={self.open!r}, patterns={self.patterns!r})"
+
+
+def _set(field_set: FieldSet, **values: object) -> None:
+    for name, value in values.items():
+        object.__setattr__(field_set, name, value)
 
 
 EMPTY = FieldSet()
@@ -102,7 +202,7 @@ class StageFlow:
             return True
         if self.resets:
             after = self.fields_after
-            return name not in after.names and not _matches(name, after.patterns)
+            return not after._has(name) and not _matches(name, after.patterns)
         return False
 
     def creates(self, name: str) -> bool:
@@ -295,8 +395,9 @@ def _patterns(ctx: _Context, param: str) -> tuple[list[str], list[str]]:
 def _fields_keep(ctx: _Context) -> _Effect:
     exact, wild = _patterns(ctx, "field")
     before = ctx.before
-    kept = {n for n in before.names if n in exact or _matches(n, wild)}
-    kept |= {n for n in exact if before.may_contain(n)}
+    kept = {n for n in exact if before.may_contain(n)}
+    if wild:
+        kept |= {n for n in before.names if _matches(n, wild)}
     unknown_members = before.open or bool(before.patterns)
     patterns = frozenset(wild) if unknown_members else frozenset()
     return _Effect(FieldSet(frozenset(kept), False, patterns), resets=True)
@@ -304,7 +405,9 @@ def _fields_keep(ctx: _Context) -> _Effect:
 
 def _fields_remove(ctx: _Context) -> _Effect:
     exact, wild = _patterns(ctx, "field")
-    gone = {n for n in ctx.before.names if n in exact or _matches(n, wild)} | set(exact)
+    gone = set(exact)
+    if wild:
+        gone |= {n for n in ctx.before.names if _matches(n, wild)}
     return _Effect(ctx.before.with_names(removed=gone), removed=gone, removed_patterns=tuple(wild))
 
 
@@ -339,7 +442,7 @@ def _fields_flatten(ctx: _Context) -> _Effect:
             return _Effect(ANY.union(ctx.before))
         prefix = record + "."
     pattern = prefix + "*"
-    after = FieldSet(ctx.before.names, ctx.before.open, ctx.before.patterns | {pattern})
+    after = ctx.before._with_patterns(ctx.before.patterns | {pattern})
     return _Effect(after, created_patterns=(pattern,))
 
 
@@ -372,7 +475,8 @@ def _json_extract(ctx: _Context) -> _Effect:
 
 def _append(ctx: _Context) -> _Effect:
     sub = ctx.sub()
-    return _Effect(ctx.before.union(sub), created=sub.names - ctx.before.names)
+    created = [n for n in sub.names if not ctx.before._has(n)]
+    return _Effect(ctx.before.union(sub), created=created)
 
 
 def _prefixed(sub: FieldSet, prefix: str) -> tuple[set[str], tuple[str, ...]]:
@@ -397,7 +501,7 @@ def _joining(default_prefix: str, *, cleanup: bool) -> Callable[[_Context], _Eff
             removed = {n for n in ctx.before.names if n.startswith(prefix)}
             removed_patterns = (prefix + "*",)
         before = ctx.before.with_names(removed=removed)
-        after = FieldSet(before.names | names, before.open, before.patterns | set(patterns))
+        after = before.with_names(names)._with_patterns(before.patterns | set(patterns))
         return _Effect(
             after,
             created=names,
@@ -469,12 +573,18 @@ ROW_CHANGING = frozenset(
 
 
 def _blocks(nodes: Iterable[Node]) -> Iterator[Block]:
-    """Execution blocks among ``nodes`` and their descendants, not inside other blocks."""
-    for node in nodes:
-        if isinstance(node, Block):
+    """Execution blocks among ``nodes`` and their descendants, not inside other blocks,
+    in source order."""
+    stack = list(nodes)
+    stack.reverse()
+    while stack:
+        node = stack.pop()
+        if type(node) is Block:
             yield node
         else:
-            yield from _blocks(node.children())
+            kids = child_nodes(node)
+            kids.reverse()
+            stack.extend(kids)
 
 
 def _stage(index: int, command: Command, before: FieldSet) -> StageFlow:

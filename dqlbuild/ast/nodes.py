@@ -16,9 +16,9 @@ from typing import Annotated, Any, Literal, Self
 from pydantic import Field as PydanticField
 from pydantic import field_validator, model_validator
 
-from dqlbuild.ast.base import Node, get_private
+from dqlbuild.ast.base import MAX_DEPTH, Node, depth, get_private, make, set_private
 from dqlbuild.ast.pipeline_methods import PipelineMethods
-from dqlbuild.errors import DQLValueError
+from dqlbuild.errors import SURROGATES, DQLValueError, surrogate_message
 
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 VARIABLE_MODIFIERS = ("noquote", "backtick", "triplequote")
@@ -46,6 +46,16 @@ CHAINING_OPERATORS = frozenset({"or", "xor", "and", "+", "-", "*", "/", "%"})
 NonNegativeInt = Annotated[int, PydanticField(ge=0)]
 
 
+def _characters(value: object, what: str) -> object:
+    """``value`` unless it is a str with a lone surrogate: Python text may hold them, DQL
+    text cannot. (Checked before pydantic's own str check, for a clear message.)"""
+    if isinstance(value, str):
+        found = SURROGATES.search(value)
+        if found is not None:
+            raise ValueError(f"{what} holds {surrogate_message(found.group())}")
+    return value
+
+
 def _identifier(value: str, what: str) -> str:
     if not IDENTIFIER.match(value):
         raise ValueError(f"{what} must be a plain identifier, got {value!r}")
@@ -59,6 +69,11 @@ class String(Node):
     kind: Literal["string"] = "string"
     value: str
     style: Literal["double", "triple"] = "double"
+
+    @field_validator("value", mode="before")
+    @classmethod
+    def _text(cls, value: object) -> object:
+        return _characters(value, "a string")
 
 
 class Long(Node):
@@ -104,6 +119,11 @@ class FieldRef(Node):
 
     kind: Literal["field"] = "field"
     name: Annotated[str, PydanticField(min_length=1)]
+
+    @field_validator("name", mode="before")
+    @classmethod
+    def _text(cls, value: object) -> object:
+        return _characters(value, "a field name")
 
 
 class Variable(Node):
@@ -190,8 +210,13 @@ def chain(op: str, left: Node, right: Node) -> Binary:
     if type(left) is Binary and left.op == op and op in CHAINING_OPERATORS:
         if not isinstance(right, EXPRESSION_TYPES):
             raise DQLValueError(f"a {type(right).__name__} node is not an operand of `{op}`")
-        return left.model_copy(update={"operands": (*left.operands, right)})
-    return Binary(op=op, operands=(left, right))
+        levels = max(depth(left), 1 + depth(right))
+        if levels > MAX_DEPTH:
+            raise DQLValueError(f"the tree would nest deeper than {MAX_DEPTH} levels")
+        longer = left.model_copy(update={"operands": (*left.operands, right)})
+        set_private(longer, "depth", levels)
+        return longer
+    return make(Binary, op=op, operands=(left, right))
 
 
 class Align(Node):
@@ -225,6 +250,11 @@ class Access(Node):
     base: Expr
     key: int | str | None = None
 
+    @field_validator("key", mode="before")
+    @classmethod
+    def _text(cls, value: object) -> object:
+        return _characters(value, "a record key")
+
 
 # ------------------------------------------------------------------ argument forms
 class Block(Node):
@@ -247,6 +277,11 @@ class Assign(Node):
     kind: Literal["assign"] = "assign"
     target: Annotated[str, PydanticField(min_length=1)]
     value: Expr | Block
+
+    @field_validator("target", mode="before")
+    @classmethod
+    def _text(cls, value: object) -> object:
+        return _characters(value, "a field name")
 
 
 class Sorted(Node):

@@ -11,11 +11,8 @@ from __future__ import annotations
 import keyword
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, TypeVar
 
-from pydantic import ValidationError
-
-from dqlbuild.ast.base import Node
+from dqlbuild.ast.base import N, Node, make
 from dqlbuild.ast.nodes import Block, FieldRef, String
 from dqlbuild.catalog import Parameter, camel_from_snake, get_catalog, suggest
 from dqlbuild.errors import DQLCatalogError, DQLValueError
@@ -29,18 +26,6 @@ STRING_KINDS = frozenset(
 )  # fmt: skip
 # Parameter kinds that take a subquery: a Python str there is the subquery's text.
 BLOCK_KINDS = frozenset({"nonEmptyExecutionBlock", "executionBlock"})
-
-N = TypeVar("N", bound=Node)
-
-
-def make(cls: type[N], **fields: Any) -> N:
-    """A node, with pydantic's validation errors reported as :class:`DQLValueError`."""
-    try:
-        return cls(**fields)
-    except ValidationError as exc:
-        # pydantic prefixes the messages of our own validators with "Value error, ".
-        problems = "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors())
-        raise DQLValueError(f"cannot build a {cls.__name__} node: {problems}") from None
 
 
 def python_name(key: str) -> str:
@@ -127,14 +112,14 @@ def catalog_string(text: str, param: Parameter, owner: str) -> Node | None:
     if param.enum_values:
         value = _enum_match(text, param.enum_values)
         if value is not None:
-            return String(value=value) if param.enum_quoted else FieldRef(name=value)
+            return make(String, value=value) if param.enum_quoted else make(FieldRef, name=value)
         if set(param.kinds) <= {"enum"}:
             raise DQLValueError(
                 f"{owner}: {param.name!r} is one of {', '.join(param.enum_values)}, not {text!r}",
                 hint=hint(suggest(text, param.enum_values, cutoff=0.6)),
             )
     if STRING_KINDS.intersection(param.kinds):
-        return String(value=text)
+        return make(String, value=text)
     return None
 
 
@@ -165,7 +150,7 @@ def subquery(text: str) -> Block:
             raise DQLValueError(f"{text!r} is not a subquery in square brackets")
         return node
     commands = parse(text).commands
-    return Block(commands=tuple(_detached(c) for c in commands))
+    return make(Block, commands=tuple(_detached(c) for c in commands))
 
 
 def _detached(node: N) -> N:

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any, NoReturn, TypeAlias
 
-from dqlbuild.ast.base import Node
+from dqlbuild.ast.base import Node, make
 from dqlbuild.ast.nodes import (
     EXPRESSION_TYPES,
     IDENTIFIER,
@@ -42,7 +42,6 @@ from dqlbuild.building.arguments import (
     fragment,
     hint,
     is_pseudo_parameter,
-    make,
     parameter_set,
     pseudo_name,
     python_name,
@@ -166,11 +165,11 @@ class Expression:
         return self.not_()
 
     def __neg__(self) -> Expression:
-        return Expression(Unary(op="-", operand=self.node))
+        return Expression(make(Unary, op="-", operand=self.node))
 
     def not_(self) -> Expression:
         """``not expr``."""
-        return Expression(Unary(op="not", operand=self.node))
+        return Expression(make(Unary, op="not", operand=self.node))
 
     # ------------------------------------------------------------------ guards
     def __bool__(self) -> NoReturn:
@@ -193,42 +192,46 @@ class Expression:
     # ------------------------------------------------------------------ helpers
     def is_null(self) -> Expression:
         """``isNull(expr)``."""
-        return Expression(Call(name="isNull", args=(self.node,)))
+        return Expression(make(Call, name="isNull", args=(self.node,)))
 
     def is_not_null(self) -> Expression:
         """``isNotNull(expr)``."""
-        return Expression(Call(name="isNotNull", args=(self.node,)))
+        return Expression(make(Call, name="isNotNull", args=(self.node,)))
 
     def asc(self) -> Sorted:
         """``expr asc`` (a sort argument, not an expression)."""
-        return Sorted(expr=self.node, direction="asc")
+        return make(Sorted, expr=self.node, direction="asc")
 
     def desc(self) -> Sorted:
         """``expr desc`` (a sort argument, not an expression)."""
-        return Sorted(expr=self.node, direction="desc")
+        return make(Sorted, expr=self.node, direction="desc")
 
     def alias(self, name: str) -> Assign:
         """``name = expr`` (an assignment argument, not an expression)."""
         if not isinstance(name, str) or not name:
             raise DQLValueError(f"an assignment target is a non-empty field name, not {name!r}")
-        return Assign(target=name, value=self.node)
+        return make(Assign, target=name, value=self.node)
 
     def in_(self, values: Any) -> Expression:
         """``expr in [subquery]`` for a Query, a Block or subquery text; for a list,
         tuple or any other value the function form ``in(expr, values...)``."""
         if isinstance(values, Query):
-            return Expression(In(operand=self.node, block=Block(commands=values.commands)))
+            return Expression(
+                make(In, operand=self.node, block=make(Block, commands=values.commands))
+            )
         if isinstance(values, Block):
-            return Expression(In(operand=self.node, block=values))
+            return Expression(make(In, operand=self.node, block=values))
         if isinstance(values, str):
-            return Expression(In(operand=self.node, block=subquery(values)))
+            return Expression(make(In, operand=self.node, block=subquery(values)))
         items = values if isinstance(values, list | tuple) else (values,)
         if not items:
             raise DQLValueError(
                 "in_() needs at least one value: `in(x)` with nothing to look for is not DQL",
                 hint="for a dashboard variable write .in_(fn.array(var(...)))",
             )
-        return Expression(Call(name="in", args=(self.node, *(expression_node(v) for v in items))))
+        return Expression(
+            make(Call, name="in", args=(self.node, *(expression_node(v) for v in items)))
+        )
 
     def search(self, pattern: object) -> Expression:
         """``expr ~ "pattern"`` (a str is the pattern string)."""
@@ -236,24 +239,24 @@ class Expression:
 
     def at(self, unit: str) -> Expression:
         """``expr@unit``: time alignment (``@d``, ``@h``, ``@w1``, ``@15m``)."""
-        return Expression(Align(operand=self.node, unit=alignment_unit(unit)))
+        return Expression(make(Align, operand=self.node, unit=alignment_unit(unit)))
 
     def key(self, name: str) -> Expression:
         """``expr[name]``: a record field."""
         if not isinstance(name, str) or not name:
             raise DQLValueError(f"a record key is a non-empty str, not {name!r}")
-        return Expression(Access(base=self.node, key=name))
+        return Expression(make(Access, base=self.node, key=name))
 
     def each(self) -> Expression:
         """``expr[]``: every element of an array (iterative expression)."""
-        return Expression(Access(base=self.node, key=None))
+        return Expression(make(Access, base=self.node, key=None))
 
     def __getitem__(self, key: int | str) -> Expression:
         """``expr[0]`` (array element, negative counts from the end) or ``expr["k"]``."""
         if isinstance(key, str):
             return self.key(key)
         if isinstance(key, int) and not isinstance(key, bool):
-            return Expression(Access(base=self.node, key=key))
+            return Expression(make(Access, base=self.node, key=key))
         raise DQLValueError(
             f"an index is an int or a record key str, not {type(key).__name__}",
             hint="use .each() for `expr[]`",
@@ -300,7 +303,7 @@ def node_of(value: object) -> Arg | None:
     if isinstance(value, Expression):
         return value.node
     if isinstance(value, Query):
-        return Block(commands=value.commands)
+        return make(Block, commands=value.commands)
     if isinstance(value, Command):
         raise DQLValueError(
             f"the command `{value.name}` is a stage, not an argument",
@@ -321,9 +324,9 @@ def value_node(value: object) -> Arg:
     if literal is not None:
         return literal
     if isinstance(value, list | tuple):
-        return Call(name="array", args=tuple(expression_node(v) for v in value))
+        return make(Call, name="array", args=tuple(expression_node(v) for v in value))
     if isinstance(value, Mapping):
-        return Call(name="record", args=tuple(assignments(value, value_node)))
+        return make(Call, name="record", args=tuple(assignments(value, value_node)))
     raise DQLValueError(f"a {type(value).__name__} cannot be turned into DQL")
 
 
@@ -358,7 +361,7 @@ def F(name: str) -> Expression:
     field ``a.b``; backticks are added in the text only where DQL needs them."""
     if not isinstance(name, str) or not name:
         raise DQLValueError(f"a field name is a non-empty str, not {name!r}")
-    return Expression(FieldRef(name=name))
+    return Expression(make(FieldRef, name=name))
 
 
 def var(name: str, modifier: str | None = None) -> Expression:

@@ -13,14 +13,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from dqlbuild.ast.base import Node
+from dqlbuild.ast.base import Node, make
 from dqlbuild.ast.nodes import Arg, Assign, Brace, Command, Named, Query
 from dqlbuild.building.arguments import (
     ParameterSet,
     catalog_string,
     fragment,
     is_pseudo_parameter,
-    make,
     parameter_set,
     pseudo_name,
     python_name,

@@ -12,6 +12,7 @@ import re
 from datetime import UTC, date, datetime, timedelta
 from typing import get_args
 
+from dqlbuild.ast.base import make
 from dqlbuild.ast.nodes import Boolean, Call, Double, Duration, Expr, Long, Null, String, Unary
 from dqlbuild.errors import DQLValueError
 
@@ -47,7 +48,7 @@ def scalar_literal(value: object) -> Expr | None:
     if isinstance(value, float):
         return double(value)
     if isinstance(value, str):
-        return String(value=value)
+        return make(String, value=value)
     if isinstance(value, timedelta):
         return duration_from_timedelta(value)
     if isinstance(value, datetime):
@@ -61,7 +62,7 @@ def scalar_literal(value: object) -> Expr | None:
 
 
 def _negated(node: Expr, negative: bool) -> Expr:
-    return Unary(op="-", operand=node) if negative else node
+    return make(Unary, op="-", operand=node) if negative else node
 
 
 def integer(value: int) -> Expr:

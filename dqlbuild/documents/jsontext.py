@@ -118,9 +118,17 @@ class JsonNode:
     value: str | int | float | bool | None = None
     members: tuple[JsonMember, ...] = ()
     items: tuple[JsonNode, ...] = ()
+    # Members by key (the last one wins), built on the first lookup in a large object, so
+    # that looking up each of n tiles costs O(n) in all, not O(n²).
+    _by_key: dict[str, JsonMember] | None = field(default=None, repr=False)
 
     def member(self, key: str) -> JsonMember | None:
         """The member named ``key``; the last one wins, as in :func:`json.loads`."""
+        if len(self.members) > 16:
+            if self._by_key is None:
+                object.__setattr__(self, "_by_key", {m.key: m for m in self.members})
+            assert self._by_key is not None
+            return self._by_key.get(key)
         for m in reversed(self.members):
             if m.key == key:
                 return m

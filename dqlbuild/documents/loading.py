@@ -156,6 +156,7 @@ class Document:
                 column=column,
             ) from None
         self.queries = tuple(self._collect_queries())
+        self._by_id: dict[str, QueryLocation] | None = None
 
     # -- loading -------------------------------------------------------------
 
@@ -269,9 +270,13 @@ class Document:
         return list(self.content.variables) if isinstance(self.content, DashboardContent) else []
 
     def query(self, location_id: str) -> QueryLocation:
-        for loc in self.queries:
-            if loc.id == location_id:
-                return loc
+        if self._by_id is None:
+            self._by_id = {}
+            for loc in self.queries:
+                self._by_id.setdefault(loc.id, loc)
+        found = self._by_id.get(location_id)
+        if found is not None:
+            return found
         known = ", ".join(loc.id for loc in self.queries) or "none"
         raise DocumentError(f"no query with id {location_id!r} (known: {known})")
 

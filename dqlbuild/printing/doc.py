@@ -38,8 +38,10 @@ class Trailing:
 @dataclass(slots=True)
 class Group:
     contents: Doc
-    # Filled lazily: whether a HARDLINE/BREAK_PARENT inside forces this group to break.
+    # Filled lazily: whether a HARDLINE/BREAK_PARENT inside forces this group to break,
+    # and (when it is not forced) its width printed flat.
     _forced: bool | None = field(default=None, repr=False)
+    _width: int = field(default=0, repr=False)
 
 
 @dataclass(slots=True)
@@ -54,35 +56,50 @@ _FLAT, _BREAK = 0, 1
 
 
 def _forces_break(doc: Doc) -> bool:
-    """Whether a HARDLINE/BREAK_PARENT inside ``doc`` forces it to break; memoised on
-    every group on the way. Iterative: an operator chain nests one group per term."""
-    if isinstance(doc, Group) and doc._forced is not None:
-        return doc._forced
-    flags = [False]  # the flag of ``doc``, then one per group being scanned
+    """Whether a HARDLINE/BREAK_PARENT inside ``doc`` forces it to break."""
+    if isinstance(doc, Group):
+        if doc._forced is None:
+            _measure(doc)
+        return bool(doc._forced)
+    return _measure(doc)[0]
+
+
+def _measure(doc: Doc) -> tuple[bool, int]:
+    """Whether ``doc`` is forced to break, and its flat width; memoised on every group on
+    the way. Iterative: an operator chain nests one group per term."""
+    # [forced, width] of ``doc``, then of each group being measured; a width below 0
+    # means "holds a trailing comment" (the line ends there: _fits looks inside).
+    frames = [[False, 0]]
     stack: list[Doc | tuple[Group]] = [doc]
     while stack:
         item = stack.pop()
-        if isinstance(item, str | Trailing):
-            continue
-        if item is HARDLINE or item is BREAK_PARENT:
-            flags[-1] = True
+        frame = frames[-1]
+        if isinstance(item, str):
+            frame[1] += len(item)
+        elif item is LINE:
+            frame[1] += 1
+        elif item is HARDLINE or item is BREAK_PARENT:
+            frame[0] = True
+        elif isinstance(item, Trailing):
+            frame[1] = -(1 << 62)
         elif isinstance(item, list):
             stack.extend(item)
         elif isinstance(item, Group):
             if item._forced is None:
-                flags.append(False)
+                frames.append([False, 0])
                 stack.append((item,))  # popped after the group's contents
                 stack.append(item.contents)
-            elif item._forced:
-                flags[-1] = True
+            else:
+                frame[0] = frame[0] or item._forced
+                frame[1] += item._width
         elif isinstance(item, Nest):
             stack.append(item.contents)
         elif isinstance(item, tuple):
-            forced = flags.pop()
-            item[0]._forced = forced
-            if forced:
-                flags[-1] = True
-    return flags[0]
+            forced, width = frames.pop()
+            item[0]._forced, item[0]._width = bool(forced), int(width)
+            frames[-1][0] = frames[-1][0] or forced
+            frames[-1][1] += width
+    return bool(frames[0][0]), int(frames[0][1])
 
 
 def _fits(width: int, items: list[tuple[int, int, Doc]]) -> bool:
@@ -97,8 +114,11 @@ def _fits(width: int, items: list[tuple[int, int, Doc]]) -> bool:
             stack.extend((indent, mode, d) for d in reversed(doc))
         elif isinstance(doc, Group):
             if _forces_break(doc):
-                mode = _BREAK
-            stack.append((indent, mode, doc.contents))
+                stack.append((indent, _BREAK, doc.contents))
+            elif mode == _FLAT and doc._width >= 0:
+                width -= doc._width  # measured with _forced: no need to look inside
+            else:
+                stack.append((indent, mode, doc.contents))
         elif isinstance(doc, Nest):
             stack.append((indent + doc.indent, mode, doc.contents))
         elif doc is LINE or doc is SOFTLINE:

@@ -11,14 +11,17 @@ stay before it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from dqlbuild.ast.base import Node, get_private, origin_of
-from dqlbuild.ast.nodes import Binary, Block, Query
+from dqlbuild.ast.nodes import Binary, Block, Command, Query
+from dqlbuild.errors import DQLSyntaxError
 from dqlbuild.printing import precedence
 from dqlbuild.printing.canonical import Printer, parenthesized
 from dqlbuild.printing.doc import render
 from dqlbuild.syntax.lexical import code_only
+from dqlbuild.syntax.parser import parse
 from dqlbuild.syntax.source import SourceContext
 
 # New nodes are printed on one line where possible: a minimal edit should not reflow.
@@ -32,6 +35,82 @@ def to_source(query: Query) -> str:
     if ctx.is_original(query):
         return ctx.text
     return _Lossless(ctx).text(query)
+
+
+def reads_back(query: Query, text: str) -> bool:
+    """Whether ``text`` parses to a tree equal to ``query`` (a :class:`DQLSyntaxError` if
+    it does not parse at all), for checking the output of :func:`to_source`.
+
+    For a query edited from a parsed one, only what the edit changed is parsed again:
+    the stages whose text changed, or the stages inserted between two others with the
+    separators around them. Everything before and after is the original text, byte for
+    byte, standing for the same (shared) stages, so this proves as much as parsing the
+    whole text again, at the cost of the edit's size."""
+    ctx: SourceContext | None = get_private(query, "source")
+    if ctx is None or not ctx.commands or not query.commands:
+        return parse(text) == query
+    if ctx.is_root(query):
+        return text == ctx.text
+    try:
+        checked = _reads_back_edit(ctx.text, text, ctx.commands, query)
+    except DQLSyntaxError:
+        checked = None
+    return parse(text) == query if checked is None else checked  # errors: whole-text positions
+
+
+# What the lexer skips between tokens (grammar/dql.lark: WS, LINE_COMMENT, BLOCK_COMMENT).
+_TRIVIA = r"(?:\s++|//[^\r\n]*+|/\*[\s\S]*?\*/)*+"  # possessive: no backtracking
+_LEADING_PIPE = re.compile(_TRIVIA + r"\|")
+_ONLY_TRIVIA = re.compile(_TRIVIA + r"\Z")
+
+
+def _reads_back_edit(
+    old_text: str, text: str, before: tuple[Command, ...], new: Query
+) -> bool | None:
+    """The check of :func:`reads_back` on the changed part only (``before``: the stages
+    parsed from ``old_text``); None when the edit does not have a shape it knows (then
+    the whole text is parsed)."""
+    after = new.commands
+    spans = [c.span for c in before]
+    if any(span is None for span in spans):
+        return None
+    starts = [span.start for span in spans]  # type: ignore[union-attr]
+    ends = [span.end for span in spans]  # type: ignore[union-attr]
+    # The stages the edit kept (the very same nodes) at the front and at the back.
+    first = 0
+    while first < min(len(before), len(after)) and after[first] is before[first]:
+        first += 1
+    kept = 0
+    while kept < min(len(before), len(after)) - first and after[-1 - kept] is before[-1 - kept]:
+        kept += 1
+    stop, changed = len(before) - kept, after[first : len(after) - kept]
+    if not changed:
+        return None
+    if first < stop:
+        # Stages first..stop-1 became `changed`: their text is parsed again, and the text
+        # before and after it must be the original's.
+        head, tail = starts[first], len(old_text) - ends[stop - 1]
+    else:
+        # Stages inserted between two stages (either may not exist): the text between
+        # those must be a separator, the new stages, and a separator.
+        head = ends[first - 1] if first else 0
+        tail = len(old_text) - starts[stop] if stop < len(before) else 0
+    if not (text.startswith(old_text[:head]) and text.endswith(old_text[len(old_text) - tail :])):
+        return None
+    if first < stop:
+        return parse(text[head : len(text) - tail]).commands == changed
+    gap = text[head : len(text) - tail]
+    begin, end = 0, len(gap)
+    if first:
+        leading = _LEADING_PIPE.match(gap)
+        if leading is None:
+            return None
+        begin = leading.end()
+    if stop < len(before):
+        end = code_only(gap).rfind("|")
+        if end < begin or not _ONLY_TRIVIA.match(gap, end + 1):
+            return None
+    return parse(gap[begin:end]).commands == changed
 
 
 class _Lossless:

@@ -34,6 +34,7 @@ from dqlbuild.ast.nodes import (
     chain,
 )
 from dqlbuild.errors import DQLError, DQLSyntaxError, DQLValueError
+from dqlbuild.printing.lossless import reads_back
 from dqlbuild.syntax.lexical import encode_name
 from dqlbuild.syntax.parser import parse, parse_expression
 
@@ -51,7 +52,7 @@ _NOT_FILTERABLE = {
     "fieldsSnapshot": "lists field statistics, not records",
 }
 _COMMENT_RE = re.compile(
-    r'"""[\s\S]*?"""|"(?:[^"\\]|\\[\s\S])*"|`(?:[^`\\]|\\[\s\S])*`'
+    r'"""[\s\S]*?"""|"[^"\\]*+(?:\\[\s\S][^"\\]*+)*+"|`[^`\\]*+(?:\\[\s\S][^`\\]*+)*+`'
     r"|(//[^\n]*|/\*[\s\S]*?(?:\*/|\Z))"
 )
 _IN_STRING_REFERENCE = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
@@ -148,8 +149,9 @@ def inject_filter_text(
 ) -> InjectResult:
     """:func:`inject_filter` on DQL text. The result's ``.text`` is ``text`` with only the
     new stage (or the changed ``filter:`` argument) spliced in; every other byte,
-    comments and spacing included, is unchanged. The new text is parsed again and must
-    give the same tree as the AST-level result, else :class:`~dqlbuild.DQLError`."""
+    comments and spacing included, is unchanged. The new text is parsed again (the stages
+    around the edit) and must give the same tree as the AST-level result, else
+    :class:`~dqlbuild.DQLError`."""
     if not isinstance(text, str):
         raise DQLValueError(f"expected DQL text, not {type(text).__name__}")
     result = inject_filter(
@@ -161,7 +163,8 @@ def inject_filter_text(
     )
     new_text = result.query.to_source()
     try:
-        reparsed = parse(new_text)
+        # Parses again only the stages around the edit (the rest is the original text).
+        same = reads_back(result.query, new_text)
     except DQLSyntaxError as exc:
         raise DQLError(
             f"the edited query text does not parse: {exc.message}",
@@ -169,7 +172,7 @@ def inject_filter_text(
             column=exc.column,
             hint="this is a dqlbuild bug; please report the query",
         ) from None
-    if reparsed != result.query:
+    if not same:
         raise DQLError(
             "the edited query text does not mean what the edit made",
             hint="this is a dqlbuild bug; please report the query",

@@ -37,8 +37,8 @@ Values = Mapping[str, "str | Sequence[str]"]
 
 # What the scan skips and the app does not: where an app-only substitution happened.
 _SKIPPED_RE = re.compile(
-    r'(?P<string>"""[\s\S]*?"""|"(?:[^"\\]|\\[\s\S])*"?)'
-    r"|(?P<quoted>`(?:[^`\\]|\\[\s\S])*`?)"
+    r'(?P<string>"""[\s\S]*?"""|"[^"\\]*+(?:\\[\s\S][^"\\]*+)*+"?)'
+    r"|(?P<quoted>`[^`\\]*+(?:\\[\s\S][^`\\]*+)*+`?)"
     r"|(?P<comment>//[^\n]*|/\*[\s\S]*?(?:\*/|\Z))"
 )
 _SKIPPED_PLACES = {
@@ -47,7 +47,9 @@ _SKIPPED_PLACES = {
     "comment": " (inside a comment)",
 }
 # Strings and quoted names blanked, comments kept: finds comments in a :noquote value.
-_QUOTED_RE = re.compile(r'"""[\s\S]*?"""|"(?:[^"\\]|\\[\s\S])*"|`(?:[^`\\]|\\[\s\S])*`')
+_QUOTED_RE = re.compile(
+    r'"""[\s\S]*?"""|"[^"\\]*+(?:\\[\s\S][^"\\]*+)*+"|`[^`\\]*+(?:\\[\s\S][^`\\]*+)*+`'
+)
 
 
 @dataclass(frozen=True)

@@ -38,8 +38,8 @@ _REFERENCE = (
 _REFERENCE_RE = re.compile(_REFERENCE)
 _TOKEN_RE = re.compile(
     r'(?P<triple>"""[\s\S]*?""")'
-    r'|(?P<string>"(?:[^"\\]|\\[\s\S])*"?)'
-    r"|(?P<quoted>`(?:[^`\\]|\\[\s\S])*`?)"
+    r'|(?P<string>"[^"\\]*+(?:\\[\s\S][^"\\]*+)*+"?)'
+    r"|(?P<quoted>`[^`\\]*+(?:\\[\s\S][^`\\]*+)*+`?)"
     r"|(?P<comment>//[^\n]*|/\*[\s\S]*?(?:\*/|\Z))"
     r"|" + _REFERENCE
 )

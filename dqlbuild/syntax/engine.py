@@ -45,6 +45,7 @@ class _Rule:
     splice: bool  # a ``__rule_star`` helper: its children are spliced into the parent
     splice_at: tuple[int, ...]  # positions of spliced children among this rule's children
     passthrough: bool  # one child, no callback: the value passes through unchanged
+    extends: bool  # a left-recursive helper whose other children are plain: grow in place
 
 
 _END = "$END"
@@ -74,7 +75,13 @@ class Engine:
             else:
                 build = getattr(builder, rule.alias or name)
             rules[rid] = _Rule(
-                len(names), name, build, splice, splice_at, build is None and not splice
+                len(names),
+                name,
+                build,
+                splice,
+                splice_at,
+                build is None and not splice,
+                splice and splice_at == (0,),
             )
         self.rules = rules
 
@@ -219,12 +226,19 @@ class Engine:
                     else:
                         children = []
                     if rule.splice_at:
-                        flat: list[Any] = []
-                        for i, child in enumerate(children):
-                            if i in rule.splice_at:
-                                flat.extend(child)
-                            else:
-                                flat.append(child)
+                        if rule.extends:
+                            # `__x_star: __x_star COMMA arg`: the list so far grows in
+                            # place (it is referenced only from this stack), so a list
+                            # of n items costs O(n), not O(n²).
+                            flat: list[Any] = children[0]
+                            flat.extend(children[1:])
+                        else:
+                            flat = []
+                            for i, child in enumerate(children):
+                                if i in rule.splice_at:
+                                    flat.extend(child)
+                                else:
+                                    flat.append(child)
                         children = flat
                     build = rule.build
                     value_out = children if build is None else build(children)

@@ -4,7 +4,8 @@ Decoding happens only when a token becomes a node, encoding only when a node bec
 text; keeping both here makes the round trip a property of one module.
 
 Decisions for what DQL_SPEC leaves open (documented on the docs' syntax page):
-- ``"..."`` escapes: ``\\" \\\\ \\/ \\n \\t \\r \\b \\f \\'`` and ``\\uXXXX``. Any other
+- ``"..."`` escapes: ``\\" \\\\ \\/ \\n \\t \\r \\b \\f \\'`` and ``\\uXXXX`` (a surrogate pair of
+  two escapes is one character, as in JSON; a lone surrogate is an error). Any other
   backslash pair is kept as written (backslash included): DPL patterns and regexes
   inside strings rely on that, and it can never change the meaning of a valid query.
 - `` `...` `` names: ``\\``` is a backtick and ``\\\\`` a backslash; other pairs are kept.
@@ -29,12 +30,25 @@ STRING_ESCAPES = {
     "f": "\f",
     "'": "'",
 }
-_STRING_ESCAPE_RE = re.compile(r"\\(u[0-9a-fA-F]{4}|[\s\S])")
+# A surrogate pair as two escapes is one character (as in JSON); a lone one is no text.
+_STRING_ESCAPE_RE = re.compile(
+    r"\\(?:u([dD][89abAB][0-9a-fA-F]{2})\\u([dD][c-fC-F][0-9a-fA-F]{2})|(u[0-9a-fA-F]{4}|[\s\S]))"
+)
 _BACKTICK_ESCAPE_RE = re.compile(r"\\([\s\S])")
 
 
+class EscapeError(ValueError):
+    """An escape that stands for no text; ``offset`` is where it starts in the token."""
+
+    def __init__(self, offset: int, message: str) -> None:
+        super().__init__(message)
+        self.offset = offset
+        self.message = message
+
+
 def decode_string(token: str) -> str:
-    """The value of a ``"..."`` token (quotes included)."""
+    """The value of a ``"..."`` token (quotes included). Raises :class:`EscapeError` for a
+    ``\\uXXXX`` escape of a lone surrogate."""
     body = token[1:-1]
     if "\\" not in body:
         return body
@@ -42,9 +56,18 @@ def decode_string(token: str) -> str:
 
 
 def _decode_string_escape(match: re.Match[str]) -> str:
-    esc = match.group(1)
+    high = match.group(1)
+    if high is not None:
+        low = match.group(2)
+        return chr(0x10000 + ((int(high, 16) - 0xD800) << 10) + (int(low, 16) - 0xDC00))
+    esc = match.group(3)
     if len(esc) == 5:
-        return chr(int(esc[1:], 16))
+        ch = chr(int(esc[1:], 16))
+        if "\ud800" <= ch <= "\udfff":
+            raise EscapeError(
+                match.start() + 1, f"`\\{esc}` escapes a lone surrogate, which is not a character"
+            )
+        return ch
     return STRING_ESCAPES.get(esc, match.group(0))
 
 
@@ -92,7 +115,8 @@ def needs_backticks(name: str) -> bool:
 
 
 _SKIP_RE = re.compile(
-    r'"""[\s\S]*?"""|"(?:[^"\\]|\\[\s\S])*"|`(?:[^`\\]|\\[\s\S])*`|//[^\r\n]*|/\*[\s\S]*?(?:\*/|\Z)'
+    r'"""[\s\S]*?"""|"[^"\\]*+(?:\\[\s\S][^"\\]*+)*+"|`[^`\\]*+(?:\\[\s\S][^`\\]*+)*+`'
+    r"|//[^\r\n]*|/\*[\s\S]*?(?:\*/|\Z)"
 )
 
 

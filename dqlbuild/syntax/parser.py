@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import functools
+import gc
 import math
 from collections.abc import Sequence
 from typing import Any
 
-from dqlbuild.ast.base import Node, Span, set_private
+from dqlbuild.ast.base import MAX_DEPTH, Node, Span, set_private
 from dqlbuild.ast.nodes import (
     CHAINING_OPERATORS,
     Access,
@@ -33,13 +34,14 @@ from dqlbuild.ast.nodes import (
     Unary,
     Variable,
 )
-from dqlbuild.errors import DQLTypeError
+from dqlbuild.errors import SURROGATES, DQLTypeError, surrogate_message
 from dqlbuild.syntax import names
 from dqlbuild.syntax.comments import attach_comments
 from dqlbuild.syntax.engine import Engine, ParseFailure, Tok
 from dqlbuild.syntax.errors import syntax_error_at, syntax_error_from_failure
 from dqlbuild.syntax.grammar import COMMENT_TERMINALS, build_lark
 from dqlbuild.syntax.lexical import (
+    EscapeError,
     code_only,
     decode_backtick,
     decode_string,
@@ -47,11 +49,12 @@ from dqlbuild.syntax.lexical import (
 )
 from dqlbuild.syntax.source import SourceContext
 
-# Nesting deeper than these limits is refused with a DQLSyntaxError: deeper trees would
-# exceed Python's recursion limit in printing and comparison, and pydantic's JSON depth
-# limit. Real queries stay below 25 levels of tree and 10 of brackets.
-MAX_DEPTH = 90
-MAX_NESTING = 60
+# Nesting deeper than these limits is refused with a DQLSyntaxError (MAX_DEPTH: see
+# dqlbuild.ast.base). Brackets are counted on the text first, so that 10,000 nested
+# parentheses are refused before any tree is built; a tree within MAX_DEPTH never prints
+# with more brackets than that, so whatever the builder makes parses back. Real queries
+# stay below 10.
+MAX_NESTING = MAX_DEPTH
 
 
 _span = tuple.__new__  # Span(...) through its generated __new__ is measurably slower
@@ -78,13 +81,39 @@ def _args(items: Sequence[Any]) -> tuple[Arg, ...]:
     return tuple(item for item in items if type(item) is not tuple)
 
 
+# Nodes are made without validation: the grammar admits only what their fields accept.
+_Query = Query.maker()
+_Command = Command.maker()
+_Named = Named.maker()
+_Sorted = Sorted.maker()
+_Assign = Assign.maker()
+_Brace = Brace.maker()
+_Block = Block.maker()
+_Binary = Binary.maker()
+_Unary = Unary.maker()
+_In = In.maker()
+_Align = Align.maker()
+_Access = Access.maker()
+_Call = Call.maker()
+_Variable = Variable.maker()
+_FieldRef = FieldRef.maker()
+_String = String.maker()
+_Long = Long.maker()
+_Double = Double.maker()
+_Duration = Duration.maker()
+_Null = Null.maker()
+_Boolean = Boolean.maker()
+
+
 class _Builder:
     """Lark callbacks, one per grammar rule or alias, building nodes with spans."""
 
+    # Lists alternate elements and separator tokens: every second item is an element.
     def query(self, items: list[Any]) -> Query:
-        return Query.trusted(dict(commands=_args(items), span=_join(items[0], items[-1])))
+        return _Query(commands=tuple(items[::2]), span=_join(items[0], items[-1]))
 
-    pipeline = query
+    def pipeline(self, items: list[Any]) -> Query:
+        return _Query(commands=_args(items), span=_join(items[0], items[-1]))
 
     def expression(self, items: list[Any]) -> Any:
         return items[0]
@@ -93,34 +122,28 @@ class _Builder:
         name_token = items[0]
         if "." in name_token[1]:
             raise _NodeError(name_token, f"`{name_token[1]}` is not a command name")
-        return Command.trusted(
-            dict(
-                name=names.command_name(name_token[1]),
-                args=_args(items[1:]),
-                span=_join(items[0], items[-1]),
-            )
+        return _Command(
+            name=names.command_name(name_token[1]),
+            args=tuple(items[1::2]),
+            span=_join(items[0], items[-1]),
         )
 
     def named(self, items: list[Any]) -> Named:
-        return Named.trusted(dict(name=items[0][1], value=items[2], span=_join(items[0], items[2])))
+        return _Named(name=items[0][1], value=items[2], span=_join(items[0], items[2]))
 
     def sorted(self, items: list[Any]) -> Sorted:
         direction = "desc" if items[1][1].lower() == "desc" else "asc"
-        return Sorted.trusted(
-            dict(expr=items[0], direction=direction, span=_join(items[0], items[1]))
-        )
+        return _Sorted(expr=items[0], direction=direction, span=_join(items[0], items[1]))
 
     def assign(self, items: list[Any]) -> Assign:
         target: FieldRef = items[0]
-        return Assign.trusted(
-            dict(target=target.name, value=items[2], span=_join(items[0], items[2]))
-        )
+        return _Assign(target=target.name, value=items[2], span=_join(items[0], items[2]))
 
     def brace(self, items: list[Any]) -> Brace:
-        return Brace.trusted(dict(items=_args(items[1:-1]), span=_join(items[0], items[-1])))
+        return _Brace(items=tuple(items[1:-1:2]), span=_join(items[0], items[-1]))
 
     def block(self, items: list[Any]) -> Block:
-        return Block.trusted(dict(commands=_args(items[1:-1]), span=_join(items[0], items[-1])))
+        return _Block(commands=tuple(items[1:-1:2]), span=_join(items[0], items[-1]))
 
     def binary(self, items: list[Any]) -> Binary:
         # items: operand, operator token, operand, ... of one precedence level, folded
@@ -136,31 +159,29 @@ class _Builder:
             while i < count and items[i][1].lower() == op:
                 operands.append(items[i + 1])
                 i += 2
-            node = Binary.trusted(
-                dict(op=op, operands=tuple(operands), span=_join(first, items[i - 1]))
-            )
+            node = _Binary(op=op, operands=tuple(operands), span=_join(first, items[i - 1]))
         assert type(node) is Binary
         return node
 
     def unary(self, items: list[Any]) -> Unary:
         op, operand = items
-        return Unary.trusted(dict(op=op[1].lower(), operand=operand, span=_join(op, operand)))
+        return _Unary(op=op[1].lower(), operand=operand, span=_join(op, operand))
 
     def in_(self, items: list[Any]) -> In:
-        return In.trusted(dict(operand=items[0], block=items[2], span=_join(items[0], items[2])))
+        return _In(operand=items[0], block=items[2], span=_join(items[0], items[2]))
 
     def align(self, items: list[Any]) -> Align:
         operand, unit = items
-        return Align.trusted(dict(operand=operand, unit=unit[1][1:], span=_join(operand, unit)))
+        return _Align(operand=operand, unit=unit[1][1:], span=_join(operand, unit))
 
     def align_now(self, items: list[Any]) -> Align:
         unit = items[0]
-        return Align.trusted(dict(unit=unit[1][1:], span=_token_span(unit)))
+        return _Align(unit=unit[1][1:], span=_token_span(unit))
 
     def access(self, items: list[Any]) -> Access:
         base = items[0]
         key: int | str | None = items[2] if len(items) == 4 else None
-        return Access.trusted(dict(base=base, key=key, span=_join(base, items[-1])))
+        return _Access(base=base, key=key, span=_join(base, items[-1]))
 
     def access_key(self, items: list[Any]) -> int | str:
         kind, value = items[-1][0], items[-1][1]
@@ -182,60 +203,65 @@ class _Builder:
         name = items[0]
         if "." in name[1]:
             raise _NodeError(name, f"`{name[1]}` is not a function name")
-        return Call.trusted(
-            dict(
-                name=names.function_name(name[1]),
-                args=_args(items[2:-1]),
-                span=_join(name, items[-1]),
-            )
+        return _Call(
+            name=names.function_name(name[1]),
+            args=tuple(items[2:-1:2]),
+            span=_join(name, items[-1]),
         )
 
     def variable(self, items: list[Any]) -> Variable:
         token = items[0]
         name, _, modifier = token[1][1:].partition(":")
-        return Variable.trusted(dict(name=name, modifier=modifier or None, span=_token_span(token)))
+        return _Variable(name=name, modifier=modifier or None, span=_token_span(token))
 
     def name(self, items: list[Any]) -> FieldRef:
         token = items[0]
         text = decode_backtick(token[1]) if token[0] == "QUOTED_NAME" else token[1]
         if not text:
             raise _NodeError(token, "an empty backtick name is not a field name")
-        return FieldRef.trusted(dict(name=text, span=_token_span(token)))
+        return _FieldRef(name=text, span=_token_span(token))
 
     def literal(self, items: list[Any]) -> Node:
         token = items[0]
         kind, value = token[0], token[1]
         span = _token_span(token)
         if kind == "STRING":
-            return String.trusted(dict(value=decode_string(value), span=span))
+            try:
+                decoded = decode_string(value)
+            except EscapeError as exc:
+                raise _NodeError(token, exc.message, exc.offset, _PAIR_HINT) from None
+            return _String(value=decoded, span=span)
         if kind == "TRIPLE_STRING":
-            return String.trusted(
-                dict(value=decode_triple_string(value), style="triple", span=span)
-            )
+            return _String(value=decode_triple_string(value), style="triple", span=span)
         if kind == "INT":
-            return Long.trusted(dict(value=int(value), span=span))
+            return _Long(value=int(value), span=span)
         if kind == "HEX":
-            return Long.trusted(dict(value=int(value, 16), span=span))
+            return _Long(value=int(value, 16), span=span)
         if kind == "DOUBLE":
             number = float(value)
             if math.isinf(number):
                 raise _NodeError(token, f"`{value}` is too large for a double")
-            return Double.trusted(dict(value=number, span=span))
+            return _Double(value=number, span=span)
         if kind == "DURATION":
             digits = value.rstrip("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
-            return Duration.trusted(dict(value=int(digits), unit=value[len(digits) :], span=span))
+            return _Duration(value=int(digits), unit=value[len(digits) :], span=span)
         if kind == "NULL":
-            return Null.trusted(dict(span=span))
-        return Boolean.trusted(dict(value=value.lower() == "true", span=span))
+            return _Null(span=span)
+        return _Boolean(value=value.lower() == "true", span=span)
 
 
 class _NodeError(Exception):
-    """Raised inside a callback: a token that the grammar accepts but that is not DQL."""
+    """Raised inside a callback: a token that the grammar accepts but that is not DQL
+    (``offset``: where in the token the problem is)."""
 
-    def __init__(self, token: Tok, message: str) -> None:
+    def __init__(self, token: Tok, message: str, offset: int = 0, hint: str | None = None) -> None:
         super().__init__(message)
-        self.token = token
+        self.position = token[2] + offset
         self.message = message
+        self.hint = hint
+
+
+_PAIR_HINT = r"a character beyond U+FFFF is written as a surrogate pair, e.g. `\ud83d\ude00`"
 
 
 @functools.cache
@@ -246,43 +272,75 @@ def _engine() -> Engine:
 def _run(text: str, start: str) -> tuple[Any, list[Tok]]:
     if not isinstance(text, str):
         raise DQLTypeError(f"DQL text must be a str, not {type(text).__name__}")
+    surrogate = SURROGATES.search(text)
+    if surrogate is not None:
+        # Python text can hold them (JSON "\ud800", surrogateescape); no DQL text can.
+        raise syntax_error_at(
+            text, surrogate.start(), f"the text holds {surrogate_message(surrogate.group())}"
+        )
     comments: list[Tok] = []
+    # The parser makes no reference cycles, so the cyclic garbage collector has nothing
+    # to find among its objects: paused while it runs, it does not scan the growing tree
+    # (and every tree kept from earlier parses) again and again.
+    collecting = gc.isenabled()
+    if collecting:
+        gc.disable()
     try:
         _check_nesting(text)
         result, tokens = _engine().parse(text, start, comments)
     except ParseFailure as exc:
         raise syntax_error_from_failure(exc, text, start) from None
     except _NodeError as exc:
-        raise syntax_error_at(text, exc.token[2], exc.message) from None
+        raise syntax_error_at(text, exc.position, exc.message, hint=exc.hint) from None
     except ValueError as exc:
         # pydantic's ValidationError is a ValueError: a token the grammar allowed that a
         # node refuses. Reported, never leaked.
         raise syntax_error_at(text, 0, f"not valid DQL: {exc}") from None
+    finally:
+        if collecting:
+            gc.enable()
     # A tree cannot be deeper than its token count (plus the query and command levels).
-    if tokens + 2 > MAX_DEPTH and _depth(result) > MAX_DEPTH:
-        raise syntax_error_at(
-            text, 0, f"the query nests deeper than {MAX_DEPTH} levels", expected=()
-        )
+    if tokens + 2 > MAX_DEPTH:
+        too_deep = _too_deep(result)
+        if too_deep is not None:
+            raise syntax_error_at(
+                text,
+                too_deep.span.start if too_deep.span is not None else 0,
+                f"the query nests deeper than {MAX_DEPTH} levels here",
+                expected=(),
+                hint="a chain of one operator is one level; each call, group, subquery, "
+                "unary operator and change of operator is one more",
+            )
     return result, comments
 
 
-def _depth(root: Any) -> int:
+def _too_deep(root: Any) -> Node | None:
+    """The first node (in walk order) below MAX_DEPTH levels of tree, or None."""
     if not isinstance(root, Node):
-        return 0
-    deepest = 0
+        return None
+    fields_of = _child_fields
     stack: list[tuple[Node, int]] = [(root, 1)]
+    pop, push = stack.pop, stack.append
     while stack:
-        node, depth = stack.pop()
-        if depth > deepest:
-            deepest = depth
-        fields = node.__dict__
-        for name in type(node).child_fields():
-            value = fields[name]
-            if isinstance(value, Node):
-                stack.append((value, depth + 1))
-            elif type(value) is tuple:
-                stack.extend((child, depth + 1) for child in value)
-    return deepest
+        node, level = pop()
+        if level > MAX_DEPTH:
+            return node
+        fields = fields_of.get(type(node))
+        if fields is None:
+            fields = fields_of[type(node)] = type(node).child_fields()
+        values = node.__dict__
+        level += 1
+        for name in fields:
+            value = values[name]
+            if type(value) is tuple:
+                for child in value:
+                    push((child, level))
+            elif value is not None:
+                push((value, level))
+    return None
+
+
+_child_fields: dict[type[Node], tuple[str, ...]] = {}
 
 
 def _check_nesting(text: str) -> None:

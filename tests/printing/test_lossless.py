@@ -17,6 +17,7 @@ from dqlbuild import (
     parse,
     parse_expression,
 )
+from dqlbuild.errors import DQLSyntaxError
 from tests.fixtures_dql import identity_queries, pretty_pairs
 
 ODD = """  // header comment
@@ -235,3 +236,41 @@ def test_a_chain_extended_by_one_operand_keeps_its_text() -> None:
     shorter = cond.model_copy(update={"operands": (cond.operands[0], cond.operands[2])})
     cmd = three.commands[1].model_copy(update={"args": (shorter,)})
     assert three.replace(1, cmd).to_source() == "fetch logs | filter a==1 and c"
+
+
+def _edits(q: Query) -> list[Query]:
+    n = len(q.commands)
+    stage = parse("fetch x | filter zz == 1 // new").commands[1]
+    edits = [q.insert(i, stage) for i in range(1, n + 1)]
+    edits += [q.replace(i, "limit 3") for i in range(n)]
+    edits += [q.remove(i) for i in range(n) if n > 1]
+    return edits
+
+
+@pytest.mark.parametrize(
+    "text", [ODD, *identity_queries()[:40], *(p for p, _ in pretty_pairs()[:20])]
+)
+def test_reads_back_agrees_with_parsing_the_whole_text(text: str) -> None:
+    from dqlbuild.printing.lossless import reads_back
+
+    for edited in _edits(parse(text)):
+        new_text = edited.to_source()
+        assert reads_back(edited, new_text) == (parse(new_text) == edited)
+        assert reads_back(edited, new_text)
+        # A text that says something else is caught, wherever it differs.
+        for wrong in (new_text.replace("zz", "zy"), new_text.replace("limit 3", "limit 4")):
+            if wrong != new_text:
+                assert not reads_back(edited, wrong)
+
+
+def test_reads_back_reports_text_that_does_not_parse_at_its_position() -> None:
+    from dqlbuild.printing.lossless import reads_back
+
+    q = parse("fetch logs\n| limit 1\n| limit 2\n| limit 3")
+    edited = q.replace(2, "limit 9")
+    wrong = "fetch logs\n| limit 1\n| limit (9\n| limit 3"
+    with pytest.raises(DQLSyntaxError) as caught:
+        reads_back(edited, wrong)
+    with pytest.raises(DQLSyntaxError) as whole:
+        parse(wrong)
+    assert (caught.value.line, caught.value.column) == (whole.value.line, whole.value.column)

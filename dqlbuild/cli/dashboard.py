@@ -37,10 +37,11 @@ from dqlbuild.documents.workflow import (
     LocationStatus,
     add_filter,
     add_variable,
+    data_object_of,
     document_values,
     inspect_document,
     parse_field,
-    render_document,
+    render_each,
     variable_query,
 )
 from dqlbuild.errors import DQLError
@@ -343,6 +344,12 @@ def unified_diff(old: str, new: str, old_name: str, new_name: str) -> str:
     return "".join(out)
 
 
+def _without_position(exc: DQLError) -> str:
+    # The position is within the tile's query, not the file: the message names the tile.
+    where = f" (line {exc.line}, column {exc.column})" if exc.line is not None else ""
+    return exc.message + where + (f" ({exc.hint})" if exc.hint else "")
+
+
 def _usage(what: str, exc: DQLError) -> UsageError:
     return UsageError(f"{what}: {exc.message}" + (f" ({exc.hint})" if exc.hint else ""))
 
@@ -460,9 +467,14 @@ def _add_filter(args: argparse.Namespace) -> int:
     except DQLError as exc:
         raise _usage("--where", exc) from None
     targets = _targets(args)
+    docs = {name: _load_or_error(name) for name in args.files}
+    if args.data_object is None:
+        _require_data_object(args, docs)
 
     def work(name: str) -> None:
-        doc = _load(name)
+        doc = docs[name]
+        if isinstance(doc, CliError):
+            raise doc
         try:
             result = add_filter(
                 doc,
@@ -486,8 +498,34 @@ def _add_filter(args: argparse.Namespace) -> int:
     return _each_file(args.files, work)
 
 
+def _load_or_error(name: str) -> Document | CliError:
+    try:
+        return _load(name)
+    except CliError as exc:
+        return exc
+
+
+def _require_data_object(args: argparse.Namespace, docs: dict[str, Document | CliError]) -> None:
+    """Without --data-object the document must say which data object carries the field
+    (--values-from, or the variable's own query); else a tile of another data object
+    would be emptied by a filter on a field it lacks."""
+    unknown = [
+        name
+        for name, doc in docs.items()
+        if isinstance(doc, Document)
+        and data_object_of(doc, args.variable, values_from=args.values_from) is None
+    ]
+    if unknown:
+        raise UsageError(
+            f"{', '.join(unknown)}: say which data object carries {args.field}: "
+            f"--data-object OBJ (for example --data-object spans); a filter on a field that "
+            "a tile's data object lacks would empty that tile"
+        )
+
+
 _STATUS_LABELS: dict[LocationStatus, str] = {
     "filtered": "filtered",
+    "partially-filtered": "partially filtered",
     "already-filtered": "already filtered",
     "skipped": "skipped",
     "unparseable": "unparseable",
@@ -501,7 +539,8 @@ def format_report(name: str, result: AddFilterResult, outcome: str) -> str:
     lines = [f"{name}: {doc.kind.value}, condition `{result.condition}`"]
     if result.variable is not None:
         lines.append(f"  variable ${result.variable.key}: {result.variable.message}")
-    width = max((len(v) for v in _STATUS_LABELS.values()), default=0)
+    shown = {loc.status for loc in result.locations} | {"already-filtered"}
+    width = max(len(_STATUS_LABELS[status]) for status in shown)
     for loc in result.locations:
         label = f"{noun} {loc.id}" + (f' "{_clip(loc.title)}"' if loc.title else "")
         reason = loc.reason
@@ -510,7 +549,10 @@ def format_report(name: str, result: AddFilterResult, outcome: str) -> str:
         lines.append(f"  {_STATUS_LABELS[loc.status].ljust(width)}  {label}: {reason}")
     lines.extend(f"  note: {note}" for note in result.notes)
     counts = ", ".join(
-        f"{result.count(status)} {label}" for status, label in _STATUS_LABELS.items()
+        f"{result.count(status)} {label}"
+        for status, label in _STATUS_LABELS.items()
+        # Rare: only queries whose records come from several pipelines can be partial.
+        if status != "partially-filtered" or result.count(status)
     )
     untouched = ", ".join(f"{n} {kind}" for kind, n in result.untouched.items())
     lines.append(f"  {counts}" + (f"; not DQL, untouched: {untouched}" if untouched else ""))
@@ -538,14 +580,21 @@ def _render(args: argparse.Namespace) -> int:
         if used:
             shown = ", ".join(f"{k}={v!r}" for k, v in used.items())
             sys.stderr.write(f"{name}: defaults: {shown}\n")
-        try:
-            rendered = render_document(
-                doc, given, strict=not args.lenient, defaults=not args.no_defaults, now=now
-            )
-        except DQLError as exc:
-            raise CliError(name, exc.message + (f" ({exc.hint})" if exc.hint else "")) from None
         noun = "tile" if doc.kind is DocumentKind.DASHBOARD else "section"
+        failed: list[DQLError] = []
+        try:
+            rendered = list(
+                render_each(
+                    doc, given, strict=not args.lenient, defaults=not args.no_defaults, now=now
+                )
+            )
+        except DQLError as exc:  # a value that is not valid for any query
+            raise CliError(name, exc.message + (f" ({exc.hint})" if exc.hint else "")) from None
         for loc, result in rendered:
+            if isinstance(result, DQLError):
+                # Every query that renders is printed; the others are reported after.
+                failed.append(result)
+                continue
             title = f": {loc.title}" if loc.title else ""
             sys.stdout.write(f"// {noun} {loc.id}{title}\n{result.text}\n\n")
             for warning in result.warnings:
@@ -554,6 +603,11 @@ def _render(args: argparse.Namespace) -> int:
         for key in given:
             if key not in referenced:
                 emit(f"{name}: warning: --set {key}: no query uses ${key} (a typo?)")
+        for error in failed[:-1]:
+            emit(format_error(name, _without_position(error)))
+        if failed:
+            sys.stdout.flush()
+            raise CliError(name, _without_position(failed[-1]))
 
     return _each_file(args.files, work)
 

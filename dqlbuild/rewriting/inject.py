@@ -252,8 +252,8 @@ class _Pipeline:
     query: Query
     applies: bool = False
     position: int | None = None
-    """Where the new filter acts (the index of the stage it precedes; 1 for a merge into
-    the source's ``filter:``)."""
+    """Where the new filter acts: the index of the stage it precedes (0 for a merge into
+    the source's own ``filter:``)."""
     inserted: bool = False
     """A new stage was inserted at ``position`` (later stages moved by one)."""
     rewritten: bool = False
@@ -498,7 +498,8 @@ def _decide_timeseries(query: Query, flow: QueryFlow, options: _Options) -> _Pip
         )
     if options.placement != "end":
         new = query.replace(0, merge_into_filter_parameter(query.commands[0], options.condition))
-        return _Pipeline("filtered", merge_reason(source.command), new, True, 1)
+        # Position 0: the condition acts within the source stage itself.
+        return _Pipeline("filtered", merge_reason(source.command), new, True, 0)
     # A pipe filter after `timeseries` sees only its `by:` keys (and the aggregates).
     keys = [f for f in options.fields if model.groups_by(source, [f])]
     origins = dict.fromkeys(options.fields, 0)

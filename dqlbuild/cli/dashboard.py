@@ -539,7 +539,7 @@ def format_report(name: str, result: AddFilterResult, outcome: str) -> str:
     lines = [f"{name}: {doc.kind.value}, condition `{result.condition}`"]
     if result.variable is not None:
         lines.append(f"  variable ${result.variable.key}: {result.variable.message}")
-    shown = {loc.status for loc in result.locations} | {"already-filtered"}
+    shown: set[LocationStatus] = {loc.status for loc in result.locations} | {"already-filtered"}
     width = max(len(_STATUS_LABELS[status]) for status in shown)
     for loc in result.locations:
         label = f"{noun} {loc.id}" + (f' "{_clip(loc.title)}"' if loc.title else "")

@@ -80,7 +80,7 @@ def register(subparsers: Any) -> None:
         description="Substitute values for $variables the way the Dashboards app does "
         '($k -> "v", :noquote -> v, :backtick -> `v`, :triplequote -> """v"""), but safely: '
         "values are escaped, a :noquote value must be one literal or name, and the result "
-        "is checked against the query. Warnings (stderr) show where the app's own unescaped "
+        "is checked against the query. Warnings (stderr) show where the app's own "
         "substitution would break the query.",
         epilog="examples:\n"
         "  dqlbuild render tile.dql --set Service=checkout --set TopN=10\n"

@@ -112,9 +112,9 @@ def test_vars(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_render(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = write(tmp_path)
-    assert main(["render", str(path), "--set", 'Level=ER"R', "--set", "Top=5"]) == 0
+    assert main(["render", str(path), "--set", "Level=ER\\", "--set", "Top=5"]) == 0
     out, err = capsys.readouterr()
-    assert out == 'fetch logs // all\n| filter loglevel == "ER\\"R"\n| limit 5\n'
+    assert out == 'fetch logs // all\n| filter loglevel == "ER\\\\"\n| limit 5\n'
     assert err.startswith(f"{path}:2:22: warning: $Level: ")
 
 

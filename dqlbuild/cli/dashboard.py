@@ -166,10 +166,13 @@ def _register_add_filter(commands: Any) -> None:
         help="add a variable and filter every data tile on it",
         description="The whole workflow in one command. For a dashboard: add the query "
         "variable KEY (values: fetch OBJ | filter [WHERE and ]isNotNull(FIELD) | summarize "
-        "values = collectDistinct(FIELD) | expand values) unless it exists, and add "
-        "FIELD == $KEY (in(FIELD, array($KEY)) with --multiple) to every data tile, where "
-        "the query's field flow allows it (timeseries: its filter: parameter; execution "
-        "blocks: each by its own source). For a notebook, which has no variables: add "
+        "values = collectDistinct(FIELD) | expand values) unless a query or csv variable KEY "
+        "exists (it is then used as it is), and add FIELD == $KEY (in(FIELD, array($KEY)) with "
+        "--multiple) to every data tile that reads OBJ, where the tile then shows the same "
+        "records restricted to the condition (docs/rewriting.md); a tile that cannot be is "
+        "skipped (or partially filtered) with the reason. OBJ is --data-object, else "
+        "--values-from, else the data object of the existing variable's query; without any "
+        "of them the command stops (exit 2). For a notebook, which has no variables: add "
         'FIELD == "V" (or in(FIELD, array(...))) to every DQL section, with --value. '
         "Markdown, code and slo tiles are never touched; Explore tiles are skipped. A "
         "query that does not parse stops the file unless --skip-unparseable. Running it "
@@ -178,12 +181,13 @@ def _register_add_filter(commands: Any) -> None:
         f"  dqlbuild dashboard add-filter {_EXAMPLE} --variable ModelVersion \\\n"
         "      --field model.version --data-object spans --diff --dry-run\n"
         f"  dqlbuild dashboard add-filter {_EXAMPLE} --variable ModelVersion \\\n"
-        "      --field model.version --multiple --output ai-by-version.dashboard.json \\\n"
+        "      --field model.version --data-object spans --multiple \\\n"
+        "      --output ai-by-version.dashboard.json \\\n"
         "      --copy-title 'AI observability by model version'\n"
         "  dqlbuild dashboard add-filter dashboards/*.json --variable Namespace \\\n"
         "      --field k8s.namespace.name --values-from logs --in-place --skip-unparseable\n"
         "  dqlbuild dashboard add-filter rollout.notebook.json --variable ModelVersion \\\n"
-        "      --field model.version --value v2 --value v3 --in-place",
+        "      --field model.version --data-object spans --value v2 --value v3 --in-place",
         formatter_class=_RAW,
     )
     p.add_argument("files", nargs="+", metavar="FILE", help="dashboard or notebook JSON files")
@@ -192,13 +196,14 @@ def _register_add_filter(commands: Any) -> None:
     p.add_argument(
         "--data-object",
         metavar="OBJ",
-        help="filter only pipelines that `fetch OBJ` (also the variable's values source)",
+        help="the data object whose records carry FIELD: only pipelines that `fetch OBJ` "
+        "are filtered (also the variable's values source)",
     )
     p.add_argument(
         "--values-from",
         metavar="OBJ",
-        help="where the variable's values come from (default: --data-object, else the "
-        "data object the filtered tiles fetch most)",
+        help="where the variable's values come from (default: --data-object); without "
+        "--data-object also the data object whose records carry FIELD",
     )
     p.add_argument("--where", metavar="EXPR", help="a condition for the variable's values query")
     p.add_argument("--multiple", action="store_true", help="a multi-select variable")
@@ -227,7 +232,8 @@ def _register_render(commands: Any) -> None:
         description="Print every query of the file with the dashboard variables "
         "substituted safely (see `dqlbuild render`). Variables without --set take the "
         "dashboard's default value, else (a list variable) its first item. Warnings go "
-        "to stderr; a query that cannot be rendered is reported and the exit code is 1.",
+        "to stderr; every query that can be rendered is printed, the others are reported "
+        "after them and the exit code is 1.",
         epilog="examples:\n"
         f"  dqlbuild dashboard render {_EXAMPLE}\n"
         "  dqlbuild dashboard render dash.json --set ModelVersion=v2 --set Host=a --set Host=b\n"

@@ -34,7 +34,7 @@ from dqlbuild import (
     Unary,
     Variable,
 )
-from dqlbuild.ast.nodes import BINARY_OPERATORS
+from dqlbuild.ast.nodes import BINARY_OPERATORS, CHAINING_OPERATORS
 from dqlbuild.catalog import get_catalog
 
 _RESERVED = {"and", "or", "xor", "not", "in", "true", "false", "null", "asc", "desc"}
@@ -107,7 +107,15 @@ def _extend(children: st.SearchStrategy[object]) -> st.SearchStrategy[object]:
         st.builds(Sorted, expr=children, direction=st.sampled_from(["asc", "desc"])),
     )
     return st.one_of(
-        st.builds(Binary, op=st.sampled_from(BINARY_OPERATORS), left=children, right=children),
+        st.sampled_from(BINARY_OPERATORS).flatmap(
+            lambda op: st.builds(
+                Binary,
+                op=st.just(op),
+                operands=st.lists(
+                    children, min_size=2, max_size=3 if op in CHAINING_OPERATORS else 2
+                ).map(tuple),
+            )
+        ),
         st.builds(Unary, op=st.sampled_from(["-", "not"]), operand=children),
         st.builds(Call, name=function_names, args=st.lists(argument_forms, max_size=3).map(tuple)),
         st.builds(

@@ -17,6 +17,7 @@ from dqlbuild.analysis.fieldflow import QueryFlow, StageFlow, analyze
 from dqlbuild.ast.base import Node, Span
 from dqlbuild.ast.nodes import (
     Assign,
+    Binary,
     Block,
     Call,
     FieldRef,
@@ -403,9 +404,11 @@ def _variable_places(query: Query) -> Iterator[tuple[Node, Variable, bool]]:
         for name in type(node).child_fields():
             value = node.__dict__[name]
             items = value if isinstance(value, tuple) else (value,)
+            # The operands of an operator chain are not a list: one value each.
+            listed = isinstance(value, tuple) and not isinstance(node, Binary)
             for item in items:
                 if isinstance(item, Variable):
-                    yield node, item, isinstance(value, tuple)
+                    yield node, item, listed
                 elif isinstance(item, Node):
                     stack.append(item)
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Annotated, Literal
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import Field as PydanticField
-from pydantic import field_validator
+from pydantic import field_validator, model_validator
 
 from dqlbuild.ast.base import Node, get_private
 from dqlbuild.ast.pipeline_methods import PipelineMethods
@@ -39,6 +40,8 @@ BINARY_OPERATORS = (
     "/",
     "%",
 )
+# Operators that chain (``a or b or c``); comparisons and ``~`` do not (DQL_SPEC §2.1).
+CHAINING_OPERATORS = frozenset({"or", "xor", "and", "+", "-", "*", "/", "%"})
 
 NonNegativeInt = Annotated[int, PydanticField(ge=0)]
 
@@ -137,10 +140,58 @@ class Unary(Node):
 
 
 class Binary(Node):
+    """One operator folded left to right over two or more operands: ``a or b or c`` is
+    one node with three operands, ``a - b - c`` means ``(a - b) - c``. A change of
+    operator nests (``a + b - c`` is ``Binary("-", (Binary("+", (a, b)), c))``), and a
+    comparison or ``~`` has exactly two operands.
+
+    A first operand that is itself a chain of the same operator is merged into this
+    one, so a tree has one spelling however it was built (``reduce(operator.or_, ...)``
+    in the builder gives what the parser gives for ``a or b or c``).
+    """
+
     kind: Literal["binary"] = "binary"
     op: Literal["or", "xor", "and", "==", "!=", "<", "<=", ">", ">=", "~", "+", "-", "*", "/", "%"]
-    left: Expr
-    right: Expr
+    operands: Annotated[tuple[Expr, ...], PydanticField(min_length=2)]
+
+    @model_validator(mode="after")
+    def _chain(self) -> Binary:
+        _merge_chain(self)
+        return self
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        copied = super().model_copy(update=update, deep=deep)
+        if update and "operands" in update:
+            try:
+                _merge_chain(copied)
+            except ValueError as exc:
+                raise DQLValueError(str(exc)) from None
+        return copied
+
+
+def _merge_chain(node: Binary) -> None:
+    operands = node.operands
+    if node.op not in CHAINING_OPERATORS:
+        if len(operands) != 2:
+            raise ValueError(f"`{node.op}` takes exactly two operands, not {len(operands)}")
+    elif len(operands) < 2:
+        raise ValueError(f"`{node.op}` takes at least two operands, not {len(operands)}")
+    else:
+        first = operands[0]
+        if type(first) is Binary and first.op == node.op:
+            # Not yet visible to anyone: filled in place, like pydantic itself does.
+            node.__dict__["operands"] = (*first.operands, *operands[1:])
+
+
+def chain(op: str, left: Node, right: Node) -> Binary:
+    """``left op right``. When ``left`` is already a chain of ``op`` the result is that
+    chain with one more operand, as a changed copy of it: lossless printing then keeps
+    the chain's own text and only adds `` op right``."""
+    if type(left) is Binary and left.op == op and op in CHAINING_OPERATORS:
+        if not isinstance(right, EXPRESSION_TYPES):
+            raise DQLValueError(f"a {type(right).__name__} node is not an operand of `{op}`")
+        return left.model_copy(update={"operands": (*left.operands, right)})
+    return Binary(op=op, operands=(left, right))
 
 
 class Align(Node):

@@ -1,7 +1,7 @@
 """Expression proxies: Python operators that build DQL expression nodes.
 
-``F("status") >= 500`` is an :class:`Expression` wrapping ``Binary('>=', FieldRef,
-Long)``. Proxies never hold text; ``expr.node`` is the plain AST node, whose ``==`` is
+``F("status") >= 500`` is an :class:`Expression` wrapping ``Binary('>=', (FieldRef,
+Long))``. Proxies never hold text; ``expr.node`` is the plain AST node, whose ``==`` is
 structural again. Inside expressions a Python value is always a value: ``"x"`` is a
 string literal, ``[1, 2]`` an ``array(...)``.
 """
@@ -23,7 +23,6 @@ from dqlbuild.ast.nodes import (
     Align,
     Arg,
     Assign,
-    Binary,
     Block,
     Call,
     Command,
@@ -35,6 +34,7 @@ from dqlbuild.ast.nodes import (
     Sorted,
     Unary,
     Variable,
+    chain,
 )
 from dqlbuild.building.arguments import (
     ParameterSet,
@@ -93,7 +93,8 @@ class Expression:
     def _binary(self, op: str, other: object, *, reflected: bool = False) -> Expression:
         right = expression_node(other)
         left, right = (right, self.node) if reflected else (self.node, right)
-        return Expression(make(Binary, op=op, left=left, right=right))
+        # `reduce(operator.or_, terms)` extends one flat chain, as the parser reads it.
+        return Expression(chain(op, left, right))
 
     def __eq__(self, other: object) -> Expression:  # type: ignore[override]
         return self._binary("==", other)

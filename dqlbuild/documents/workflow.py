@@ -763,7 +763,7 @@ def _literal_condition(target: FieldRef, values: Sequence[str], multiple: bool) 
     if multiple or len(values) > 1:
         array = Call(name="array", args=tuple(String(value=v) for v in values))
         return Call(name="in", args=(target, array))
-    return Binary(op="==", left=target, right=String(value=values[0]))
+    return Binary(op="==", operands=(target, String(value=values[0])))
 
 
 def _filter_location(

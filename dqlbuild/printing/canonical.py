@@ -190,12 +190,7 @@ class Printer:
 
     def _expr(self, node: Node) -> Doc:
         if isinstance(node, Binary):
-            level = precedence.BINARY_LEVELS[node.op]
-            left = self.expr(node.left, precedence.required_level(node, "left"))
-            right = self.expr(node.right, precedence.required_level(node, "right"))
-            if level <= precedence.AND:
-                return Group([left, Nest(self.indent, [LINE, node.op, " ", right])])
-            return [left, f" {node.op} ", right]
+            return self._binary(node)
         if isinstance(node, Unary):
             operand = self.expr(node.operand, precedence.required_level(node, "operand"))
             return ["not ", operand] if node.op == "not" else ["-", operand]
@@ -238,6 +233,22 @@ class Printer:
         if isinstance(node, Query):
             return self.query(node)
         return literal_text(node)
+
+    def _binary(self, node: Binary) -> Doc:
+        op = node.op
+        operands = node.operands
+        doc = self.expr(operands[0], precedence.required_level(node, "operands", 0))
+        later = precedence.required_level(node, "operands", 1)
+        if precedence.BINARY_LEVELS[op] <= precedence.AND:
+            # One group per operator, nested as the left fold reads: the first terms
+            # that fit share a line, the rest break one per line.
+            for operand in operands[1:]:
+                doc = Group([doc, Nest(self.indent, [LINE, op, " ", self.expr(operand, later)])])
+            return doc
+        parts: list[Doc] = [doc]
+        for operand in operands[1:]:
+            parts.extend((f" {op} ", self.expr(operand, later)))
+        return parts
 
     def _bracketed(self, opening: str, inner: Doc, closing: str) -> Doc:
         if inner == []:

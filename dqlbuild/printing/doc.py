@@ -54,19 +54,35 @@ _FLAT, _BREAK = 0, 1
 
 
 def _forces_break(doc: Doc) -> bool:
-    if isinstance(doc, str):
-        return False
-    if doc is HARDLINE or doc is BREAK_PARENT:
-        return True
-    if isinstance(doc, list):
-        return any(_forces_break(d) for d in doc)
-    if isinstance(doc, Group):
-        if doc._forced is None:
-            doc._forced = _forces_break(doc.contents)
+    """Whether a HARDLINE/BREAK_PARENT inside ``doc`` forces it to break; memoised on
+    every group on the way. Iterative: an operator chain nests one group per term."""
+    if isinstance(doc, Group) and doc._forced is not None:
         return doc._forced
-    if isinstance(doc, Nest):
-        return _forces_break(doc.contents)
-    return False
+    flags = [False]  # the flag of ``doc``, then one per group being scanned
+    stack: list[Doc | tuple[Group]] = [doc]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str | Trailing):
+            continue
+        if item is HARDLINE or item is BREAK_PARENT:
+            flags[-1] = True
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, Group):
+            if item._forced is None:
+                flags.append(False)
+                stack.append((item,))  # popped after the group's contents
+                stack.append(item.contents)
+            elif item._forced:
+                flags[-1] = True
+        elif isinstance(item, Nest):
+            stack.append(item.contents)
+        elif isinstance(item, tuple):
+            forced = flags.pop()
+            item[0]._forced = forced
+            if forced:
+                flags[-1] = True
+    return flags[0]
 
 
 def _fits(width: int, items: list[tuple[int, int, Doc]]) -> bool:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from dqlbuild.ast.base import Node, get_private, origin_of
-from dqlbuild.ast.nodes import Block, Query
+from dqlbuild.ast.nodes import Binary, Block, Query
 from dqlbuild.printing import precedence
 from dqlbuild.printing.canonical import Printer, parenthesized
 from dqlbuild.printing.doc import render
@@ -71,6 +71,8 @@ class _Lossless:
             if name not in child_fields and d_new[name] != d_old[name]:
                 return None
         assert origin.span is not None
+        if isinstance(node, Binary) and isinstance(origin, Binary):
+            return self._chain(node, origin)
         src = self.source
         out: list[str] = []
         pos = origin.span.start
@@ -96,6 +98,26 @@ class _Lossless:
             elif old is not new and old != new:
                 return None
         out.append(src[pos : origin.span.end])
+        return "".join(out)
+
+    def _chain(self, node: Binary, origin: Binary) -> str | None:
+        """An operator chain in the layout of the original: the text between its operands
+        (operators, comments, folded parentheses) is kept, and operands added at the end
+        follow ` op `. With operands removed the text between them cannot be split up
+        safely, so the canonical printer takes over."""
+        old, new = origin.operands, node.operands
+        if len(new) < len(old):
+            return None
+        src = self.source
+        assert origin.span is not None
+        out = [src[origin.span.start : _start(old[0])]]
+        for k, operand in enumerate(new):
+            if k < len(old):
+                out.append(src[_end(old[k - 1]) : _start(old[k])] if k else "")
+            else:
+                out.append(f" {node.op} ")
+            out.append(self._child(operand, precedence.required_level(node, "operands", k)))
+        out.append(src[_end(old[-1]) : origin.span.end])
         return "".join(out)
 
     def _sequence(
@@ -135,6 +157,16 @@ class _Lossless:
             out.append(_head(gaps[prev_k], sep))
             consumed = len(_trailing_comment(after))
         return "".join(out), consumed
+
+
+def _start(node: Node) -> int:
+    assert node.span is not None
+    return node.span.start
+
+
+def _end(node: Node) -> int:
+    assert node.span is not None
+    return node.span.end
 
 
 def _slots(new: Sequence[Node], index: dict[int, int]) -> list[int | None]:

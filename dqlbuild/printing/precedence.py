@@ -46,13 +46,15 @@ def level(node: Node) -> int:
     return ATOM
 
 
-def required_level(parent: Node, field: str) -> int:
-    """The lowest level a child in ``parent.field`` may have without parentheses."""
+def required_level(parent: Node, field: str, index: int = 0) -> int:
+    """The lowest level a child in ``parent.field`` (at ``index`` of a tuple field) may
+    have without parentheses."""
     if isinstance(parent, Binary):
+        # Left-associative: only the first operand may be a chain of the same level.
         own = BINARY_LEVELS[parent.op]
         if own in _NON_ASSOCIATIVE:
             return own + 1
-        return own if field == "left" else own + 1
+        return own if index == 0 else own + 1
     if isinstance(parent, Unary):
         return NOT if parent.op == "not" else NEG
     if isinstance(parent, In):

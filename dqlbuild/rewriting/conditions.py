@@ -18,6 +18,7 @@ from dqlbuild.ast.nodes import (
     Named,
     String,
     Variable,
+    chain,
 )
 from dqlbuild.errors import DQLValueError
 from dqlbuild.printing.canonical import format_node
@@ -74,13 +75,13 @@ def as_condition(condition: object) -> Node:
     return node
 
 
-# Binary's fields are read only in these helpers (an n-ary Binary is coming).
 def operands(node: Binary) -> tuple[Node, ...]:
-    return (node.left, node.right)
+    return node.operands
 
 
 def and_(left: Node, right: Node) -> Binary:
-    return Binary(op="and", left=left, right=right)
+    """``left and right``; a chain of ``and`` gets one more operand (and keeps its text)."""
+    return chain("and", left, right)
 
 
 def conjuncts(node: Node) -> Iterator[Node]:

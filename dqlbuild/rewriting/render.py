@@ -23,6 +23,7 @@ from datetime import UTC, datetime, timedelta
 from dqlbuild.ast.base import Node, Span
 from dqlbuild.ast.nodes import (
     LITERAL_TYPES,
+    Binary,
     Call,
     Double,
     Duration,
@@ -289,6 +290,7 @@ class _Context:
     parent: Node
     field: str
     in_list: bool  # an element of an argument list: may expand to several values
+    index: int = 0  # its position in a tuple field (an operand of a chain)
 
 
 def _render_reference(
@@ -309,7 +311,7 @@ def _render_reference(
     for item in value.items:
         text, node = _render_one(ref, item)
         if context is not None and precedence.level(node) < precedence.required_level(
-            context.parent, context.field
+            context.parent, context.field, context.index
         ):
             text = f"({text})"
         texts.append(text)
@@ -473,9 +475,11 @@ def _variable_nodes(node: Node) -> Iterator[_Context]:
     for name in type(node).child_fields():
         value = node.__dict__[name]
         items = value if isinstance(value, tuple) else (value,)
-        for item in items:
+        # The operands of a chain are not a list: one value each.
+        in_list = isinstance(value, tuple) and not isinstance(node, Binary)
+        for index, item in enumerate(items):
             if isinstance(item, Variable):
-                yield _Context(item, node, name, isinstance(value, tuple))
+                yield _Context(item, node, name, in_list, index)
             elif isinstance(item, Node):
                 yield from _variable_nodes(item)
 

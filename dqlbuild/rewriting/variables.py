@@ -192,7 +192,7 @@ def variable_filter(field: str | Node, key: str, *, multiple: bool = False) -> N
     variable = Variable(name=key)
     if multiple:
         return Call(name="in", args=(target, Call(name="array", args=(variable,))))
-    return Binary(op="==", left=target, right=variable)
+    return Binary(op="==", operands=(target, variable))
 
 
 __all__ = [

@@ -9,6 +9,7 @@ from typing import Any
 
 from dqlbuild.ast.base import Node, Span, set_private
 from dqlbuild.ast.nodes import (
+    CHAINING_OPERATORS,
     Access,
     Align,
     Arg,
@@ -122,10 +123,24 @@ class _Builder:
         return Block.trusted(dict(commands=_args(items[1:-1]), span=_join(items[0], items[-1])))
 
     def binary(self, items: list[Any]) -> Binary:
-        left, op, right = items
-        return Binary.trusted(
-            dict(op=op[1].lower(), left=left, right=right, span=_join(left, right))
-        )
+        # items: operand, operator token, operand, ... of one precedence level, folded
+        # left to right: a run of one operator is one node, a change of operator nests.
+        node: Node = items[0]
+        first = node
+        i, count = 1, len(items)
+        while i < count:
+            op = items[i][1].lower()
+            operands: list[Node] = [node]
+            if type(node) is Binary and node.op == op and op in CHAINING_OPERATORS:
+                operands = list(node.operands)  # `(a or b) or c`: parentheses are trivia
+            while i < count and items[i][1].lower() == op:
+                operands.append(items[i + 1])
+                i += 2
+            node = Binary.trusted(
+                dict(op=op, operands=tuple(operands), span=_join(first, items[i - 1]))
+            )
+        assert type(node) is Binary
+        return node
 
     def unary(self, items: list[Any]) -> Unary:
         op, operand = items

@@ -184,7 +184,7 @@ def test_expressions_are_immutable_and_unhashable() -> None:
     b = a + 1
     assert a.node == FieldRef(name="a")
     assert isinstance(b.node, Binary)
-    assert b.node.left is a.node  # shared, not copied
+    assert b.node.operands[0] is a.node  # shared, not copied
 
 
 def test_expressions_copy_and_pickle() -> None:
@@ -229,3 +229,29 @@ def test_lit_and_unary_minus_agree_with_the_parser() -> None:
 def test_access_nodes() -> None:
     assert F("a")[0].node == Access(base=FieldRef(name="a"), key=0)
     assert F("a").key("0").node == parse_expression("a[`0`]")
+
+
+def test_operator_chains_are_flat_like_the_parsed_ones() -> None:
+    import functools
+    import operator
+
+    terms = [F("h") == str(i) for i in range(5)]
+    built = functools.reduce(operator.or_, terms)
+    assert isinstance(built.node, Binary) and len(built.node.operands) == 5
+    assert built.node == parse_expression(str(built))
+    # A change of operator nests; a parenthesised right operand stays a node of its own.
+    same(F("a") + 1 - 2, "a + 1 - 2")
+    same(F("a") - (F("b") - 1), "a - (b - 1)")
+    assert (F("a") + 1 - 2).node.operands[0] == parse_expression("a + 1")
+
+
+def test_binary_nodes_check_their_operand_count() -> None:
+    a, b, c = FieldRef(name="a"), FieldRef(name="b"), FieldRef(name="c")
+    with pytest.raises(ValueError, match="exactly two operands"):
+        Binary(op="==", operands=(a, b, c))
+    with pytest.raises(ValueError, match="at least 2"):
+        Binary(op="or", operands=(a,))
+    nested = Binary(op="or", operands=(Binary(op="or", operands=(a, b)), c))
+    assert nested.operands == (a, b, c)
+    with pytest.raises(DQLValueError, match="exactly two operands"):
+        Binary(op="<", operands=(a, b)).model_copy(update={"operands": (a, b, c)})

@@ -37,7 +37,7 @@ def test_a_str_cannot_escape_its_literal(value: str) -> None:
     reparsed = parse(query.format())
     assert reparsed == query
     assert [c.name for c in reparsed.commands] == ["fetch", "filter"]
-    assert reparsed.commands[1].args[0].right == String(value=value)  # type: ignore[union-attr]
+    assert reparsed.commands[1].args[0].operands[1] == String(value=value)  # type: ignore[union-attr]
 
 
 @settings(max_examples=50, deadline=None)

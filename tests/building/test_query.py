@@ -29,7 +29,7 @@ def test_unchanged_stages_and_expressions_are_shared() -> None:
     assert isinstance(condition.node, Binary)
     bigger = condition | F("c")
     assert isinstance(bigger.node, Binary)
-    assert bigger.node.left is condition.node
+    assert bigger.node.operands[0] is condition.node
 
 
 def test_branches_from_one_query_do_not_interfere() -> None:

@@ -98,7 +98,7 @@ def test_deep_edit_keeps_parentheses_and_spacing_around_it() -> None:
     q = parse(text)
     cond = q.commands[1].args[0]
     assert isinstance(cond, Binary)
-    new_cond = cond.model_copy(update={"right": parse_expression("c or d")})
+    new_cond = cond.model_copy(update={"operands": (cond.operands[0], parse_expression("c or d"))})
     cmd = q.commands[1].model_copy(update={"args": (new_cond,)})
     # The new `or` needs parentheses under `and`; everything else is the user's text.
     assert q.replace(1, cmd).to_source() == "fetch logs | filter (a==1)AND   (c or d)"
@@ -109,7 +109,7 @@ def test_new_node_holding_original_children_reprints_them_verbatim() -> None:
     q = parse(text)
     original = q.commands[1].args[0]
     assert isinstance(original, Binary)
-    wrapped = Binary(op="and", left=original, right=parse_expression("y"))
+    wrapped = Binary(op="and", operands=(original, parse_expression("y")))
     out = q.replace(1, Command(name="filter", args=(wrapped,))).to_source()
     assert out == "fetch logs | filter `x`  ==  1 and y"
 
@@ -216,3 +216,22 @@ def test_a_stage_replaced_by_text_keeps_its_place_and_comments() -> None:
     assert q.replace(1, "filter a == 2").to_source() == (
         "fetch logs\n| filter a == 2 // keep me\n| limit 5"
     )
+
+
+def test_a_chain_extended_by_one_operand_keeps_its_text() -> None:
+    from dqlbuild.ast.nodes import chain
+
+    text = "fetch logs | filter (a==1 /* one */)  AND\n  b"
+    q = parse(text)
+    cond = q.commands[1].args[0]
+    longer = chain("and", cond, parse_expression("c"))
+    assert isinstance(longer, Binary) and len(longer.operands) == 3
+    cmd = q.commands[1].model_copy(update={"args": (longer,)})
+    assert q.replace(1, cmd).to_source() == "fetch logs | filter (a==1 /* one */)  AND\n  b and c"
+    # Without an operand, the chain is printed anew; its operands keep their own text.
+    three = parse("fetch logs | filter a==1  AND (b)   AND c")
+    cond = three.commands[1].args[0]
+    assert isinstance(cond, Binary)
+    shorter = cond.model_copy(update={"operands": (cond.operands[0], cond.operands[2])})
+    cmd = three.commands[1].model_copy(update={"args": (shorter,)})
+    assert three.replace(1, cmd).to_source() == "fetch logs | filter a==1 and c"

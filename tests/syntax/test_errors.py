@@ -106,9 +106,10 @@ def test_nesting_limits_are_syntax_errors_not_recursion_errors() -> None:
     )
     with pytest.raises(DQLSyntaxError, match="nest deeper"):
         parse(deep_brackets)
-    long_chain = "fetch logs | filter " + " or ".join(f"a{i}" for i in range(MAX_DEPTH + 5))
+    # A change of operator nests (`a + b - c` is `(a + b) - c`): alternating, it is deep.
+    mixed_chain = "fetch logs | filter x == " + " + 1 - ".join("1" for _ in range(MAX_DEPTH))
     with pytest.raises(DQLSyntaxError, match="nests deeper"):
-        parse(long_chain)
+        parse(mixed_chain)
     minus_chain = "fetch logs | filter x == " + "-" * (MAX_DEPTH + 5) + "1"
     with pytest.raises(DQLSyntaxError, match="nests deeper"):
         parse(minus_chain)
@@ -119,8 +120,10 @@ def test_queries_at_the_nesting_limits_still_work_end_to_end() -> None:
 
     calls = MAX_NESTING - 2
     deep = "fetch logs | filter " + "f(" * calls + "a" + ")" * calls
-    chain = "fetch logs | filter " + " or ".join(f"a{i}" for i in range(MAX_DEPTH - 6))
-    for text in (deep, chain):
+    # A chain of one operator is one node: its length is not depth.
+    chain = "fetch logs | filter " + " or ".join(f"a{i} + 1 + b" for i in range(1000))
+    mixed = "fetch logs | filter x == " + " + 1 - ".join("1" for _ in range(MAX_DEPTH // 2 - 6))
+    for text in (deep, chain, mixed):
         q = parse(text)
         assert parse(format(q)) == q
         assert Query.model_validate_json(q.model_dump_json()) == q

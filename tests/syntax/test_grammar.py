@@ -57,20 +57,26 @@ def test_grammar_ships_inside_the_package_or_checkout() -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("a or b and c", Binary(op="or", left=a, right=Binary(op="and", left=b, right=c))),
-        ("a xor b or c", Binary(op="or", left=Binary(op="xor", left=a, right=b), right=c)),
-        ("a and b xor c", Binary(op="xor", left=Binary(op="and", left=a, right=b), right=c)),
-        ("not a and b", Binary(op="and", left=Unary(op="not", operand=a), right=b)),
-        ("not a == b", Unary(op="not", operand=Binary(op="==", left=a, right=b))),
-        ("a + b * c", Binary(op="+", left=a, right=Binary(op="*", left=b, right=c))),
-        ("a - b - c", Binary(op="-", left=Binary(op="-", left=a, right=b), right=c)),
-        ("a / b % c", Binary(op="%", left=Binary(op="/", left=a, right=b), right=c)),
-        ("-a * b", Binary(op="*", left=Unary(op="-", operand=a), right=b)),
-        ("a ~ b == c", Binary(op="==", left=Binary(op="~", left=a, right=b), right=c)),
-        ("a + b ~ c", Binary(op="~", left=Binary(op="+", left=a, right=b), right=c)),
+        ("a or b and c", Binary(op="or", operands=(a, Binary(op="and", operands=(b, c))))),
+        ("a xor b or c", Binary(op="or", operands=(Binary(op="xor", operands=(a, b)), c))),
+        ("a and b xor c", Binary(op="xor", operands=(Binary(op="and", operands=(a, b)), c))),
+        ("not a and b", Binary(op="and", operands=(Unary(op="not", operand=a), b))),
+        ("not a == b", Unary(op="not", operand=Binary(op="==", operands=(a, b)))),
+        ("a + b * c", Binary(op="+", operands=(a, Binary(op="*", operands=(b, c))))),
+        ("a - b - c", Binary(op="-", operands=(a, b, c))),
+        ("a or b or c", Binary(op="or", operands=(a, b, c))),
+        # A change of operator nests, as the left fold reads; parentheses are trivia.
+        ("a + b - c", Binary(op="-", operands=(Binary(op="+", operands=(a, b)), c))),
+        ("(a or b) or c", Binary(op="or", operands=(a, b, c))),
+        ("a or (b or c)", Binary(op="or", operands=(a, Binary(op="or", operands=(b, c))))),
+        ("(a == b) == c", Binary(op="==", operands=(Binary(op="==", operands=(a, b)), c))),
+        ("a / b % c", Binary(op="%", operands=(Binary(op="/", operands=(a, b)), c))),
+        ("-a * b", Binary(op="*", operands=(Unary(op="-", operand=a), b))),
+        ("a ~ b == c", Binary(op="==", operands=(Binary(op="~", operands=(a, b)), c))),
+        ("a + b ~ c", Binary(op="~", operands=(Binary(op="+", operands=(a, b)), c))),
         # `@` binds tighter than + and -, looser than * (DQL_SPEC §2.1; open question Q1)
-        ("a - b@d", Binary(op="-", left=a, right=Align(operand=b, unit="d"))),
-        ("a * b@d", Align(operand=Binary(op="*", left=a, right=b), unit="d")),
+        ("a - b@d", Binary(op="-", operands=(a, Align(operand=b, unit="d")))),
+        ("a * b@d", Align(operand=Binary(op="*", operands=(a, b)), unit="d")),
         ("-1w@w1", Align(operand=Unary(op="-", operand=Duration(value=1, unit="w")), unit="w1")),
         ("@3h", Align(unit="3h")),
         ("x@M", Align(operand=FieldRef(name="x"), unit="M")),
@@ -78,9 +84,9 @@ def test_grammar_ships_inside_the_package_or_checkout() -> None:
         ("a[-1]", Access(base=a, key=-1)),
         ("a[]", Access(base=a, key=None)),
         ("a[`x.y`]", Access(base=a, key="x.y")),
-        ("left[span.id] == right[p]", Binary(op="==", left=Access(base=FieldRef(name="left"), key="span.id"), right=Access(base=FieldRef(name="right"), key="p"))),
+        ("left[span.id] == right[p]", Binary(op="==", operands=(Access(base=FieldRef(name="left"), key="span.id"), Access(base=FieldRef(name="right"), key="p")))),
         ("-x[0]", Unary(op="-", operand=Access(base=FieldRef(name="x"), key=0))),
-        ("a == b in [fetch x]", In(operand=Binary(op="==", left=a, right=b), block=Block(commands=(Command(name="fetch", args=(FieldRef(name="x"),)),)))),
+        ("a == b in [fetch x]", In(operand=Binary(op="==", operands=(a, b)), block=Block(commands=(Command(name="fetch", args=(FieldRef(name="x"),)),)))),
         ("x = [fetch logs]", Assign(target="x", value=Block(commands=(Command(name="fetch", args=(FieldRef(name="logs"),)),)))),
         ("`a b` = 1", Assign(target="a b", value=Long(value=1))),
         ("by: {a, alias: b}", Named(name="by", value=Brace(items=(a, Named(name="alias", value=b))))),
@@ -176,8 +182,8 @@ def test_spans_report_offsets_lines_and_columns() -> None:
     assert (q.commands[1].span.line, q.commands[1].span.column) == (2, 3)
     # A parenthesised node's span covers its parentheses.
     inner = E("(a + b) * c")
-    assert isinstance(inner, Binary) and inner.left.span is not None
-    assert (inner.left.span.start, inner.left.span.end) == (0, 7)
+    assert isinstance(inner, Binary) and inner.operands[0].span is not None
+    assert (inner.operands[0].span.start, inner.operands[0].span.end) == (0, 7)
 
 
 def test_multiline_token_spans() -> None:
@@ -254,7 +260,7 @@ def test_child_fields_are_derived_from_the_declarations() -> None:
     assert table == {
         "String": (), "Long": (), "Double": (), "Duration": (), "Boolean": (), "Null": (),
         "FieldRef": (), "Variable": (), "Call": ("args",), "Unary": ("operand",),
-        "Binary": ("left", "right"), "Align": ("operand",), "In": ("operand", "block"),
+        "Binary": ("operands",), "Align": ("operand",), "In": ("operand", "block"),
         "Access": ("base",), "Sorted": ("expr",), "Assign": ("value",), "Brace": ("items",),
         "Block": ("commands",), "Named": ("value",), "Command": ("args",),
         "Query": ("commands",),

@@ -525,20 +525,23 @@ def add_filter(
     """Filter every data tile (or notebook DQL section) of ``doc`` on ``field``.
 
     Dashboards: the condition is ``field == $variable`` (``in(field, array($variable))``
-    with ``multiple``), and the query variable ``variable`` is added when a tile uses
-    it, with the input :func:`variable_query` builds from ``values_from`` (default:
-    ``data_object``, else the data object the filtered tiles fetch most). ``values``
-    become the variable's default. Notebooks have no variables: ``values`` is required
-    and the condition is ``field == "v"``, or ``in(field, array("v1", ...))`` with
-    ``multiple`` or several values; ``where`` and ``values_from`` are not used.
+    with ``multiple``). An existing query or csv variable ``variable`` is used as it is
+    (another type or selection raises :class:`~dqlbuild.DocumentError` quoting both
+    definitions, unless ``replace_variable``); otherwise the query variable is added when
+    a tile uses it, with the input :func:`variable_query` builds from ``values_from``
+    (default: the data object). ``values`` become the variable's default. Notebooks have
+    no variables: ``values`` is required and the condition is ``field == "v"``, or
+    ``in(field, array("v1", ...))`` with ``multiple`` or several values.
 
-    Each query gets the condition where :func:`~dqlbuild.inject_filter` puts it
-    (``data_object`` restricts to pipelines that ``fetch`` it), as a minimal text edit.
-    Explore tiles are skipped. A query that does not parse makes the call raise
-    :class:`~dqlbuild.DocumentError` naming every such tile, unless
-    ``skip_unparseable``: they are then left byte-identical and reported.
-    ``copy_title`` renames the document when it has a name. Running the same call on
-    the result changes nothing.
+    ``data_object`` names the data object whose records carry ``field``; without it,
+    :func:`data_object_of` finds it in the document, and when that finds nothing only
+    queries that use ``field`` themselves are filtered. Each query gets the condition
+    where :func:`~dqlbuild.inject_filter` puts it (docs/rewriting.md), as a minimal text
+    edit; a filter in the other selection form is rewritten. Explore tiles are skipped.
+    A query that does not parse makes the call raise :class:`~dqlbuild.DocumentError`
+    naming every such tile, unless ``skip_unparseable``: they are then left
+    byte-identical and reported. ``copy_title`` renames the document when it has a name.
+    Running the same call on the result changes nothing.
     """
     target = parse_field(field)
     given_values_from = values_from

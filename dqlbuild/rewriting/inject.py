@@ -278,64 +278,60 @@ def _inject(
     )
 
 
+@dataclass(frozen=True)
+class _Part:
+    """A pipeline whose records become records of the query, and the condition is about."""
+
+    label: str  # "" for the query's own pipeline, else the subquery's number ("1.2")
+    status: PipelineStatus
+    reason: str
+
+    @property
+    def said(self) -> str:
+        return f"subquery {self.label}: {self.reason}" if self.label else self.reason
+
+    @property
+    def name(self) -> str:
+        return f"subquery {self.label}" if self.label else "the main pipeline"
+
+
+def _row_parts(subs: Sequence[InjectResult], prefix: str) -> Iterator[_Part]:
+    for number, sub in enumerate(subs, 1):
+        if not sub._feeds_rows:
+            continue
+        label = f"{prefix}{number}"
+        if sub._applies:
+            yield _Part(label, sub.pipeline_status, sub.pipeline_reason)
+        yield from _row_parts(sub.subqueries, f"{label}.")
+
+
 def _overall(decision: _Pipeline, subs: Sequence[InjectResult]) -> tuple[Status, str]:
     """The status of a query from its pipeline and its blocks: every pipeline whose
-    records become the query's records and that the condition is about must be
-    filtered for the query to be."""
-    parts: list[tuple[str, InjectResult | None]] = [("", None)] if decision.applies else []
-    for label, sub in _numbered(subs, ""):
-        if sub._feeds_rows and sub._applies and _row_chain(subs, label):
-            parts.append((label, sub))
-
-    def status_of(part: InjectResult | None) -> str:
-        return decision.status if part is None else part.pipeline_status
-
-    def reason_of(label: str, part: InjectResult | None) -> str:
-        if part is None:
-            return decision.reason
-        return f"subquery {label}: {part.pipeline_reason}"
-
-    filtered = [(lab, p) for lab, p in parts if status_of(p) == "filtered"]
-    skipped = [(lab, p) for lab, p in parts if status_of(p) == "skipped"]
-    others = [
-        (lab, sub)
-        for lab, sub in _numbered(subs, "")
-        if sub.pipeline_status == "filtered" and (lab, sub) not in filtered
+    records become the query's records and that the condition is about must be filtered
+    for the query to be; filtered match tables only add to the reason."""
+    own = [_Part("", decision.status, decision.reason)] if decision.applies else []
+    parts = own + list(_row_parts(subs, ""))
+    labels = {part.label for part in parts}
+    filtered = [p for p in parts if p.status == "filtered"]
+    skipped = [p for p in parts if p.status == "skipped"]
+    tables = [
+        _Part(label, sub.pipeline_status, sub.pipeline_reason)
+        for label, sub in _numbered(subs, "")
+        if sub.pipeline_status == "filtered" and label not in labels
     ]
-    if filtered:
-        first = reason_of(*filtered[0])
-        extra = len(filtered) - 1 + len(others)
-        more = f"; and in {_count(extra, 'subquery', 'subqueries')}" if extra else ""
-        if skipped:
-            label, part = skipped[0]
-            where = "the main pipeline" if part is None else f"subquery {label}"
-            return "partially-filtered", (
-                f"{first}{more}; but not {where}: "
-                f"{decision.reason if part is None else part.pipeline_reason}"
-            )
-        return "filtered", first + more
-    if others:
-        label, sub = others[0]
-        return "filtered", f"subquery {label}: {sub.pipeline_reason}"
-    already = [(lab, p) for lab, p in parts if status_of(p) == "already-filtered"]
+    if filtered or tables:
+        first, *rest = filtered + tables
+        more = f"; and in {_count(len(rest), 'subquery', 'subqueries')}" if rest else ""
+        if filtered and skipped:
+            gap = skipped[0]
+            return "partially-filtered", f"{first.said}{more}; but not {gap.name}: {gap.reason}"
+        return "filtered", first.said + more
+    already = [p for p in parts if p.status == "already-filtered"]
     if already:
-        return "already-filtered", reason_of(*already[0])
-    if skipped and skipped[0][1] is not None:
-        label, part = skipped[0]
-        assert part is not None
-        return "skipped", f"subquery {label}: {part.pipeline_reason}; {decision.reason}"
+        return "already-filtered", already[0].said
+    if skipped and skipped[0].label:
+        return "skipped", f"{decision.reason}; {skipped[0].said}"
     return "skipped", decision.reason
-
-
-def _row_chain(subs: Sequence[InjectResult], label: str) -> bool:
-    """Whether every block on the way to ``label`` feeds records to its parent."""
-    current: Sequence[InjectResult] = subs
-    for number in label.split("."):
-        sub = current[int(number) - 1]
-        if not sub._feeds_rows:
-            return False
-        current = sub.subqueries
-    return True
 
 
 def _numbered(results: Sequence[InjectResult], prefix: str) -> Iterator[tuple[str, InjectResult]]:

@@ -75,10 +75,6 @@ def as_condition(condition: object) -> Node:
     return node
 
 
-def operands(node: Binary) -> tuple[Node, ...]:
-    return node.operands
-
-
 def and_(left: Node, right: Node) -> Binary:
     """``left and right``; a chain of ``and`` gets one more operand (and keeps its text)."""
     return chain("and", left, right)
@@ -90,7 +86,7 @@ def conjuncts(node: Node) -> Iterator[Node]:
     while stack:
         item = stack.pop()
         if isinstance(item, Binary) and item.op == "and":
-            stack.extend(reversed(operands(item)))
+            stack.extend(reversed(item.operands))
         elif isinstance(item, Brace) and len(item.items) == 1:
             stack.append(item.items[0])
         else:
@@ -101,7 +97,7 @@ def selection(node: Node) -> tuple[Node, Variable, bool] | None:
     """``(field, $V, multiple)`` for ``field == $V`` (either side) or
     ``in(field, array($V))``; None for anything else."""
     if isinstance(node, Binary) and node.op == "==":
-        left, right = operands(node)
+        left, right = node.operands
         if isinstance(right, Variable) and right.modifier is None:
             return left, right, False
         if isinstance(left, Variable) and left.modifier is None:
@@ -193,7 +189,6 @@ __all__ = [
     "filter_parameter",
     "merge_into_filter_parameter",
     "merge_reason",
-    "operands",
     "other_selection_form",
     "same_selection",
     "selection",

@@ -405,8 +405,9 @@ def _describe(source: StageFlow) -> str:
 def _place(query: Query, flow: QueryFlow, options: _Options, own_field: bool) -> _Pipeline:
     stages = flow.stages
     fields = options.fields
-    origins: dict[str, int] = {}
-    for name in fields:
+    # `source` filters the records' own fields, before any stage: no origin to find.
+    origins = dict.fromkeys(fields, 0)
+    for name in fields if options.placement != "source" else ():
         found = model.origin(flow, name, own_field=own_field)
         if found.reason:
             return _Pipeline("skipped", found.reason, query, applies=True)

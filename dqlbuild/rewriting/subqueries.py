@@ -18,7 +18,7 @@ from typing import Literal
 from dqlbuild.analysis.fieldflow import QueryFlow, StageFlow
 from dqlbuild.ast.base import Node
 from dqlbuild.ast.nodes import Access, Binary, Block, FieldRef, In
-from dqlbuild.rewriting.conditions import conjuncts, operands, walk_outside_blocks
+from dqlbuild.rewriting.conditions import conjuncts, walk_outside_blocks
 from dqlbuild.rewriting.placement import JOINING, commutes, names, not_row_wise, stage_name
 
 Role = Literal["rows", "match", "rows-and-match"]
@@ -120,7 +120,7 @@ def equated(stage: StageFlow, block: Block, flow: QueryFlow) -> set[str]:
                     equated.add(plain)
                     continue
                 if isinstance(part, Binary) and part.op == "==":
-                    sides = {_side(operand) for operand in operands(part)}
+                    sides = {_side(operand) for operand in part.operands}
                     if len(sides) == 2 and {s[0] for s in sides if s} == {"left", "right"}:
                         fields = {s[1] for s in sides if s}
                         if len(fields) == 1:

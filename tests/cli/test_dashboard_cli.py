@@ -333,8 +333,10 @@ def test_render_uses_set_values_and_defaults(capsys: Capsys) -> None:
         'fetch spans\n| filter gen_ai.system == "openai"\n'
     )
     assert 'filter: { dt.entity.service == "checkout" }' in out
-    code, _, err = run(["dashboard", "render", str(path)], capsys)
+    code, out, err = run(["dashboard", "render", str(path)], capsys)
     assert code == 1 and "tile 3 'Service response time': no value for $Service" in err
+    # Every other tile is still printed.
+    assert "// tile 2: " in out and "// tile 10: " in out and "// tile 3" not in out
     code, out, err = run(["dashboard", "render", str(path), "--lenient"], capsys)
     assert code == 0 and "$Service" in out and "warning:" in err
 

@@ -8,7 +8,7 @@ valid DQL gets none (``tests/analysis/test_corpus_checks.py``).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from dqlbuild.analysis.binding import BindingProblem, BoundArguments, BoundValue, bind_call
@@ -17,6 +17,7 @@ from dqlbuild.analysis.fieldflow import QueryFlow, StageFlow, analyze
 from dqlbuild.ast.base import Node, Span
 from dqlbuild.ast.nodes import (
     Assign,
+    Binary,
     Block,
     Call,
     FieldRef,
@@ -367,6 +368,50 @@ class _Checker:
                             node,
                         )
 
+    def selections(self, query: Query, multi: frozenset[str]) -> None:
+        """Multi-select variables where the app's comma-separated list breaks the query."""
+        for parent, node, in_list in _variable_places(query):
+            if node.name not in multi:
+                continue
+            if not in_list:
+                self.add(
+                    "DQL303",
+                    f"`${node.name}` is multi-select, but stands where one value is expected: "
+                    "with two values selected the query is not valid",
+                    node,
+                    f"filter with `in(field, array(${node.name}))`",
+                )
+            elif (
+                isinstance(parent, Call)
+                and parent.name.lower() == "in"
+                and node is not parent.args[0]
+            ):
+                self.add(
+                    "DQL304",
+                    f"`in(..., ${node.name})` without `array()`: when nothing is selected the "
+                    "Dashboards app leaves `in(x, )`, which fails",
+                    node,
+                    f"write `array(${node.name})`",
+                )
+
+
+def _variable_places(query: Query) -> Iterator[tuple[Node, Variable, bool]]:
+    """Every variable with its parent node and whether it is an element of a list there
+    (arguments, brace items), where a multi-select value expands to several values."""
+    stack: list[Node] = [query]
+    while stack:
+        node = stack.pop()
+        for name in type(node).child_fields():
+            value = node.__dict__[name]
+            items = value if isinstance(value, tuple) else (value,)
+            # The operands of an operator chain are not a list: one value each.
+            listed = isinstance(value, tuple) and not isinstance(node, Binary)
+            for item in items:
+                if isinstance(item, Variable):
+                    yield node, item, listed
+                elif isinstance(item, Node):
+                    stack.append(item)
+
 
 def _did_you_mean(suggestion: str | None, suffix: str = "") -> str | None:
     return f"did you mean `{suggestion}{suffix}`?" if suggestion else None
@@ -409,12 +454,18 @@ def _keep_hint(remover: StageFlow, name: str) -> str | None:
 
 
 def check(
-    query: Query, *, defined_variables: Iterable[str] | None = None, fragment: bool = False
+    query: Query,
+    *,
+    defined_variables: Iterable[str] | None = None,
+    fragment: bool = False,
+    multi_select: Iterable[str] = (),
 ) -> list[Diagnostic]:
     """Check ``query`` against the catalog and its own field flow.
 
     ``defined_variables``: the dashboard variables that exist; when given, other
     ``$variables`` are reported (``$dt_timeframe_from``/``_to`` are always defined).
+    ``multi_select``: the variables that are multi-select, whose uses where one value is
+    expected are reported.
     ``fragment``: the query is a pipeline fragment (e.g. an OpenPipeline processor), so
     its first command need not be a start command.
     """
@@ -425,6 +476,9 @@ def check(
     if defined_variables is not None:
         names = {defined_variables} if isinstance(defined_variables, str) else defined_variables
         checker.variables(query, frozenset(names))
+    multi = {multi_select} if isinstance(multi_select, str) else multi_select
+    if multi:
+        checker.selections(query, frozenset(multi))
     return sorted(checker.found, key=_position)
 
 

@@ -79,6 +79,8 @@ CODES: dict[str, CodeInfo] = {
         CodeInfo("DQL201", "warning", "field used after a stage removed it"),
         CodeInfo("DQL301", "error", "undefined variable"),
         CodeInfo("DQL302", "warning", "undefined variable inside a string"),
+        CodeInfo("DQL303", "error", "multi-select variable where one value is expected"),
+        CodeInfo("DQL304", "warning", "multi-select variable in in() without array()"),
     )
 }
 

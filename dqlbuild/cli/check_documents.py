@@ -65,6 +65,7 @@ class _Query:
     where: str | None  # 'tile "Errors"' etc.; None for a .dql file
     position: _Positions
     defined: frozenset[str] | None
+    multi_select: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -162,7 +163,7 @@ def _check_query(name: str, query: _Query) -> Iterator[_Finding]:
             snippet,
         )
         return
-    for found in check(tree, defined_variables=query.defined):
+    for found in check(tree, defined_variables=query.defined, multi_select=query.multi_select):
         yield _Finding(
             name,
             query.position(found.span.start) if found.span else None,
@@ -177,19 +178,21 @@ def _check_query(name: str, query: _Query) -> Iterator[_Finding]:
 def _document_queries(doc: Document) -> Iterator[_Query]:
     file = _File(doc.text)
     defined: frozenset[str] | None = None
+    multi: frozenset[str] = frozenset()
     if doc.kind is DocumentKind.DASHBOARD:
         defined = frozenset(v.key for v in doc.variables() if v.key)
+        multi = frozenset(v.key for v in doc.variables() if v.key and v.multiple)
     for loc in doc.queries:
         if not loc.query.strip():
             continue  # an empty tile or section has nothing to run, so nothing to check
         noun = "tile" if doc.kind is DocumentKind.DASHBOARD else "section"
         label = f'{noun} "{loc.title}"' if loc.title else f"{noun} {loc.id}"
-        yield _Query(loc.query, label, _Positions(file, loc.path), defined)
+        yield _Query(loc.query, label, _Positions(file, loc.path), defined, multi)
     for i, variable in enumerate(doc.variables()):
         if variable.type == "query" and variable.input and variable.input.strip():
             path = doc.content_path(f"/variables/{i}/input")
             label = f'variable "{variable.key}"'
-            yield _Query(variable.input, label, _Positions(file, path), defined)
+            yield _Query(variable.input, label, _Positions(file, path), defined, multi)
 
 
 class _Positions:

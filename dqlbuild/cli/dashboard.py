@@ -37,10 +37,11 @@ from dqlbuild.documents.workflow import (
     LocationStatus,
     add_filter,
     add_variable,
+    data_object_of,
     document_values,
     inspect_document,
     parse_field,
-    render_document,
+    render_each,
     variable_query,
 )
 from dqlbuild.errors import DQLError
@@ -165,10 +166,13 @@ def _register_add_filter(commands: Any) -> None:
         help="add a variable and filter every data tile on it",
         description="The whole workflow in one command. For a dashboard: add the query "
         "variable KEY (values: fetch OBJ | filter [WHERE and ]isNotNull(FIELD) | summarize "
-        "values = collectDistinct(FIELD) | expand values) unless it exists, and add "
-        "FIELD == $KEY (in(FIELD, array($KEY)) with --multiple) to every data tile, where "
-        "the query's field flow allows it (timeseries: its filter: parameter; execution "
-        "blocks: each by its own source). For a notebook, which has no variables: add "
+        "values = collectDistinct(FIELD) | expand values) unless a query or csv variable KEY "
+        "exists (it is then used as it is), and add FIELD == $KEY (in(FIELD, array($KEY)) with "
+        "--multiple) to every data tile that reads OBJ, where the tile then shows the same "
+        "records restricted to the condition (docs/rewriting.md); a tile that cannot be is "
+        "skipped (or partially filtered) with the reason. OBJ is --data-object, else "
+        "--values-from, else the data object of the existing variable's query; without any "
+        "of them the command stops (exit 2). For a notebook, which has no variables: add "
         'FIELD == "V" (or in(FIELD, array(...))) to every DQL section, with --value. '
         "Markdown, code and slo tiles are never touched; Explore tiles are skipped. A "
         "query that does not parse stops the file unless --skip-unparseable. Running it "
@@ -177,12 +181,13 @@ def _register_add_filter(commands: Any) -> None:
         f"  dqlbuild dashboard add-filter {_EXAMPLE} --variable ModelVersion \\\n"
         "      --field model.version --data-object spans --diff --dry-run\n"
         f"  dqlbuild dashboard add-filter {_EXAMPLE} --variable ModelVersion \\\n"
-        "      --field model.version --multiple --output ai-by-version.dashboard.json \\\n"
+        "      --field model.version --data-object spans --multiple \\\n"
+        "      --output ai-by-version.dashboard.json \\\n"
         "      --copy-title 'AI observability by model version'\n"
         "  dqlbuild dashboard add-filter dashboards/*.json --variable Namespace \\\n"
         "      --field k8s.namespace.name --values-from logs --in-place --skip-unparseable\n"
         "  dqlbuild dashboard add-filter rollout.notebook.json --variable ModelVersion \\\n"
-        "      --field model.version --value v2 --value v3 --in-place",
+        "      --field model.version --data-object spans --value v2 --value v3 --in-place",
         formatter_class=_RAW,
     )
     p.add_argument("files", nargs="+", metavar="FILE", help="dashboard or notebook JSON files")
@@ -191,13 +196,14 @@ def _register_add_filter(commands: Any) -> None:
     p.add_argument(
         "--data-object",
         metavar="OBJ",
-        help="filter only pipelines that `fetch OBJ` (also the variable's values source)",
+        help="the data object whose records carry FIELD: only pipelines that `fetch OBJ` "
+        "are filtered (also the variable's values source)",
     )
     p.add_argument(
         "--values-from",
         metavar="OBJ",
-        help="where the variable's values come from (default: --data-object, else the "
-        "data object the filtered tiles fetch most)",
+        help="where the variable's values come from (default: --data-object); without "
+        "--data-object also the data object whose records carry FIELD",
     )
     p.add_argument("--where", metavar="EXPR", help="a condition for the variable's values query")
     p.add_argument("--multiple", action="store_true", help="a multi-select variable")
@@ -226,7 +232,8 @@ def _register_render(commands: Any) -> None:
         description="Print every query of the file with the dashboard variables "
         "substituted safely (see `dqlbuild render`). Variables without --set take the "
         "dashboard's default value, else (a list variable) its first item. Warnings go "
-        "to stderr; a query that cannot be rendered is reported and the exit code is 1.",
+        "to stderr; every query that can be rendered is printed, the others are reported "
+        "after them and the exit code is 1.",
         epilog="examples:\n"
         f"  dqlbuild dashboard render {_EXAMPLE}\n"
         "  dqlbuild dashboard render dash.json --set ModelVersion=v2 --set Host=a --set Host=b\n"
@@ -341,6 +348,12 @@ def unified_diff(old: str, new: str, old_name: str, new_name: str) -> str:
         else:
             out.append(line + "\n\\ No newline at end of file\n")
     return "".join(out)
+
+
+def _without_position(exc: DQLError) -> str:
+    # The position is within the tile's query, not the file: the message names the tile.
+    where = f" (line {exc.line}, column {exc.column})" if exc.line is not None else ""
+    return exc.message + where + (f" ({exc.hint})" if exc.hint else "")
 
 
 def _usage(what: str, exc: DQLError) -> UsageError:
@@ -460,9 +473,14 @@ def _add_filter(args: argparse.Namespace) -> int:
     except DQLError as exc:
         raise _usage("--where", exc) from None
     targets = _targets(args)
+    docs = {name: _load_or_error(name) for name in args.files}
+    if args.data_object is None:
+        _require_data_object(args, docs)
 
     def work(name: str) -> None:
-        doc = _load(name)
+        doc = docs[name]
+        if isinstance(doc, CliError):
+            raise doc
         try:
             result = add_filter(
                 doc,
@@ -486,8 +504,34 @@ def _add_filter(args: argparse.Namespace) -> int:
     return _each_file(args.files, work)
 
 
+def _load_or_error(name: str) -> Document | CliError:
+    try:
+        return _load(name)
+    except CliError as exc:
+        return exc
+
+
+def _require_data_object(args: argparse.Namespace, docs: dict[str, Document | CliError]) -> None:
+    """Without --data-object the document must say which data object carries the field
+    (--values-from, or the variable's own query); else a tile of another data object
+    would be emptied by a filter on a field it lacks."""
+    unknown = [
+        name
+        for name, doc in docs.items()
+        if isinstance(doc, Document)
+        and data_object_of(doc, args.variable, values_from=args.values_from) is None
+    ]
+    if unknown:
+        raise UsageError(
+            f"{', '.join(unknown)}: say which data object carries {args.field}: "
+            f"--data-object OBJ (for example --data-object spans); a filter on a field that "
+            "a tile's data object lacks would empty that tile"
+        )
+
+
 _STATUS_LABELS: dict[LocationStatus, str] = {
     "filtered": "filtered",
+    "partially-filtered": "partially filtered",
     "already-filtered": "already filtered",
     "skipped": "skipped",
     "unparseable": "unparseable",
@@ -501,7 +545,8 @@ def format_report(name: str, result: AddFilterResult, outcome: str) -> str:
     lines = [f"{name}: {doc.kind.value}, condition `{result.condition}`"]
     if result.variable is not None:
         lines.append(f"  variable ${result.variable.key}: {result.variable.message}")
-    width = max((len(v) for v in _STATUS_LABELS.values()), default=0)
+    shown: set[LocationStatus] = {loc.status for loc in result.locations} | {"already-filtered"}
+    width = max(len(_STATUS_LABELS[status]) for status in shown)
     for loc in result.locations:
         label = f"{noun} {loc.id}" + (f' "{_clip(loc.title)}"' if loc.title else "")
         reason = loc.reason
@@ -510,7 +555,10 @@ def format_report(name: str, result: AddFilterResult, outcome: str) -> str:
         lines.append(f"  {_STATUS_LABELS[loc.status].ljust(width)}  {label}: {reason}")
     lines.extend(f"  note: {note}" for note in result.notes)
     counts = ", ".join(
-        f"{result.count(status)} {label}" for status, label in _STATUS_LABELS.items()
+        f"{result.count(status)} {label}"
+        for status, label in _STATUS_LABELS.items()
+        # Rare: only queries whose records come from several pipelines can be partial.
+        if status != "partially-filtered" or result.count(status)
     )
     untouched = ", ".join(f"{n} {kind}" for kind, n in result.untouched.items())
     lines.append(f"  {counts}" + (f"; not DQL, untouched: {untouched}" if untouched else ""))
@@ -530,14 +578,21 @@ def _render(args: argparse.Namespace) -> int:
         if used:
             shown = ", ".join(f"{k}={v!r}" for k, v in used.items())
             sys.stderr.write(f"{name}: defaults: {shown}\n")
-        try:
-            rendered = render_document(
-                doc, given, strict=not args.lenient, defaults=not args.no_defaults, now=now
-            )
-        except DQLError as exc:
-            raise CliError(name, exc.message + (f" ({exc.hint})" if exc.hint else "")) from None
         noun = "tile" if doc.kind is DocumentKind.DASHBOARD else "section"
+        failed: list[DQLError] = []
+        try:
+            rendered = list(
+                render_each(
+                    doc, given, strict=not args.lenient, defaults=not args.no_defaults, now=now
+                )
+            )
+        except DQLError as exc:  # a value that is not valid for any query
+            raise CliError(name, exc.message + (f" ({exc.hint})" if exc.hint else "")) from None
         for loc, result in rendered:
+            if isinstance(result, DQLError):
+                # Every query that renders is printed; the others are reported after.
+                failed.append(result)
+                continue
             title = f": {loc.title}" if loc.title else ""
             sys.stdout.write(f"// {noun} {loc.id}{title}\n{result.text}\n\n")
             for warning in result.warnings:
@@ -546,6 +601,11 @@ def _render(args: argparse.Namespace) -> int:
         for key in given:
             if key not in referenced:
                 emit(f"{name}: warning: --set {key}: no query uses ${key} (a typo?)")
+        for error in failed[:-1]:
+            emit(format_error(name, _without_position(error)))
+        if failed:
+            sys.stdout.flush()
+            raise CliError(name, _without_position(failed[-1]))
 
     return _each_file(args.files, work)
 

@@ -32,11 +32,14 @@ def register(subparsers: Any) -> None:
     i = subparsers.add_parser(
         "inject",
         help="add a filter to a query where it is correct",
-        description="Add a filter condition to a DQL query: after the source and its filters, "
-        "after the stage that creates a field of the condition, into the `filter:` parameter "
-        "of `timeseries`, and into every execution block (append, join, joinNested, lookup, "
-        "in). Only the new stage is spliced into the text; every other byte stays as it was. "
-        "The rewritten query goes to stdout, what happened to each pipeline to stderr.",
+        description="Add a filter condition to a DQL query where the query then shows the "
+        "same records, restricted to the condition (see docs/rewriting.md): after the source "
+        "and its filters, after the stage that gives a field of the condition its values, into "
+        "the `filter:` parameter of a `timeseries` that has the field as a dimension, and into "
+        "`append` blocks; a match table (lookup, join, in) only when that cannot change the "
+        "matches. Otherwise the query is skipped (or partially filtered) with a reason. Only "
+        "the new stage is spliced into the text; every other byte stays as it was. The "
+        "rewritten query goes to stdout, what happened to each pipeline to stderr.",
         epilog="examples:\n"
         "  dqlbuild inject tile.dql --filter 'service.name == $Service'\n"
         "  dqlbuild inject tile.dql --filter 'in(dt.entity.host, array($Host))' --in-place\n"
@@ -80,7 +83,7 @@ def register(subparsers: Any) -> None:
         description="Substitute values for $variables the way the Dashboards app does "
         '($k -> "v", :noquote -> v, :backtick -> `v`, :triplequote -> """v"""), but safely: '
         "values are escaped, a :noquote value must be one literal or name, and the result "
-        "is checked against the query. Warnings (stderr) show where the app's own unescaped "
+        "is checked against the query. Warnings (stderr) show where the app's own "
         "substitution would break the query.",
         epilog="examples:\n"
         "  dqlbuild render tile.dql --set Service=checkout --set TopN=10\n"
@@ -148,7 +151,7 @@ def _status_lines(result: InjectResult) -> list[str]:
             label = f"{path}{number}"
             first = sub.query.commands[0].span if sub.query.commands else None
             where = f" (line {first.line})" if first is not None else ""
-            lines.append(f"subquery {label}{where}: {sub.status}: {sub.reason}")
+            lines.append(f"subquery {label}{where}: {sub.pipeline_status}: {sub.pipeline_reason}")
             walk(sub.subqueries, f"{label}.")
 
     walk(result.subqueries, "")

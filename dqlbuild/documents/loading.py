@@ -60,6 +60,20 @@ _NEW_VARIABLE_KEY = re.compile(r"[A-Za-z][A-Za-z0-9]*")
 WRAPPER_KEYS = ("dashboard", "notebook", "document")
 
 
+def check_new_variable_key(key: str) -> None:
+    """Refuse a key the Dashboards app would not accept for a new variable."""
+    if key.startswith("dt_"):
+        raise DocumentError(
+            f"invalid variable key {key!r}: keys starting with `dt_` are reserved for "
+            "the built-in variables ($dt_timeframe_from, $dt_timeframe_to)"
+        )
+    if not _NEW_VARIABLE_KEY.fullmatch(key):
+        raise DocumentError(
+            f"invalid variable key {key!r}: the Dashboards app allows letters and digits "
+            "only, starting with a letter (existing keys with `_` are read and kept)"
+        )
+
+
 class DocumentKind(StrEnum):
     DASHBOARD = "dashboard"
     NOTEBOOK = "notebook"
@@ -419,16 +433,7 @@ class Document:
         """
         if self.kind is not DocumentKind.DASHBOARD:
             raise DocumentError("notebooks have no variables")
-        if key.startswith("dt_"):
-            raise DocumentError(
-                f"invalid variable key {key!r}: keys starting with `dt_` are reserved for "
-                "the built-in variables ($dt_timeframe_from, $dt_timeframe_to)"
-            )
-        if not _NEW_VARIABLE_KEY.fullmatch(key):
-            raise DocumentError(
-                f"invalid variable key {key!r}: the Dashboards app allows letters and digits "
-                "only, starting with a letter (existing keys with `_` are read and kept)"
-            )
+        check_new_variable_key(key)
         if type not in VARIABLE_TYPES:
             raise DocumentError(
                 f"unknown variable type {type!r} (expected one of {', '.join(VARIABLE_TYPES)})"
@@ -521,8 +526,12 @@ def _dig(node: JsonNode | None, *keys: str) -> JsonNode | None:
 def _classify(node: JsonNode) -> DocumentKind | None:
     """What an object is by its shape; raises for classic dashboards."""
     tiles = node.member("tiles")
-    if node.member("dashboardMetadata") is not None or (
-        tiles is not None and tiles.value.kind == "array"
+    # Tiles as an object with a `version` is the platform (Gen3) shape, even when a stray
+    # `dashboardMetadata` (left over from a conversion) sits next to them.
+    gen3 = tiles is not None and tiles.value.kind == "object" and node.member("version") is not None
+    if not gen3 and (
+        node.member("dashboardMetadata") is not None
+        or (tiles is not None and tiles.value.kind == "array")
     ):
         raise DocumentError(
             "this is a classic (Gen2) dashboard ('tiles' is an array / 'dashboardMetadata'); "

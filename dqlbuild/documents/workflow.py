@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Literal
 
+from dqlbuild.analysis.checks import check
 from dqlbuild.analysis.fieldflow import analyze
 from dqlbuild.ast.base import Node
 from dqlbuild.ast.nodes import Binary, Call, FieldRef, Query, String
@@ -29,6 +30,7 @@ from dqlbuild.documents.loading import (
     DocumentKind,
     QueryLocation,
     StorageForm,
+    check_new_variable_key,
 )
 from dqlbuild.documents.models import (
     CodeTile,
@@ -41,13 +43,15 @@ from dqlbuild.documents.models import (
 )
 from dqlbuild.errors import DocumentError, DQLError, DQLSyntaxError, DQLValueError
 from dqlbuild.printing import format as format_node
-from dqlbuild.rewriting.inject import InjectResult, inject_filter_text
+from dqlbuild.rewriting.inject import inject_filter_text
 from dqlbuild.rewriting.render import RenderResult, render
 from dqlbuild.rewriting.variables import BUILTIN_VARIABLES, SELECT_ALL, variable_filter, variables
 from dqlbuild.syntax.lexical import code_only
 from dqlbuild.syntax.parser import parse, parse_expression
 
-LocationStatus = Literal["filtered", "already-filtered", "skipped", "unparseable"]
+LocationStatus = Literal[
+    "filtered", "partially-filtered", "already-filtered", "skipped", "unparseable"
+]
 VariableAction = Literal["added", "unchanged", "updated", "replaced"]
 
 # `$name` in text that is not DQL (markdown, titles, JavaScript): counts as a use only.
@@ -414,7 +418,7 @@ def _differences(var: Variable, type_: str, input_: str | None, multiple: bool) 
     if bool(var.multiple) != multiple:
         found.append("it is multi-select" if var.multiple else "it is single-select")
     if not _same_input(type_, var.input, input_):
-        found.append(f"its input is {_shorten(var.input or '')!r}")
+        found.append(f"its input is {var.input or ''!r}")
     return found
 
 
@@ -434,15 +438,11 @@ def _same_input(type_: str, old: str | None, new: str | None) -> bool:
 
 
 def _describe_definition(type_: str, input_: str | None, multiple: bool) -> str:
+    """A variable's definition in full, its input on one line (a report quotes it)."""
     if type_ == "text":
         return "text"
-    select = "multi-select" if multiple else "single-select"
-    return f"{type_}, {select}: {_shorten(input_ or '')}"
-
-
-def _shorten(text: str, width: int = 120) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= width else flat[: width - 1] + "…"
+    flat = " ".join(line.strip() for line in (input_ or "").splitlines() if line.strip())
+    return f"{type_}, {_selection_name(multiple)}: {flat}"
 
 
 def variable_query(
@@ -525,28 +525,33 @@ def add_filter(
     """Filter every data tile (or notebook DQL section) of ``doc`` on ``field``.
 
     Dashboards: the condition is ``field == $variable`` (``in(field, array($variable))``
-    with ``multiple``), and the query variable ``variable`` is added when a tile uses
-    it, with the input :func:`variable_query` builds from ``values_from`` (default:
-    ``data_object``, else the data object the filtered tiles fetch most). ``values``
-    become the variable's default. Notebooks have no variables: ``values`` is required
-    and the condition is ``field == "v"``, or ``in(field, array("v1", ...))`` with
-    ``multiple`` or several values; ``where`` and ``values_from`` are not used.
+    with ``multiple``). An existing query or csv variable ``variable`` is used as it is
+    (another type or selection raises :class:`~dqlbuild.DocumentError` quoting both
+    definitions, unless ``replace_variable``); otherwise the query variable is added when
+    a tile uses it, with the input :func:`variable_query` builds from ``values_from``
+    (default: the data object). ``values`` become the variable's default. Notebooks have
+    no variables: ``values`` is required and the condition is ``field == "v"``, or
+    ``in(field, array("v1", ...))`` with ``multiple`` or several values.
 
-    Each query gets the condition where :func:`~dqlbuild.inject_filter` puts it
-    (``data_object`` restricts to pipelines that ``fetch`` it), as a minimal text edit.
-    Explore tiles are skipped. A query that does not parse makes the call raise
-    :class:`~dqlbuild.DocumentError` naming every such tile, unless
-    ``skip_unparseable``: they are then left byte-identical and reported.
-    ``copy_title`` renames the document when it has a name. Running the same call on
-    the result changes nothing.
+    ``data_object`` names the data object whose records carry ``field``; without it,
+    :func:`data_object_of` finds it in the document, and when that finds nothing only
+    queries that use ``field`` themselves are filtered. Each query gets the condition
+    where :func:`~dqlbuild.inject_filter` puts it (docs/rewriting.md), as a minimal text
+    edit; a filter in the other selection form is rewritten. Explore tiles are skipped.
+    A query that does not parse makes the call raise :class:`~dqlbuild.DocumentError`
+    naming every such tile, unless ``skip_unparseable``: they are then left
+    byte-identical and reported. ``copy_title`` renames the document when it has a name.
+    Running the same call on the result changes nothing.
     """
     target = parse_field(field)
+    given_values_from = values_from
     # Names as the field flow reports them: decoded, so `x` and x are the same object.
     data_object = parse_field(data_object).name if data_object is not None else None
     values_from = parse_field(values_from).name if values_from is not None else None
     notes: list[str] = []
     is_notebook = doc.kind is DocumentKind.NOTEBOOK
     default: str | list[str] | None = None
+    existing: tuple[int, Variable] | None = None
     if is_notebook:
         if not values:
             raise DQLValueError(
@@ -563,13 +568,29 @@ def add_filter(
             _check_where(where)
         condition = variable_filter(target, variable, multiple=multiple)
         default = _default_value(values, multiple) if values else None
+        existing = next(((i, v) for i, v in enumerate(doc.variables()) if v.key == variable), None)
+        if existing is None:
+            check_new_variable_key(variable)
     condition_text = format_node(condition)
+    known = data_object
+    if known is None:
+        known = data_object_of(doc, variable, values_from=given_values_from)
+        if known is not None and values_from is None:
+            notes.append(
+                f"filtering the queries that fetch `{known}`, the data object of ${variable}"
+            )
+    if known is None:
+        notes.append(
+            f"no data object was named or found in the dashboard: only queries that use "
+            f"{format_node(target)} themselves were filtered (name it with data_object=..., "
+            "--data-object)"
+        )
 
     reports: list[LocationReport] = []
     sources: dict[str, str | None] = {}
     new_queries: dict[str, str] = {}
     for loc in doc.queries:
-        report, new_text, fetched = _filter_location(doc, loc, condition, data_object)
+        report, new_text, fetched = _filter_location(doc, loc, condition, known)
         reports.append(report)
         sources[loc.id] = fetched
         if new_text != loc.query:
@@ -591,26 +612,32 @@ def add_filter(
     edits: list[Edit] = list(doc.query_edits(new_queries))
     var_result: VariableResult | None = None
     if not is_notebook:
-        uses = [r for r in reports if r.status in ("filtered", "already-filtered")]
-        exists = any(v.key == variable for v in doc.variables())
-        source = values_from or data_object or _most_fetched(uses, sources)
-        if uses and source is None:
+        uses = [r for r in reports if r.status != "skipped" and r.status != "unparseable"]
+        source = values_from or known or _most_fetched(uses, sources)
+        wanted = (
+            variable_query(source, target, where=where).format() if source is not None else None
+        )
+        if existing is not None and not replace_variable:
+            var_result = _reuse_variable(doc, *existing, wanted, multiple, default)
+        elif uses and wanted is None:
             raise DQLValueError(
                 f"no filtered tile fetches a data object, so the values of ${variable} "
                 "cannot come from one",
                 hint="name it: values_from=... (--values-from OBJ) or data_object=...",
             )
-        if source is not None and (uses or exists):
-            query = variable_query(source, target, where=where).format()
+        elif wanted is not None and (uses or existing is not None):
             var_result = _variable_change(
-                doc, variable, "query", query, multiple, default, replace_variable
+                doc, variable, "query", wanted, multiple, default, replace_variable
             )
-            edits.extend(var_result.edits)
             if var_result.action == "added" and not (values_from or data_object):
                 notes.append(f"the values of ${variable} come from `fetch {source}`")
-        elif not exists:
+        elif existing is None:
             notes.append(f"${variable} was not added: no tile filters on it")
-    if not any(r.status == "filtered" for r in reports) and reports:
+        if var_result is not None:
+            edits.extend(var_result.edits)
+        if multiple:
+            notes.extend(_single_value_uses(doc, variable, new_queries))
+    if not any(r.status in ("filtered", "partially-filtered") for r in reports) and reports:
         notes.append("no query was changed")
     if copy_title is not None:
         edits.extend(_title_edits(doc, copy_title, notes))
@@ -628,6 +655,80 @@ def add_filter(
         notes=tuple(notes),
         untouched=untouched,
     )
+
+
+def data_object_of(doc: Document, variable: str, *, values_from: str | None = None) -> str | None:
+    """The data object whose records carry the filtered field, as the document says it:
+    ``values_from`` (a name as written, the variable's values come from there), else the
+    data object the dashboard's existing query variable ``variable`` fetches; None when
+    neither says."""
+    if doc.kind is not DocumentKind.DASHBOARD:
+        return None
+    if values_from is not None:
+        return parse_field(values_from).name
+    for var in doc.variables():
+        if var.key == variable and var.type == "query" and var.input:
+            try:
+                return _fetched(parse(var.input))
+            except DQLSyntaxError:
+                return None
+    return None
+
+
+def _reuse_variable(
+    doc: Document,
+    index: int,
+    var: Variable,
+    wanted: str | None,
+    multiple: bool,
+    default: str | list[str] | None,
+) -> VariableResult:
+    """The user's own query or list variable, used as it is when it has the selection the
+    filter needs; its default is set when one is given."""
+    key = var.key or ""
+    old = _describe_definition(var.type or "(no type)", var.input, bool(var.multiple))
+    if var.type not in ("query", "csv") or bool(var.multiple) != multiple:
+        new = (
+            _describe_definition("query", wanted, multiple)
+            if wanted is not None
+            else f"a query or csv variable, {_selection_name(multiple)}"
+        )
+        raise DocumentError(
+            f"the dashboard already has a variable {key!r} that this filter cannot use: "
+            f"it is {old}; the filter needs {new}",
+            hint="pass replace_variable=True (--replace-variable) to replace it"
+            + (
+                f", or filter as {_selection_name(not multiple)} to use it"
+                f" ({'with' if not multiple else 'without'} --multiple)"
+                if var.type in ("query", "csv")
+                else ""
+            )
+            + ", or choose another key",
+        )
+    same = var.type == "query" and _same_input("query", var.input, wanted)
+    exists = "exists with this definition" if same else f"exists ({old}); used as it is"
+    base = doc.content_path(f"/variables/{index}")
+    edits = _set_members(doc, var, base, {"defaultValue": _json(default)})
+    if default is None or not edits:
+        return _variable_result(doc, key, "unchanged", exists, [])
+    return _variable_result(doc, key, "updated", f"{exists}; default value set", edits)
+
+
+def _selection_name(multiple: bool) -> str:
+    return "multi-select" if multiple else "single-select"
+
+
+def _single_value_uses(doc: Document, variable: str, new: Mapping[str, str]) -> Iterator[str]:
+    """Notes on places where the now multi-select variable stands for one value."""
+    for loc in doc.queries:
+        try:
+            query = parse(new.get(loc.id, loc.query))
+        except DQLSyntaxError:
+            continue
+        for found in check(query, multi_select={variable}):
+            if found.code in ("DQL303", "DQL304"):
+                where = f"line {found.line}, column {found.column}: " if found.span else ""
+                yield f"{_label(doc, loc.id, loc.title)}: {where}{found.message}"
 
 
 def parse_field(text: str) -> FieldRef:
@@ -671,7 +772,10 @@ def _literal_condition(target: FieldRef, values: Sequence[str], multiple: bool) 
 def _filter_location(
     doc: Document, loc: QueryLocation, condition: Node, data_object: str | None
 ) -> tuple[LocationReport, str, str | None]:
-    """The report, the new query text and the fetched data object of one query."""
+    """The report, the new query text and the fetched data object of one query.
+    Without ``data_object`` only pipelines that use the fields themselves are filtered:
+    a document's tiles read many data objects, and a filter on a field another one
+    lacks would empty its tile."""
 
     def report(status: LocationStatus, reason: str, text: str = loc.query) -> LocationReport:
         return LocationReport(loc.id, loc.title, loc.kind, status, reason, text)
@@ -681,7 +785,9 @@ def _filter_location(
     if _is_empty(loc.query):
         return report("skipped", _EMPTY_REASON), loc.query, None
     try:
-        result = inject_filter_text(loc.query, condition, data_object=data_object)
+        result = inject_filter_text(
+            loc.query, condition, data_object=data_object, infer_data_object=False
+        )
     except DQLSyntaxError as exc:
         # Only the query's own text is parsed as text here: the condition is a node.
         failed = LocationReport(
@@ -694,8 +800,7 @@ def _filter_location(
             hint=exc.hint,
         ) from None
     fetched = _fetched(result.query)
-    status, reason = _summarize(result)
-    return report(status, reason, result.text), result.text, fetched
+    return report(result.status, result.reason, result.text), result.text, fetched
 
 
 def _fetched(query: Query) -> str | None:
@@ -705,40 +810,6 @@ def _fetched(query: Query) -> str | None:
         return None
     target = first.args[0]
     return target.name if isinstance(target, FieldRef) else None
-
-
-def _summarize(result: InjectResult) -> tuple[LocationStatus, str]:
-    """One status for a query and its execution blocks, with a reason a reader follows."""
-    subs = list(_numbered(result.subqueries, ""))
-    sub_filtered = [(n, r) for n, r in subs if r.status == "filtered"]
-    if result.status == "filtered":
-        extra = f"; and in {_count(len(sub_filtered), 'subquery', 'subqueries')}"
-        return "filtered", result.reason + (extra if sub_filtered else "")
-    if sub_filtered:
-        number, first = sub_filtered[0]
-        more = f" (and {len(sub_filtered) - 1} more)" if len(sub_filtered) > 1 else ""
-        return "filtered", (
-            f"subquery {number}: {first.reason}{more}; the main pipeline is "
-            f"{result.status}: {result.reason}"
-        )
-    if result.status == "already-filtered":
-        return "already-filtered", result.reason
-    already = [(n, r) for n, r in subs if r.status == "already-filtered"]
-    if already:
-        number, first = already[0]
-        return "already-filtered", f"subquery {number}: {first.reason}"
-    return "skipped", result.reason
-
-
-def _numbered(results: Sequence[InjectResult], prefix: str) -> Iterator[tuple[str, InjectResult]]:
-    for number, sub in enumerate(results, 1):
-        label = f"{prefix}{number}"
-        yield label, sub
-        yield from _numbered(sub.subqueries, f"{label}.")
-
-
-def _count(n: int, singular: str, plural: str) -> str:
-    return f"{n} {singular if n == 1 else plural}"
 
 
 def _noun(doc: Document, n: int) -> str:
@@ -867,27 +938,51 @@ def render_document(
     """Every query of ``doc`` with the variables rendered (see :func:`~dqlbuild.render`).
 
     With ``defaults``, variables without a given value use the dashboard's defaults
-    (:func:`document_values`). An error names the tile; its line and column are
-    relative to that tile's query.
+    (:func:`document_values`). The first query that cannot be rendered raises; the error
+    names the tile, and its line and column are relative to that tile's query.
+    :func:`render_each` renders the others too.
     """
+    out: list[tuple[QueryLocation, RenderResult]] = []
+    for loc, result in render_each(
+        doc, values, strict=strict, defaults=defaults, all_values=all_values, now=now
+    ):
+        if isinstance(result, DQLError):
+            raise result
+        out.append((loc, result))
+    return out
+
+
+def render_each(
+    doc: Document,
+    values: Mapping[str, str | Sequence[str]],
+    *,
+    strict: bool = True,
+    defaults: bool = True,
+    all_values: Mapping[str, Sequence[str]] | None = None,
+    now: datetime | None = None,
+) -> Iterator[tuple[QueryLocation, RenderResult | DQLValueError]]:
+    """Like :func:`render_document`, but a query that cannot be rendered gives its error
+    (naming the tile) in place of the result, and the others are still rendered."""
     if defaults:
         merged, every = document_values(doc, values, all_values)
     else:
         merged = {k: _value_of(k, v) for k, v in values.items()}
         every = {k: _items_of(k, v) for k, v in (all_values or {}).items()}
-    out: list[tuple[QueryLocation, RenderResult]] = []
     for loc in doc.queries:
         try:
             result = render(loc.query, merged, strict=strict, all_values=every, now=now)
         except DQLError as exc:
-            raise DQLValueError(
-                f"{_label(doc, loc.id, loc.title)}: {exc.message}",
-                line=exc.line,
-                column=exc.column,
-                hint=exc.hint,
-            ) from None
-        out.append((loc, result))
-    return out
+            yield (
+                loc,
+                DQLValueError(
+                    f"{_label(doc, loc.id, loc.title)}: {exc.message}",
+                    line=exc.line,
+                    column=exc.column,
+                    hint=exc.hint,
+                ),
+            )
+            continue
+        yield loc, result
 
 
 __all__ = [
@@ -899,9 +994,11 @@ __all__ = [
     "VariableResult",
     "add_filter",
     "add_variable",
+    "data_object_of",
     "document_values",
     "inspect_document",
     "parse_field",
     "render_document",
+    "render_each",
     "variable_query",
 ]

@@ -282,7 +282,7 @@ def _head(gap: str, sep: str) -> str:
     the same line, or the comments before the separator when that is on the same line."""
     code = code_only(gap)
     at = code.find(sep)
-    newline = gap.find("\n")
+    newline = code.find("\n")  # a newline inside a block comment does not end the line
     if newline >= 0 and (at < 0 or newline < at):
         return gap[:newline].removesuffix("\r")
     if at < 0:
@@ -293,7 +293,7 @@ def _head(gap: str, sep: str) -> str:
 
 def _trailing_comment(after: str) -> str:
     """The comment (with the spaces before it) on the same line after the last element."""
-    newline = after.find("\n")
+    newline = code_only(after).find("\n")  # not one inside a block comment
     line = (after if newline < 0 else after[:newline]).removesuffix("\r")
     code = code_only(line)
     if code.strip() or code == line:  # other text follows, or there is no comment

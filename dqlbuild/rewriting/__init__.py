@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from dqlbuild.rewriting.inject import (
     PLACEMENTS,
+    STATUSES,
     InjectResult,
+    PipelineStatus,
     Placement,
     Status,
     inject_filter,
@@ -24,7 +26,9 @@ __all__ = [
     "BUILTIN_VARIABLES",
     "PLACEMENTS",
     "SELECT_ALL",
+    "STATUSES",
     "InjectResult",
+    "PipelineStatus",
     "Placement",
     "RenderResult",
     "Status",

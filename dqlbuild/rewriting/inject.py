@@ -1,49 +1,56 @@
-"""Filter injection: add a condition to existing queries where it is correct.
+"""Filter injection: add a condition to existing queries only where it restricts the tile.
 
-The position follows the field flow (:mod:`dqlbuild.analysis.fieldflow`): as close to
-the source as the condition's fields allow, never across a stage that drops, renames or
-aggregates one of them. ``timeseries`` takes the condition in its own ``filter:``
-parameter, because after it only the ``by:`` keys are left. Every execution block
-(``append``, ``join``, ``joinNested``, ``lookup``, ``in``) is treated the same way, by
-its own source. The edit goes through the query's editing methods, so
-``to_source()`` prints the user's text with only the new stage (or the changed
-``filter:`` argument) spliced in.
+A query is ``filtered`` only when it now returns what it returned before on the data
+restricted to the condition (docs/rewriting.md, "The placement model"); where that cannot
+be done it is ``skipped`` with a reason naming the stage, and a query whose rows come from
+several pipelines (``append``) of which only some could be filtered is ``partially
+filtered``. Where a filter may stand in one pipeline is :mod:`dqlbuild.rewriting.placement`;
+this module applies it to a query and its execution blocks and makes the edit through the
+query's editing methods, so ``to_source()`` prints the user's text with only the new stage
+(or the changed ``filter:`` argument) spliced in.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from dqlbuild.analysis.fieldflow import QueryFlow, StageFlow, analyze
 from dqlbuild.ast.base import Node
-from dqlbuild.ast.nodes import (
-    EXPRESSION_TYPES,
-    Assign,
-    Binary,
-    Block,
-    Brace,
-    Command,
-    FieldRef,
-    Named,
-    Query,
-    String,
-    Variable,
-    chain,
-)
+from dqlbuild.ast.nodes import Block, Command, Query
 from dqlbuild.errors import DQLError, DQLSyntaxError, DQLValueError
 from dqlbuild.printing.lossless import reads_back
-from dqlbuild.syntax.lexical import encode_name
-from dqlbuild.syntax.parser import parse, parse_expression
+from dqlbuild.rewriting import placement as model
+from dqlbuild.rewriting.conditions import (
+    FILTER_STAGES,
+    as_condition,
+    conjuncts,
+    dql_text,
+    fields_of,
+    filter_conditions,
+    merge_into_filter_parameter,
+    merge_reason,
+    other_selection_form,
+    same_selection,
+    variables_in,
+)
+from dqlbuild.rewriting.placement import names, stage_name
+from dqlbuild.rewriting.subqueries import (
+    blocked_after,
+    blocks,
+    match_table_reason,
+    role,
+)
+from dqlbuild.rewriting.variables import comments_of
+from dqlbuild.syntax.parser import parse
 
 Placement = Literal["auto", "source", "end"]
-Status = Literal["filtered", "already-filtered", "skipped"]
+Status = Literal["filtered", "partially-filtered", "already-filtered", "skipped"]
+PipelineStatus = Literal["filtered", "already-filtered", "skipped"]
 PLACEMENTS: tuple[Placement, ...] = ("auto", "source", "end")
+STATUSES: tuple[Status, ...] = ("filtered", "partially-filtered", "already-filtered", "skipped")
 
-# Stages that keep the fields and can stand between the source and a new filter.
-_FILTER_STAGES = frozenset({"filter", "filterOut", "search"})
 # Sources whose records are not the data a dashboard filter is about.
 _NOT_FILTERABLE = {
     "data": "builds its own records",
@@ -51,28 +58,33 @@ _NOT_FILTERABLE = {
     "metrics": "lists metric metadata, not records",
     "fieldsSnapshot": "lists field statistics, not records",
 }
-_COMMENT_RE = re.compile(
-    r'"""[\s\S]*?"""|"[^"\\]*+(?:\\[\s\S][^"\\]*+)*+"|`[^`\\]*+(?:\\[\s\S][^`\\]*+)*+`'
-    r"|(//[^\n]*|/\*[\s\S]*?(?:\*/|\Z))"
-)
-_IN_STRING_REFERENCE = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+# Start commands that read records of something named (the data object, a file, a type).
+_RECORD_SOURCES = frozenset({"fetch", "load", "smartscapeNodes", "smartscapeEdges"})
 
 
 @dataclass(frozen=True)
 class InjectResult:
-    """What happened to one query (or execution block).
+    """What happened to one query (or execution block) and the blocks inside it.
 
-    ``status`` is ``"filtered"``, ``"already-filtered"`` or ``"skipped"`` for this
-    pipeline alone; ``reason`` says where the condition went or why not.
-    ``subqueries`` has one result per execution block of this pipeline, in source
-    order (each with its own ``subqueries``).
+    ``status`` and ``reason`` are for the whole query with its execution blocks:
+    ``filtered`` (it now returns its result on the restricted data), ``partially-filtered``
+    (its records come from several pipelines, and only some could be filtered),
+    ``already-filtered`` or ``skipped``; ``reason`` says where the condition went or why
+    not. ``pipeline_status``/``pipeline_reason`` are for this pipeline alone.
+    ``subqueries`` has one result per non-empty execution block, in source order.
     """
 
     query: Query
     status: Status
     reason: str
     subqueries: tuple[InjectResult, ...] = ()
+    pipeline_status: PipelineStatus = "skipped"
+    pipeline_reason: str = ""
     _text: str | None = field(default=None, repr=False, compare=False)
+    # Whether the condition is about this pipeline's records, and whether they become
+    # records of the enclosing query (main pipeline, `append`, outer `join`).
+    _applies: bool = field(default=False, repr=False, compare=False)
+    _feeds_rows: bool = field(default=True, repr=False, compare=False)
 
     @property
     def text(self) -> str:
@@ -83,7 +95,7 @@ class InjectResult:
     @property
     def changed(self) -> bool:
         """Whether the condition was added here or in any execution block."""
-        return any(r.status == "filtered" for r in self.results())
+        return any(r.pipeline_status == "filtered" for r in self.results())
 
     def results(self) -> Iterator[InjectResult]:
         """This result and those of all execution blocks, depth first."""
@@ -93,13 +105,33 @@ class InjectResult:
 
 
 @dataclass(frozen=True)
+class _Scope:
+    """Which records the condition is about."""
+
+    data_object: str | None
+    """Named by the caller: only ``fetch data_object`` pipelines carry the fields."""
+    source: tuple[str, str | None] | None
+    """Inferred from the query: the (command, what it reads) of its main pipeline."""
+
+    def describe(self) -> str:
+        if self.data_object is not None:
+            return f"`fetch {self.data_object}`"
+        if self.source is not None:
+            command, source = self.source
+            return f"`{command} {source}`" if source else f"`{command}`"
+        return "no data object"
+
+
+@dataclass(frozen=True)
 class _Options:
     condition: Node
     fields: tuple[str, ...]
     variables: frozenset[str]
     placement: Placement
-    data_object: str | None
     into_subqueries: bool
+    switch: Node | None
+    """The condition in the other selection form (``f == $V`` for ``in(f, array($V))``
+    and back): a filter in that form is rewritten to the condition's form."""
 
 
 def inject_filter(
@@ -108,16 +140,22 @@ def inject_filter(
     *,
     placement: Placement = "auto",
     data_object: str | None = None,
+    infer_data_object: bool = True,
     into_subqueries: bool = True,
 ) -> InjectResult:
-    """Add ``condition`` as a filter to ``query`` (and to its execution blocks).
+    """Add ``condition`` as a filter to ``query`` where it restricts what the query shows.
 
     ``condition`` is an expression node, a builder proxy (anything with ``.node``) or DQL
-    text. ``placement``: ``"auto"`` (the position the field flow allows, see
-    docs/rewriting.md), ``"source"`` (right after the source command) or ``"end"``.
-    With ``data_object``, only pipelines that ``fetch`` that data object change.
-    A pipeline that already filters on the condition, or on its variable, is left
-    alone (``"already-filtered"``), so injecting twice changes nothing.
+    text. ``placement``: ``"auto"`` (the model of docs/rewriting.md), ``"source"`` (right
+    after the source command) or ``"end"`` (after the last stage, when the filter can
+    move there). ``data_object`` names the data object whose records carry the
+    condition's fields: only ``fetch data_object`` pipelines are filtered, on the
+    records' own fields. Without it the data object is the one the query's main pipeline
+    reads (``infer_data_object``); with ``infer_data_object=False`` only pipelines that
+    show they carry the fields (they read them) are filtered. A ``timeseries`` is
+    filtered when the fields are among its dimensions (``by:`` or ``filter:``).
+    A pipeline that already filters on the condition, or on its variable, is left alone
+    (``already-filtered``), so injecting twice changes nothing.
     """
     if placement not in PLACEMENTS:
         raise DQLValueError(f"placement must be one of {', '.join(PLACEMENTS)}, not {placement!r}")
@@ -127,16 +165,20 @@ def inject_filter(
         raise DQLValueError(f"expected a Query or DQL text, not {type(query).__name__}")
     if not query.commands:
         raise DQLValueError("the query has no stages")
-    node = _condition(condition)
+    if data_object is not None and (not isinstance(data_object, str) or not data_object):
+        raise DQLValueError("data_object is the name of a data object, such as 'spans'")
+    node = as_condition(condition)
     options = _Options(
         condition=node,
-        fields=tuple(dict.fromkeys(_fields_of(node))),
-        variables=frozenset(_variables_of(node)),
+        fields=tuple(fields_of(node)),
+        variables=frozenset(variables_in(node)),
         placement=placement,
-        data_object=data_object,
         into_subqueries=into_subqueries,
+        switch=other_selection_form(node),
     )
-    return _inject(query, analyze(query), options)
+    flow = analyze(query)
+    scope = _Scope(data_object, _main_source(flow) if infer_data_object else None)
+    return _inject(query, flow, options, scope, feeds_rows=True)
 
 
 def inject_filter_text(
@@ -145,6 +187,7 @@ def inject_filter_text(
     *,
     placement: Placement = "auto",
     data_object: str | None = None,
+    infer_data_object: bool = True,
     into_subqueries: bool = True,
 ) -> InjectResult:
     """:func:`inject_filter` on DQL text. The result's ``.text`` is ``text`` with only the
@@ -159,9 +202,12 @@ def inject_filter_text(
         condition,
         placement=placement,
         data_object=data_object,
+        infer_data_object=infer_data_object,
         into_subqueries=into_subqueries,
     )
     new_text = result.query.to_source()
+    if new_text == text:
+        return replace(result, _text=text)
     try:
         # Parses again only the stages around the edit (the rest is the original text).
         same = reads_back(result.query, new_text)
@@ -185,125 +231,416 @@ def inject_filter_text(
     return replace(result, _text=new_text)
 
 
-def _comments(text: str) -> list[str]:
-    return [m.group(1) for m in _COMMENT_RE.finditer(text) if m.group(1) is not None]
-
-
 def _keeps_comments(old: str, new: str) -> bool:
     """Every comment of ``old`` is still in ``new``, in order (tree equality ignores
-    comments, so this is checked on the text)."""
-    remaining = iter(_comments(new))
-    return all(comment in remaining for comment in _comments(old))
+    comments, so this is checked on the text, with the parser's own comment rules)."""
+    remaining = iter(comments_of(new))
+    return all(comment in remaining for comment in comments_of(old))
 
 
-# ---------------------------------------------------------------- the condition
-def _condition(condition: object) -> Node:
-    if isinstance(condition, str):
-        node: object = parse_expression(condition)
-    elif isinstance(condition, Node):
-        node = condition
-    elif hasattr(condition, "node"):
-        node = condition.node
-    else:
-        raise DQLValueError(
-            f"a condition is DQL text, an expression node or a builder proxy, "
-            f"not {type(condition).__name__}"
-        )
-    if isinstance(node, Assign):
-        raise DQLValueError(
-            f"`{node.target} = ...` assigns a field; a filter condition compares with `==`"
-        )
-    if not isinstance(node, EXPRESSION_TYPES):
-        raise DQLValueError(f"a filter condition is an expression, not {type(node).__name__}")
-    return node
+# ---------------------------------------------------------------- one query
+def _main_source(flow: QueryFlow) -> tuple[str, str | None] | None:
+    first = flow.stages[0]
+    if first.is_start and first.command.name in _RECORD_SOURCES:
+        return first.command.name, first.source
+    return None
 
 
-def _walk_outside_blocks(node: Node) -> Iterator[Node]:
-    """``node`` and its descendants, except inside execution blocks (subqueries have
-    their own fields and filters)."""
-    yield node
-    for child in node.children():
-        if not isinstance(child, Block):
-            yield from _walk_outside_blocks(child)
+@dataclass(frozen=True)
+class _Pipeline:
+    """The decision for one pipeline, before its blocks."""
+
+    status: PipelineStatus
+    reason: str
+    query: Query
+    applies: bool = False
+    position: int | None = None
+    """Where the new filter acts: the index of the stage it precedes (0 for a merge into
+    the source's own ``filter:``)."""
+    inserted: bool = False
+    """A new stage was inserted at ``position`` (later stages moved by one)."""
+    rewritten: bool = False
+    """An existing filter was rewritten to the condition's selection form."""
 
 
-def _fields_of(node: Node) -> Iterator[str]:
-    for item in _walk_outside_blocks(node):
-        if isinstance(item, FieldRef):
-            yield item.name
+def _inject(
+    query: Query, flow: QueryFlow, options: _Options, scope: _Scope, *, feeds_rows: bool
+) -> InjectResult:
+    decision = _decide(query, flow, options, scope)
+    edited, subresults = _inject_subqueries(decision, flow, options, scope)
+    status, reason = _overall(decision, subresults)
+    return InjectResult(
+        edited,
+        status,
+        reason,
+        subresults,
+        decision.status,
+        decision.reason,
+        _applies=decision.applies,
+        _feeds_rows=feeds_rows,
+    )
 
 
-def _variables_of(node: Node) -> Iterator[str]:
-    for item in _walk_outside_blocks(node):
-        if isinstance(item, Variable):
-            yield item.name
-        elif isinstance(item, String) and "$" in item.value:
-            yield from _IN_STRING_REFERENCE.findall(item.value)
+@dataclass(frozen=True)
+class _Part:
+    """A pipeline whose records become records of the query, and the condition is about."""
+
+    label: str  # "" for the query's own pipeline, else the subquery's number ("1.2")
+    status: PipelineStatus
+    reason: str
+
+    @property
+    def said(self) -> str:
+        return f"subquery {self.label}: {self.reason}" if self.label else self.reason
+
+    @property
+    def name(self) -> str:
+        return f"subquery {self.label}" if self.label else "the main pipeline"
 
 
-def _conjuncts(node: Node) -> Iterator[Node]:
-    if isinstance(node, Binary) and node.op == "and":
-        for operand in node.operands:
-            yield from _conjuncts(operand)
-    elif isinstance(node, Brace) and len(node.items) == 1:
-        yield from _conjuncts(node.items[0])
-    else:
-        yield node
+def _row_parts(subs: Sequence[InjectResult], prefix: str) -> Iterator[_Part]:
+    for number, sub in enumerate(subs, 1):
+        if not sub._feeds_rows:
+            continue
+        label = f"{prefix}{number}"
+        if sub._applies:
+            yield _Part(label, sub.pipeline_status, sub.pipeline_reason)
+        yield from _row_parts(sub.subqueries, f"{label}.")
+
+
+def _overall(decision: _Pipeline, subs: Sequence[InjectResult]) -> tuple[Status, str]:
+    """The status of a query from its pipeline and its blocks: every pipeline whose
+    records become the query's records and that the condition is about must be filtered
+    for the query to be; filtered match tables only add to the reason."""
+    own = [_Part("", decision.status, decision.reason)] if decision.applies else []
+    parts = own + list(_row_parts(subs, ""))
+    labels = {part.label for part in parts}
+    filtered = [p for p in parts if p.status == "filtered"]
+    skipped = [p for p in parts if p.status == "skipped"]
+    tables = [
+        _Part(label, sub.pipeline_status, sub.pipeline_reason)
+        for label, sub in _numbered(subs, "")
+        if sub.pipeline_status == "filtered" and label not in labels
+    ]
+    if filtered or tables:
+        first, *rest = filtered + tables
+        more = f"; and in {_count(len(rest), 'subquery', 'subqueries')}" if rest else ""
+        if filtered and skipped:
+            gap = skipped[0]
+            return "partially-filtered", f"{first.said}{more}; but not {gap.name}: {gap.reason}"
+        return "filtered", first.said + more
+    already = [p for p in parts if p.status == "already-filtered"]
+    if already:
+        return "already-filtered", already[0].said
+    if skipped and skipped[0].label:
+        return "skipped", f"{decision.reason}; {skipped[0].said}"
+    return "skipped", decision.reason
+
+
+def _numbered(results: Sequence[InjectResult], prefix: str) -> Iterator[tuple[str, InjectResult]]:
+    for number, sub in enumerate(results, 1):
+        label = f"{prefix}{number}"
+        yield label, sub
+        yield from _numbered(sub.subqueries, f"{label}.")
+
+
+def _count(n: int, singular: str, plural: str) -> str:
+    return f"{n} {singular if n == 1 else plural}"
 
 
 # ---------------------------------------------------------------- one pipeline
-def _inject(query: Query, flow: QueryFlow, options: _Options) -> InjectResult:
-    query, subresults = _inject_subqueries(query, flow, options)
-    status, reason, query = _inject_pipeline(query, flow, options)
-    return InjectResult(query, status, reason, subresults)
+def _decide(query: Query, flow: QueryFlow, options: _Options, scope: _Scope) -> _Pipeline:
+    stages = flow.stages
+    source = stages[0]
+    name = source.command.name
+    if not source.is_start:
+        return _Pipeline(
+            "skipped", f"the query does not begin with a source command (`{name}`)", query
+        )
+    switched = _switch_selection(query, flow, options)
+    if switched is not None:
+        return switched
+    if (
+        scope.data_object is not None
+        and name != "timeseries"
+        and (name != "fetch" or source.source != scope.data_object)
+    ):
+        return _Pipeline(
+            "skipped", f"it reads {_describe(source)}, not `fetch {scope.data_object}`", query
+        )
+    already = _already_filtered(stages, options)
+    if already is not None:
+        return _Pipeline("already-filtered", already, query, applies=True)
+    if name in _NOT_FILTERABLE:
+        return _Pipeline("skipped", f"`{name}` {_NOT_FILTERABLE[name]}", query)
+    if name == "timeseries":
+        return _decide_timeseries(query, flow, options)
+    # Named data object: the records carry the fields, and the condition is about
+    # their own values. Inferred one (the query's main source): the condition is about
+    # the fields as the query makes them. Neither: only pipelines that read the fields
+    # show that their records carry them.
+    if scope.data_object is not None:
+        return _place(query, flow, options, own_field=True)
+    if scope.source is not None:
+        if (name, source.source) != scope.source:
+            return _Pipeline(
+                "skipped",
+                f"it reads {_describe(source)}; the condition is about {scope.describe()}, "
+                "what the query reads (name the data object to choose another)",
+                query,
+            )
+        return _place(query, flow, options, own_field=False)
+    if not all(model.carries(flow, f) for f in options.fields):
+        return _Pipeline(
+            "skipped",
+            f"nothing in it shows that the records of {_describe(source)} carry "
+            f"{names(options.fields)}, and no data object was named",
+            query,
+        )
+    return _place(query, flow, options, own_field=True)
 
 
+def _describe(source: StageFlow) -> str:
+    name = source.command.name
+    return f"`{name} {source.source}`" if source.source else f"`{name}`"
+
+
+def _place(query: Query, flow: QueryFlow, options: _Options, own_field: bool) -> _Pipeline:
+    stages = flow.stages
+    fields = options.fields
+    # `source` filters the records' own fields, before any stage: no origin to find.
+    origins = dict.fromkeys(fields, 0)
+    for name in fields if options.placement != "source" else ():
+        found = model.origin(flow, name, own_field=own_field)
+        if found.reason:
+            return _Pipeline("skipped", found.reason, query, applies=True)
+        origins[name] = found.index
+    lead = 1
+    while lead < len(stages) and stages[lead].command.name in FILTER_STAGES:
+        lead += 1
+    if options.placement == "source":
+        position, reason = 1, f"inserted after {_describe(stages[0])}"
+    elif options.placement == "end":
+        position = len(stages)
+        reason = f"appended after `{stages[-1].command.name}` (the end)"
+    else:
+        last = max(origins.values(), default=0)
+        position = max(lead, last + 1)
+        if last >= lead:
+            stage = stages[last]
+            owned = [n for n in fields if origins[n] == last]
+            reason = (
+                f"inserted after {stage_name(stage)}, which gives {names(owned)} "
+                f"{'its' if len(owned) == 1 else 'their'} values"
+            )
+        elif lead > 1:
+            reason = f"inserted after the filters that follow {_describe(stages[0])}"
+        else:
+            reason = f"inserted after {_describe(stages[0])}"
+    if options.placement != "source":
+        blocked = _blocked(flow, fields, origins, position)
+        if blocked is not None:
+            return _Pipeline("skipped", blocked, query, applies=True)
+    missing = [f for f in fields if not flow.fields_before(position).may_contain(f)]
+    if missing:
+        previous = stages[position - 1]
+        verb = "does" if len(missing) == 1 else "do"
+        return _Pipeline(
+            "skipped",
+            f"{names(missing)} {verb} not exist after {stage_name(previous)}",
+            query,
+            applies=True,
+        )
+    new_stage = Command(name="filter", args=(options.condition,))
+    return _Pipeline("filtered", reason, query.insert(position, new_stage), True, position, True)
+
+
+def _blocked(
+    flow: QueryFlow, fields: Sequence[str], origins: dict[str, int], position: int
+) -> str | None:
+    """Why a filter at ``position`` would not restrict the pipeline's records: a stage
+    before it that does not commute with it; None when every one does."""
+    for stage in flow.stages[1:position]:
+        live = [f for f in fields if origins[f] < stage.index]
+        why = model.changes(stage, live)
+        if why is None and not (len(live) == len(fields) and model.groups_by(stage, fields)):
+            why = model.not_row_wise(stage)
+        if why is not None:
+            later = [f for f in fields if origins[f] > stage.index]
+            if later:
+                origin = flow.stages[origins[later[0]]]
+                owned = [f for f in later if origins[f] == origin.index]
+                its = "its" if len(owned) == 1 else "their"
+                return (
+                    f"{stage_name(stage)} {why} before {stage_name(origin)} gives "
+                    f"{names(owned)} {its} values, so a filter there would not restrict "
+                    "the records the query reads"
+                )
+            return (
+                f"{stage_name(stage)} {why}, so a filter after it would not restrict the "
+                "records the query reads"
+            )
+    return None
+
+
+# ---------------------------------------------------------------- timeseries
+def _decide_timeseries(query: Query, flow: QueryFlow, options: _Options) -> _Pipeline:
+    source = flow.stages[0]
+    unknown = [f for f in options.fields if not model.reads(source, f)]
+    if unknown:
+        metric = f" `{source.source}`" if source.source else ""
+        return _Pipeline(
+            "skipped",
+            f"the dimensions of the metric{metric} are unknown: {names(unknown)} "
+            f"{'is' if len(unknown) == 1 else 'are'} not among the `by:` keys or in the "
+            "`filter:` of `timeseries`",
+            query,
+        )
+    if options.placement != "end":
+        new = query.replace(0, merge_into_filter_parameter(query.commands[0], options.condition))
+        # Position 0: the condition acts within the source stage itself.
+        return _Pipeline("filtered", merge_reason(source.command), new, True, 0)
+    # A pipe filter after `timeseries` sees only its `by:` keys (and the aggregates).
+    keys = [f for f in options.fields if model.groups_by(source, [f])]
+    origins = dict.fromkeys(options.fields, 0)
+    blocked = _blocked(flow, options.fields, origins, len(flow.stages))
+    if len(keys) < len(options.fields) or blocked is not None:
+        why = blocked or (
+            f"{names([f for f in options.fields if f not in keys])} is not a `by:` key of "
+            "`timeseries`: after it, only the keys are left"
+        )
+        return _Pipeline("skipped", why, query, applies=True)
+    stage = Command(name="filter", args=(options.condition,))
+    reason = f"appended after `{flow.stages[-1].command.name}` (the end)"
+    position = len(flow.stages)
+    return _Pipeline("filtered", reason, query.insert(position, stage), True, position, True)
+
+
+# ---------------------------------------------------------------- already filtered?
+def _already_filtered(stages: Sequence[StageFlow], options: _Options) -> str | None:
+    for stage in stages:
+        for condition in filter_conditions(stage.command):
+            where = stage_name(stage)
+            if any(part == options.condition for part in conjuncts(condition)):
+                return f"{where} already filters on the condition"
+            used = options.variables & frozenset(variables_in(condition))
+            if used:
+                listed = ", ".join(f"${v}" for v in sorted(used))
+                return f"{where} already filters on {listed}"
+    return None
+
+
+def _switch_selection(query: Query, flow: QueryFlow, options: _Options) -> _Pipeline | None:
+    """A filter on the condition's field and variable in the other selection form
+    (``f == $V`` where the variable is now multi-select, or back) is rewritten to the
+    condition's form: the old form breaks, or stops matching, with the new variable."""
+    other = options.switch
+    if other is None:
+        return None
+    for stage in flow.stages:
+        for condition in filter_conditions(stage.command):
+            if any(part == options.condition for part in conjuncts(condition)):
+                return None
+            for part in conjuncts(condition):
+                if same_selection(part, other):
+                    command = query.commands[stage.index]
+                    new = _replace_node(command, part, options.condition)
+                    return _Pipeline(
+                        "filtered",
+                        f"{stage_name(stage)} filtered on `{dql_text(part)}`; rewritten to "
+                        f"`{dql_text(options.condition)}`, the form of the variable's selection",
+                        query.replace(stage.index, new),
+                        applies=True,
+                        rewritten=True,
+                    )
+    return None
+
+
+# ---------------------------------------------------------------- execution blocks
 def _inject_subqueries(
-    query: Query, flow: QueryFlow, options: _Options
+    decision: _Pipeline, flow: QueryFlow, options: _Options, scope: _Scope
 ) -> tuple[Query, tuple[InjectResult, ...]]:
+    query = decision.query
     if not options.into_subqueries:
         return query, ()
     results: list[InjectResult] = []
     # Blocks inside an earlier copy of the condition are the condition's own subquery:
     # filtering them would make the copy differ from the condition (and injection repeat).
     own = options.condition if any(isinstance(n, Block) for n in options.condition.walk()) else None
-    for index, stage in enumerate(flow.stages):
-        blocks = list(_blocks(stage.command.args))
-        if len(blocks) != len(stage.subqueries):
+    for stage in flow.stages:
+        found = list(blocks(stage.command.args))
+        if len(found) != len(stage.subqueries):
             raise DQLError(
-                f"field flow and query disagree about the subqueries of stage {index + 1}"
+                f"field flow and query disagree about the subqueries of stage {stage.index + 1}"
             )
         inside = _blocks_inside(stage.command, own) if own is not None else set()
         changed: dict[int, Block] = {}
-        for block, sub_flow in zip(blocks, stage.subqueries, strict=True):
+        for block, sub_flow in zip(found, stage.subqueries, strict=True):
             if not block.commands or id(block) in inside:
                 continue
-            unrelated = _unrelated_subquery(stage, options)
-            if unrelated is not None:
-                results.append(InjectResult(Query(commands=block.commands), "skipped", unrelated))
-                continue
-            result = _inject(Query(commands=block.commands), sub_flow, options)
+            result = _inject_block(block, sub_flow, stage, flow, decision, options, scope)
             results.append(result)
             if _any_identity_change(result.query.commands, block.commands):
                 changed[id(block)] = block.model_copy(update={"commands": result.query.commands})
         if changed:
-            query = query.replace(index, _replace_blocks(query.commands[index], changed))
+            index = stage.index
+            if decision.inserted and decision.position is not None and index >= decision.position:
+                index += 1
+            current = query.commands[index]
+            query = query.replace(index, _replace_blocks(current, changed))
     return query, tuple(results)
 
 
-def _unrelated_subquery(stage: StageFlow, options: _Options) -> str | None:
-    """Why a subquery cannot hold the condition, or None: the stage renames the
-    subquery's result into the fields the condition names (`lookup.entity.name`,
-    `right.x`), so filtering the subquery on them would empty the lookup or join
-    instead of filtering the query."""
-    # `append` passes its records through unchanged: nothing of them is renamed.
-    if stage.command.name == "append":
-        return None
-    created = [f for f in options.fields if stage.creates(f)]
-    if not created:
-        return None
-    verb = "is" if len(created) == 1 else "are"
-    return f"{_names(created)} {verb} created by `{stage.command.name}` from this subquery's result"
+def _inject_block(
+    block: Block,
+    flow: QueryFlow,
+    stage: StageFlow,
+    parent_flow: QueryFlow,
+    parent: _Pipeline,
+    options: _Options,
+    scope: _Scope,
+) -> InjectResult:
+    sub = Query(commands=block.commands)
+    kind = role(stage)
+    if kind == "rows":
+        return _inject(sub, flow, options, scope, feeds_rows=True)
+    feeds = kind == "rows-and-match"
+    decision = _decide(sub, flow, options, scope)
+    if decision.status == "filtered" and not decision.rewritten:
+        filtered_at = parent.position if parent.status == "filtered" else None
+        why = match_table_reason(block, flow, stage, parent_flow, filtered_at, options.fields)
+        if why is None:
+            later = blocked_after(flow, options.fields, decision.position or 1)
+            if later is not None:
+                why = f"{later} after the filter's place, so filtering it would change the matches"
+        if why is not None:
+            return InjectResult(
+                sub,
+                "skipped",
+                why,
+                (),
+                "skipped",
+                why,
+                _applies=decision.applies,
+                _feeds_rows=feeds,
+            )
+    # Blocks inside a match table are part of it: left as they are.
+    status, reason = _overall(decision, ())
+    return InjectResult(
+        decision.query,
+        status,
+        reason,
+        (),
+        decision.status,
+        decision.reason,
+        _applies=decision.applies,
+        _feeds_rows=feeds,
+    )
+
+
+def _replace_node(command: Command, old: Node, new: Node) -> Command:
+    result: Command = command.transform(lambda n: new if n is old else None)
+    return result
 
 
 def _blocks_inside(command: Command, condition: Node) -> set[int]:
@@ -325,232 +662,14 @@ def _any_identity_change(new: tuple[Command, ...], old: tuple[Command, ...]) -> 
     return len(new) != len(old) or any(a is not b for a, b in zip(new, old, strict=True))
 
 
-def _blocks(nodes: Iterable[Node]) -> Iterator[Block]:
-    """Execution blocks among ``nodes`` and their descendants, not inside other blocks,
-    in source order (the order of ``StageFlow.subqueries``)."""
-    for node in nodes:
-        if isinstance(node, Block):
-            yield node
-        else:
-            yield from _blocks(node.children())
-
-
-def _inject_pipeline(query: Query, flow: QueryFlow, options: _Options) -> tuple[Status, str, Query]:
-    stages = flow.stages
-    source = stages[0]
-    name = source.command.name
-    if not source.is_start:
-        return "skipped", f"the query does not begin with a source command (`{name}`)", query
-    if options.data_object is not None and (
-        name != "fetch" or source.source != options.data_object
-    ):
-        return "skipped", f"it reads {_describe(source)}, not `fetch {options.data_object}`", query
-    already = _already_filtered(stages, options)
-    if already is not None:
-        return "already-filtered", already, query
-    if name in _NOT_FILTERABLE:
-        return "skipped", f"`{name}` {_NOT_FILTERABLE[name]}", query
-    if name == "timeseries" and options.placement != "end":
-        return (
-            "filtered",
-            _merge_reason(source.command),
-            query.replace(0, _merge_into_filter_parameter(query.commands[0], options.condition)),
-        )
-    if options.placement == "source":
-        position, reason = 1, f"inserted after {_describe(source)}"
-    elif options.placement == "end":
-        position, reason = len(stages), f"appended after `{stages[-1].command.name}` (the end)"
-    else:
-        found = _auto_position(flow, options)
-        if isinstance(found, str):
-            return "skipped", found, query
-        position, reason = found
-    missing = [f for f in options.fields if not flow.fields_before(position).may_contain(f)]
-    if missing:
-        previous = stages[position - 1]
-        return (
-            "skipped",
-            (
-                f"{_names(missing)} {'does' if len(missing) == 1 else 'do'} not exist after "
-                f"`{previous.command.name}` "
-                f"(stage {position})"
-            ),
-            query,
-        )
-    stage = Command(name="filter", args=(options.condition,))
-    return "filtered", reason, query.insert(position, stage)
-
-
-def _describe(source: StageFlow) -> str:
-    name = source.command.name
-    return f"`{name} {source.source}`" if name == "fetch" and source.source else f"`{name}`"
-
-
-def _names(names: Iterable[str]) -> str:
-    return ", ".join(f"`{encode_name(n)}`" for n in names)
-
-
-# ---------------------------------------------------------------- already filtered?
-def _already_filtered(stages: tuple[StageFlow, ...], options: _Options) -> str | None:
-    for stage in stages:
-        for condition in _filter_conditions(stage.command):
-            where = f"`{stage.command.name}` (stage {stage.index + 1})"
-            if any(part == options.condition for part in _conjuncts(condition)):
-                return f"{where} already filters on the condition"
-            used = options.variables & frozenset(_variables_of(condition))
-            if used:
-                names = ", ".join(f"${v}" for v in sorted(used))
-                return f"{where} already filters on {names}"
-    return None
-
-
-def _filter_conditions(command: Command) -> Iterator[Node]:
-    """The conditions a stage filters on: the arguments of ``filter``, ``filterOut`` and
-    ``search``, and every ``filter:`` parameter (``timeseries``, aggregations)."""
-    if command.name in _FILTER_STAGES:
-        yield from (arg for arg in command.args if not isinstance(arg, Named))
-    for arg in command.args:
-        for node in _walk_outside_blocks(arg):
-            if isinstance(node, Named) and node.name.lower() == "filter":
-                yield node.value
-
-
-# ---------------------------------------------------------------- timeseries
-def _filter_parameter(command: Command) -> Named | None:
-    """The command's own ``filter:`` argument (at top level or in a brace group; a
-    ``filter:`` inside a function call belongs to that aggregation)."""
-
-    def search(nodes: Iterable[Node]) -> Named | None:
-        for node in nodes:
-            if isinstance(node, Named) and node.name.lower() == "filter":
-                return node
-            if isinstance(node, Brace):
-                found = search(node.items)
-                if found is not None:
-                    return found
-        return None
-
-    return search(command.args)
-
-
-def _merge_into_filter_parameter(command: Command, condition: Node) -> Command:
-    named = _filter_parameter(command)
-    if named is None:
-        new_named = Named(name="filter", value=condition)
-        updated: Command = command.model_copy(update={"args": (*command.args, new_named)})
-        return updated
-    value = named.value
-    if isinstance(value, Brace) and len(value.items) == 1:
-        merged: Node = value.model_copy(
-            update={"items": (chain("and", value.items[0], condition),)}
-        )
-    else:
-        merged = chain("and", value, condition)
-    new = named.model_copy(update={"value": merged})
-    result: Command = command.transform(lambda n: new if n is named else None)
-    return result
-
-
-def _merge_reason(command: Command) -> str:
-    if _filter_parameter(command) is None:
-        return f"added a `filter:` parameter to `{command.name}`"
-    return f"merged into the `filter:` parameter of `{command.name}`"
-
-
-# ---------------------------------------------------------------- auto placement
-def _auto_position(flow: QueryFlow, options: _Options) -> tuple[int, str] | str:
-    """Where the filter goes: after the filters that follow the source, and after the
-    last stage that creates a field of the condition; or why there is no such place."""
-    stages = flow.stages
-    start = 1
-    while start < len(stages) and stages[start].command.name in _FILTER_STAGES:
-        start += 1
-    position = start
-    reason = (
-        f"inserted after the filters that follow {_describe(stages[0])}"
-        if start > 1
-        else f"inserted after {_describe(stages[0])}"
-    )
-    defined: dict[str, int] = {}
-    for name in options.fields:
-        creators = [s.index for s in stages[1:] if _creates(s, name)]
-        defined[name] = creators[-1] if creators else 0
-        if creators and creators[-1] + 1 > position:
-            position = creators[-1] + 1
-            stage = stages[creators[-1]]
-            reason = (
-                f"inserted after `{stage.command.name}` (stage {stage.index + 1}), "
-                f"which creates {_names([name])}"
-            )
-    for name in options.fields:
-        for stage in stages[defined[name] + 1 : position]:
-            if _blocks_field(stage, name):
-                return (
-                    f"{_names([name])} is needed after `{stages[position - 1].command.name}` "
-                    f"(stage {position}), but `{stage.command.name}` (stage {stage.index + 1}) "
-                    f"{_how_it_blocks(stage, name)} it before that"
-                )
-    return position, reason
-
-
-def _aggregates(stage: StageFlow) -> bool:
-    return stage.resets and stage.row_changing
-
-
-def _passes_through(stage: StageFlow, name: str) -> bool:
-    """The stage lists ``name`` as a bare field (``by: {name}``, ``fields name``): the
-    field keeps its values."""
-    if stage.bound is None:
-        return False
-    return any(
-        isinstance(v.expr, FieldRef) and v.expr.name == name and v.assigned_name is None
-        for v in stage.bound.values
-    )
-
-
-def _expands_in_place(stage: StageFlow, name: str) -> bool:
-    # `expand a` replaces the array `a` by one element per record: a new meaning.
-    if stage.command.name != "expand" or stage.bound is None:
-        return False
-    value = stage.bound.first("expression")
-    return (
-        value is not None
-        and value.assigned_name is None
-        and isinstance(value.expr, FieldRef)
-        and value.expr.name == name
-    )
-
-
-def _creates(stage: StageFlow, name: str) -> bool:
-    """Whether ``name`` gets (new) values in this stage that a filter must see. Fields an
-    aggregation outputs are not: filtering them would filter aggregates. An ``append``
-    adds the records of its subquery, which gets the filter itself."""
-    if _expands_in_place(stage, name):
-        return True
-    if _aggregates(stage) or stage.command.name == "append":
-        return False
-    return stage.creates(name) and not _passes_through(stage, name)
-
-
-def _blocks_field(stage: StageFlow, name: str) -> bool:
-    if stage.drops(name):
-        return True
-    return _aggregates(stage) and stage.creates(name) and not _passes_through(stage, name)
-
-
-def _how_it_blocks(stage: StageFlow, name: str) -> str:
-    if any(old == name for old, _ in stage.renamed):
-        return "renames"
-    if _aggregates(stage):
-        return "aggregates"
-    return "drops"
-
-
 __all__ = [
     "PLACEMENTS",
+    "STATUSES",
     "InjectResult",
+    "PipelineStatus",
     "Placement",
     "Status",
+    "conjuncts",
     "inject_filter",
     "inject_filter_text",
 ]

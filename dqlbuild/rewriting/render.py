@@ -1,23 +1,30 @@
 """Safe rendering of dashboard variables into a query text.
 
-The Dashboards app pastes values into the text unescaped. ``render`` produces the
-query the author meant instead, and proves it: when the template parses, the rendered
-text must parse to the template's tree with every reference replaced by exactly its
-value (checked on every call). Where the app's own substitution would break the query
-or change its meaning for the given values, the result carries a warning.
+The Dashboards app substitutes values textually, with one replacement strategy per
+modifier (DQL_SPEC §5.2): ``$k`` escapes quotes, ``:backtick`` escapes backticks,
+``:noquote`` pastes the value as it is (the app fails a value with characters other than
+letters, digits, ``.``, ``_`` and ``-``) and ``:triplequote`` pastes it between triple
+quotes. ``render`` produces that query where it is valid and refuses where the app would
+fail, and proves it: when the template parses, the rendered text must parse to the
+template's tree with every reference replaced by exactly its value (checked on every
+call). References are found with the parser's own definitions of strings and comments;
+a disagreement between the two is an error. Where the app's substitution still differs
+(inside string literals and comments, which it does not skip), the result carries a
+warning.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from dqlbuild.ast.base import Node, Span
 from dqlbuild.ast.nodes import (
     LITERAL_TYPES,
     Binary,
+    Call,
     Double,
     Duration,
     FieldRef,
@@ -29,27 +36,27 @@ from dqlbuild.ast.nodes import (
 )
 from dqlbuild.errors import DQLError, DQLSyntaxError, DQLValueError
 from dqlbuild.printing import precedence
-from dqlbuild.rewriting.variables import SELECT_ALL, VariableRef, _scan
-from dqlbuild.syntax.lexical import can_be_triple_quoted, decode_string, encode_string
+from dqlbuild.rewriting.variables import SELECT_ALL, VariableRef, _scan, lexemes
+from dqlbuild.syntax.lexical import (
+    can_be_triple_quoted,
+    code_only,
+    decode_string,
+    encode_string,
+)
 from dqlbuild.syntax.parser import parse, parse_expression
 
 Values = Mapping[str, "str | Sequence[str]"]
 
 # What the scan skips and the app does not: where an app-only substitution happened.
-_SKIPPED_RE = re.compile(
-    r'(?P<string>"""[\s\S]*?"""|"[^"\\]*+(?:\\[\s\S][^"\\]*+)*+"?)'
-    r"|(?P<quoted>`[^`\\]*+(?:\\[\s\S][^`\\]*+)*+`?)"
-    r"|(?P<comment>//[^\n]*|/\*[\s\S]*?(?:\*/|\Z))"
-)
 _SKIPPED_PLACES = {
-    "string": " (after a backslash in a string literal)",
-    "quoted": " (inside a backtick name)",
-    "comment": " (inside a comment)",
+    "STRING": " (after a backslash in a string literal)",
+    "TRIPLE_STRING": " (in a string literal)",
+    "QUOTED_NAME": " (inside a backtick name)",
+    "LINE_COMMENT": " (inside a comment)",
+    "BLOCK_COMMENT": " (inside a comment)",
 }
-# Strings and quoted names blanked, comments kept: finds comments in a :noquote value.
-_QUOTED_RE = re.compile(
-    r'"""[\s\S]*?"""|"[^"\\]*+(?:\\[\s\S][^"\\]*+)*+"|`[^`\\]*+(?:\\[\s\S][^`\\]*+)*+`'
-)
+# What the app accepts for :noquote (anything else makes the query fail there).
+_NOQUOTE_RE = re.compile(r"[A-Za-z0-9._-]+")
 
 
 @dataclass(frozen=True)
@@ -66,7 +73,8 @@ class _Value:
     multiple: bool  # given as a list (multi-select), even with one item
 
     def app_text(self, modifier: str | None) -> str:
-        """What the Dashboards app pastes: no escaping, values joined by a bare comma."""
+        """What the Dashboards app pastes, with its strategy's escaping; several values
+        joined by a bare comma."""
         if not self.items:
             return '""'
         return ",".join(_app_one(item, modifier) for item in self.items)
@@ -78,13 +86,14 @@ class _Value:
 
 
 def _app_one(value: str, modifier: str | None) -> str:
+    # The documented strategies: quotes (backticks) escaped, nothing else.
     if modifier == "noquote":
         return value
     if modifier == "backtick":
-        return f"`{value}`"
+        return "`" + value.replace("`", "\\`") + "`"
     if modifier == "triplequote":
         return f'"""{value}"""'
-    return f'"{value}"'
+    return '"' + value.replace('"', '\\"') + '"'
 
 
 def render(
@@ -105,7 +114,8 @@ def render(
 
     Modifiers: ``$k`` becomes an escaped string literal, ``$k:triplequote`` a
     ``\"\"\"...\"\"\"`` literal, ``$k:backtick`` a field name and ``$k:noquote`` the value
-    itself, which must be one literal, field name or negative number. Inside a string
+    itself, which must be letters, digits, ``.``, ``_`` and ``-`` only (the app's rule)
+    and one literal, field name or negative number. Inside a string
     literal a reference becomes the raw value, escaped for that literal. A value that
     cannot be represented raises :class:`~dqlbuild.DQLValueError`; so does an undefined
     variable when ``strict`` (else it is left as written, with a warning).
@@ -139,9 +149,7 @@ def render(
             )
 
     template, template_error = _try_parse(text)
-    contexts = _contexts(template, refs) if template is not None else None
-    if template is not None and contexts is None:
-        template, template_error = None, None  # scan and grammar disagree: check text only
+    contexts = _contexts(text, template, refs) if template is not None else None
     edits: dict[int, tuple[int, str]] = {}
     replacements: dict[int, list[Node]] = {}
     for ref in defined:
@@ -172,6 +180,15 @@ def render(
             warnings.append(
                 f"the query is not valid DQL before substitution ({template_error}); "
                 "the rendered text parses but could not be checked against it"
+            )
+    if strict:
+        live = [r for r in _scan(result) if not r.in_string]
+        if live:
+            raise DQLError(
+                f"the rendered query still holds {live[0].text}",
+                line=live[0].span.line,
+                column=live[0].span.column,
+                hint="this is a dqlbuild bug; please report the query",
             )
     warnings.extend(_app_warnings(text, refs, resolved, edits, rendered_query))
     return RenderResult(text=result, warnings=tuple(warnings))
@@ -232,6 +249,7 @@ class _Resolver:
                     f"the values of ${name} must be strings (dashboards deliver strings), "
                     f"got {type(item).__name__}"
                 )
+            _check_text(name, item)
         if SELECT_ALL in items:
             if name not in self.all_values:
                 raise DQLValueError(
@@ -246,6 +264,17 @@ class _Resolver:
                         f"all_values[{name!r}] must list the real values as strings"
                     )
         return _Value(items, multiple)
+
+
+def _check_text(name: str, value: str) -> None:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise DQLValueError(
+            f"the value of ${name} is not valid text: it holds a lone surrogate "
+            f"(\\u{ord(value[exc.start]):04x} at index {exc.start})",
+            hint="dashboards deliver UTF-8 text; decode the value properly",
+        ) from None
 
 
 def _iso(moment: datetime) -> str:
@@ -307,9 +336,13 @@ def _render_one(ref: VariableRef, value: str) -> tuple[str, Node]:
 
 
 def _noquote_node(ref: VariableRef, value: str) -> Node:
-    blanked = _QUOTED_RE.sub(lambda m: " " * len(m.group(0)), value)
-    if "//" in blanked or "/*" in blanked:
-        raise _unrepresentable(ref, value, "it contains a comment")
+    if not _NOQUOTE_RE.fullmatch(value):
+        raise _unrepresentable(
+            ref,
+            value,
+            "the Dashboards app allows only letters, digits, `.`, `_` and `-` there "
+            "(the query fails with other characters)",
+        )
     try:
         node: Node = parse_expression(value)
     except DQLSyntaxError as exc:
@@ -398,22 +431,43 @@ def _parse_rendered(text: str, template_error: DQLSyntaxError | None = None) -> 
         ) from None
 
 
-def _contexts(template: Query, refs: list[VariableRef]) -> dict[int, _Context] | None:
-    """The Variable node of every reference outside strings, keyed by reference offset;
-    None when the scan and the parser disagree (they should not)."""
+def _contexts(text: str, template: Query, refs: list[VariableRef]) -> dict[int, _Context]:
+    """The Variable node of every reference outside strings, keyed by reference offset.
+    The scan and the parser use the same lexical rules; any disagreement is an error."""
     outside = [r for r in refs if not r.in_string]
     found = list(_variable_nodes(template))
-    if len(found) != len(outside):
-        return None
     contexts: dict[int, _Context] = {}
-    for ref, context in zip(outside, found, strict=True):
+    for ref, context in zip(outside, found, strict=False):
         span = context.node.span
-        if span is None or not span.start <= ref.span.start < span.end:
-            return None
-        if context.node.name != ref.name or context.node.modifier != ref.modifier:
-            return None
+        if (
+            span is None
+            or not span.start <= ref.span.start < span.end
+            or context.node.name != ref.name
+            or context.node.modifier != ref.modifier
+        ):
+            break
+        if context.in_list and _parenthesized(text, ref, context.parent):
+            context = replace(context, in_list=False)
         contexts[ref.span.start] = context
+    if len(contexts) != len(outside) or len(found) != len(outside):
+        raise DQLError(
+            "the variable scan and the parser disagree about the references of the query",
+            hint="this is a dqlbuild bug; please report the query",
+        )
     return contexts
+
+
+def _parenthesized(text: str, ref: VariableRef, parent: Node) -> bool:
+    """``($v)``: a value in parentheses is one value, even as an argument."""
+    code = code_only(text)
+    before = code[: ref.span.start].rstrip()
+    if not before.endswith("("):
+        return False
+    at = len(before) - 1
+    if isinstance(parent, Call) and parent.span is not None:
+        # The call's own opening parenthesis comes first after its name.
+        return code.find("(", parent.span.start + len(parent.name)) != at
+    return True
 
 
 def _variable_nodes(node: Node) -> Iterator[_Context]:
@@ -504,7 +558,7 @@ def _app_warnings(
     safe_edits: dict[int, tuple[int, str]],
     rendered: Query,
 ) -> Iterator[str]:
-    """Where the app's textual, unescaped substitution would break the query or change
+    """Where the app's textual substitution would break the query or change
     its meaning. The app replaces every ``$key`` of a defined variable anywhere in the
     text (strings, comments and backtick names included)."""
     naive: dict[int, tuple[int, str, str]] = {}
@@ -540,12 +594,12 @@ def _app_warnings(
         where = _where(ref.span) if ref is not None else _offset_where(text, start)
         place = _place(text, start, ref)
         yield (
-            f"{where}: {written}: the Dashboards app's own, unescaped substitution "
+            f"{where}: {written}: the Dashboards app's own substitution "
             f"{problem}{place} for this value"
         )
     if not reported:
         problem = _problem(app_text, rendered) or "changes the query"
-        yield f"the Dashboards app's own, unescaped substitution {problem} for these values"
+        yield f"the Dashboards app's own substitution {problem} for these values"
 
 
 def _same_query(text: str, rendered: Query) -> bool:
@@ -563,9 +617,9 @@ def _problem(text: str, rendered: Query) -> str | None:
 def _place(text: str, start: int, ref: VariableRef | None) -> str:
     if ref is not None:
         return " (inside a string literal)" if ref.in_string else ""
-    for match in _SKIPPED_RE.finditer(text):
+    for match in lexemes(text):
         if match.start() <= start < match.end():
-            return _SKIPPED_PLACES[match.lastgroup or ""]
+            return _SKIPPED_PLACES.get(match.lastgroup or "", "")
     return ""
 
 

@@ -2,7 +2,8 @@
 
 The Dashboards app substitutes ``$key`` textually, before the query is parsed, so a
 reference may sit where the grammar has no variable (inside a string literal). The scan
-therefore works on text, not on the tree:
+therefore works on text, not on the tree, with the grammar's own terminals for strings,
+quoted names, comments and variables (so it and the parser agree on where each ends):
 
 - ``$name`` or ``$name:noquote|backtick|triplequote``; the name is a maximal identifier,
   so ``$Service`` never matches inside ``$Services`` (the app's own boundary rule).
@@ -17,6 +18,7 @@ therefore works on text, not on the tree:
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -26,6 +28,7 @@ from dqlbuild.analysis.checks import BUILTIN_VARIABLES
 from dqlbuild.ast.base import Node, Span
 from dqlbuild.ast.nodes import IDENTIFIER, Binary, Call, FieldRef, Query, Variable
 from dqlbuild.errors import DQLValueError
+from dqlbuild.syntax.grammar import plain_lark
 
 Modifier = Literal["noquote", "backtick", "triplequote"]
 
@@ -36,15 +39,35 @@ _REFERENCE = (
     r"\$(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?::(?P<mod>noquote|backtick|triplequote)(?![A-Za-z0-9_]))?"
 )
 _REFERENCE_RE = re.compile(_REFERENCE)
-_TOKEN_RE = re.compile(
-    r'(?P<triple>"""[\s\S]*?""")'
-    r'|(?P<string>"[^"\\]*+(?:\\[\s\S][^"\\]*+)*+"?)'
-    r"|(?P<quoted>`[^`\\]*+(?:\\[\s\S][^`\\]*+)*+`?)"
-    r"|(?P<comment>//[^\n]*|/\*[\s\S]*?(?:\*/|\Z))"
-    r"|" + _REFERENCE
-)
 # Inside "...": escape pairs are skipped so that `\$x` is not a reference.
 _IN_STRING_RE = re.compile(r"\\[\s\S]|" + _REFERENCE)
+_STRING_REFERENCE = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+# The grammar's own terminals that can hold a `$`, a quote or a comment, in the order of
+# their priority there: the scan finds exactly the tokens the parser's lexer finds.
+LEXEMES = ("TRIPLE_STRING", "STRING", "QUOTED_NAME", "LINE_COMMENT", "BLOCK_COMMENT", "VARIABLE")
+COMMENTS = frozenset({"LINE_COMMENT", "BLOCK_COMMENT"})
+
+
+@functools.cache
+def _lexeme_re() -> re.Pattern[str]:
+    patterns = {t.name: t.pattern for t in plain_lark().terminals}
+    return re.compile("|".join(f"(?P<{name}>{patterns[name].to_regexp()})" for name in LEXEMES))
+
+
+def lexemes(text: str) -> Iterator[re.Match[str]]:
+    """Strings, quoted names, comments and variable references of ``text``, as the
+    grammar defines them (``match.lastgroup`` is the terminal's name)."""
+    return _lexeme_re().finditer(text)
+
+
+def comments_of(text: str) -> list[str]:
+    """The comments of a query text, in order."""
+    return [m.group() for m in lexemes(text) if m.lastgroup in COMMENTS]
+
+
+def string_references(value: str) -> list[str]:
+    """The ``$names`` in the value of a string literal (dashboards substitute there)."""
+    return _STRING_REFERENCE.findall(value)
 
 
 @dataclass(frozen=True)
@@ -100,16 +123,19 @@ def variables(query_or_text: Query | str) -> list[VariableRef]:
 
 def _scan(text: str) -> Iterator[VariableRef]:
     positions = _Positions(text)
-    for match in _TOKEN_RE.finditer(text):
-        if match.group("name") is not None:
+    for match in lexemes(text):
+        kind = match.lastgroup
+        if kind == "VARIABLE":
+            reference = _REFERENCE_RE.fullmatch(match.group())
+            assert reference is not None  # the grammar's VARIABLE is this pattern
             yield VariableRef(
-                name=match.group("name"),
-                modifier=_modifier(match.group("mod")),
+                name=reference.group("name"),
+                modifier=_modifier(reference.group("mod")),
                 span=positions.span(match.start(), match.end()),
             )
-        elif match.group("triple") is not None:
+        elif kind == "TRIPLE_STRING":
             yield from _in_string(match, True, positions)
-        elif match.group("string") is not None:
+        elif kind == "STRING":
             yield from _in_string(match, False, positions)
 
 
@@ -118,7 +144,7 @@ def _in_string(match: re.Match[str], triple: bool, positions: _Positions) -> Ite
     if "$" not in token:
         return
     quote = 3 if triple else 1
-    body = token[quote:-quote] if len(token) >= 2 * quote and token.endswith('"') else token[quote:]
+    body = token[quote:-quote]
     string_span = positions.span(match.start(), match.end())
     base = match.start() + quote
     finder = _REFERENCE_RE if triple else _IN_STRING_RE

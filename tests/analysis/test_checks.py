@@ -71,12 +71,22 @@ CASES: dict[str, tuple[str, str]] = {
         'fetch logs | filter matchesPhrase(content, "$Hots")',
         'fetch logs | filter matchesPhrase(content, "$Host")',
     ),
+    "DQL303": (
+        "fetch logs | filter host.name == $Hosts",
+        "fetch logs | filter in(host.name, array($Hosts))",
+    ),
+    "DQL304": (
+        "fetch logs | filter in(host.name, $Hosts)",
+        "fetch logs | filter in(host.name, array($Hosts))",
+    ),
 }
-VARIABLES = ["Host"]
+VARIABLES = ["Host", "Hosts"]
+MULTI_SELECT = ["Hosts"]
 
 
 def codes(text: str) -> list[str]:
-    return [d.code for d in check(parse(text), defined_variables=VARIABLES)]
+    found = check(parse(text), defined_variables=VARIABLES, multi_select=MULTI_SELECT)
+    return [d.code for d in found]
 
 
 def test_every_code_has_a_case() -> None:
@@ -86,7 +96,11 @@ def test_every_code_has_a_case() -> None:
 @pytest.mark.parametrize("code", sorted(CASES))
 def test_code_is_reported(code: str) -> None:
     bad, _good = CASES[code]
-    found = [d for d in check(parse(bad), defined_variables=VARIABLES) if d.code == code]
+    found = [
+        d
+        for d in check(parse(bad), defined_variables=VARIABLES, multi_select=MULTI_SELECT)
+        if d.code == code
+    ]
     assert len(found) == 1
     assert found[0].severity == CODES[code].severity
     assert found[0].span is not None

@@ -20,7 +20,7 @@ REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "examples" / "ai-observability.dashboard.json"
 FIXTURES = REPO / "tests" / "documents" / "fixtures"
 WORKFLOW = FIXTURES / "workflow"
-FILTER = ["--variable", "ModelVersion", "--field", "model.version"]
+FILTER = ["--variable", "ModelVersion", "--field", "model.version", "--data-object", "spans"]
 
 Capsys = pytest.CaptureFixture[str]
 
@@ -41,6 +41,24 @@ def copy(tmp_path: Path, source: Path, name: str | None = None) -> Path:
 
 
 # ---------------------------------------------------------------- add-filter
+def test_a_data_object_is_required_unless_the_dashboard_names_it(
+    tmp_path: Path, capsys: Capsys
+) -> None:
+    path = copy(tmp_path, EXAMPLE)
+    before = path.read_bytes()
+    options = ["--variable", "ModelVersion", "--field", "model.version", "-i"]
+    code, _, err = run(["dashboard", "add-filter", str(path), *options], capsys)
+    assert code == 2 and path.read_bytes() == before
+    assert f"{path}: say which data object carries model.version: --data-object OBJ" in err
+    code, _, _ = run(
+        ["dashboard", "add-filter", str(path), *options, "--values-from", "spans"], capsys
+    )
+    assert code == 0
+    # The variable it added names the data object: a second run needs no option.
+    code, _, err = run(["dashboard", "add-filter", str(path), *options], capsys)
+    assert code == 0 and "0 filtered, 10 already filtered, 1 skipped" in err
+
+
 def test_diff_dry_run_prints_the_report_and_the_diff_and_writes_nothing(
     tmp_path: Path, capsys: Capsys
 ) -> None:
@@ -73,7 +91,7 @@ def test_in_place_writes_once_and_a_second_run_changes_nothing(
     assert b"model.version == $ModelVersion" in first
     code, out, err = run(["dashboard", "add-filter", str(path), *FILTER, "-i", "--diff"], capsys)
     assert (code, out) == (0, "") and path.read_bytes() == first
-    assert "0 filtered, 11 already filtered, 0 skipped" in err
+    assert "0 filtered, 10 already filtered, 1 skipped" in err
     assert "variable $ModelVersion: exists with this definition" in err
     assert err.rstrip().endswith("unchanged")
     assert sorted(p.name for p in tmp_path.iterdir()) == [path.name]
@@ -106,7 +124,9 @@ def test_output_with_several_files_needs_a_directory(tmp_path: Path, capsys: Cap
         ["dashboard", "add-filter", str(a), str(b), *FILTER, "-o", str(out_dir)], capsys
     )
     assert code == 0 and sorted(p.name for p in out_dir.iterdir()) == ["a.json", "b.json"]
-    assert load_document(out_dir / "b.json").variables()[-1].key == "ModelVersion"
+    assert load_document(out_dir / "a.json").variables()[-1].key == "ModelVersion"
+    # b.json reads logs and a metric, not spans: written unchanged.
+    assert (out_dir / "b.json").read_bytes() == b.read_bytes()
     other = tmp_path / "sub"
     other.mkdir()
     clash = copy(other, EXAMPLE, "a.json")
@@ -158,7 +178,7 @@ def test_one_failing_file_does_not_stop_the_others(tmp_path: Path, capsys: Capsy
 def test_variable_conflict_and_replace(tmp_path: Path, capsys: Capsys) -> None:
     path = copy(tmp_path, WORKFLOW / "existing-variable.dashboard.json")
     code, _, err = run(["dashboard", "add-filter", str(path), *FILTER, "-i"], capsys)
-    assert code == 1 and "another definition (it is a csv variable" in err
+    assert code == 1 and "that this filter cannot use: it is csv, multi-select: v1,v2,v3;" in err
     code, _, err = run(
         ["dashboard", "add-filter", str(path), *FILTER, "-i", "--replace-variable",
          "--copy-title", "Model rollout (copy)"],
@@ -175,7 +195,6 @@ def test_explore_and_untouched_tiles_in_the_report(capsys: Capsys) -> None:
     assert code == 0
     assert '  skipped           tile 5 "Explore: logs": Explore tile (subType/queryConfig)' in err
     assert "not DQL, untouched: 1 markdown, 1 code, 1 slo, 1 someFutureTile" in err
-    assert "  note: the values of $ModelVersion come from `fetch spans`" in err
 
 
 @pytest.mark.parametrize(
@@ -314,8 +333,10 @@ def test_render_uses_set_values_and_defaults(capsys: Capsys) -> None:
         'fetch spans\n| filter gen_ai.system == "openai"\n'
     )
     assert 'filter: { dt.entity.service == "checkout" }' in out
-    code, _, err = run(["dashboard", "render", str(path)], capsys)
+    code, out, err = run(["dashboard", "render", str(path)], capsys)
     assert code == 1 and "tile 3 'Service response time': no value for $Service" in err
+    # Every other tile is still printed.
+    assert "// tile 2: " in out and "// tile 10: " in out and "// tile 3" not in out
     code, out, err = run(["dashboard", "render", str(path), "--lenient"], capsys)
     assert code == 0 and "$Service" in out and "warning:" in err
 

@@ -189,6 +189,18 @@ def test_notebook_sections_without_unique_ids_get_index_ids() -> None:
 def test_classic_dashboard_is_refused() -> None:
     with pytest.raises(DocumentError, match=r"classic \(Gen2\) dashboard.*not supported"):
         load_document(FIXTURES / "classic.json")
+    # Classic: metadata with tiles as an object but no version.
+    with pytest.raises(DocumentError, match="classic"):
+        load_document('{"dashboardMetadata": {"name": "x"}, "tiles": {}}')
+
+
+def test_a_gen3_dashboard_with_stray_classic_metadata_is_gen3() -> None:
+    text = (
+        '{"version": 21, "dashboardMetadata": {"name": "old"}, "variables": [], '
+        '"tiles": {"1": {"type": "data", "title": "t", "query": "fetch logs"}}}'
+    )
+    doc = load_document(text)
+    assert doc.kind.value == "dashboard" and doc.query("1").query == "fetch logs"
 
 
 def test_templated_file_is_refused_with_line() -> None:

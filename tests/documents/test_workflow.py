@@ -32,6 +32,7 @@ from dqlbuild.documents.workflow import (
     variable_query,
 )
 from dqlbuild.errors import DocumentError, DQLError, DQLSyntaxError, DQLValueError
+from dqlbuild.syntax.lexical import encode_name
 
 from .conftest import FIXTURES, VALID_FIXTURES, get_pointer, loads, set_pointer
 
@@ -44,6 +45,7 @@ MODEL_INPUT = (
     "fetch spans\n| filter isNotNull(model.version)\n"
     "| summarize values = collectDistinct(model.version)\n| expand values"
 )
+ONE_LINE = " ".join(MODEL_INPUT.split("\n"))
 
 
 def workflow_doc(name: str) -> Document:
@@ -76,10 +78,11 @@ def assert_only_expected_changes(doc: Document, result: AddFilterResult) -> None
     region: tuple[int, int] | None = None
     if variable is not None and variable.action == "added":
         new_var = get_pointer(after, base + "/variables")[-1]
-        assert new_var["key"] == "ModelVersion" and new_var["type"] == "query"
+        assert new_var["key"] == variable.key and new_var["type"] == "query"
         source = dqlbuild.parse(new_var["input"]).commands[0].args[0]
         assert isinstance(source, dqlbuild.FieldRef)
-        assert new_var["input"] == variable_query(source.name, "model.version").format()
+        field = dqlbuild.parse_expression(result.condition.split(" == ")[0]).name  # type: ignore[attr-defined]
+        assert new_var["input"] == variable_query(source.name, field).format()
         content = get_pointer(expected, base) if base else expected
         content.setdefault("variables", []).append(new_var)
         parsed = parse_json(doc.text)
@@ -167,18 +170,20 @@ DASHBOARD_STYLES = [name for name, kind, _, embedded in VALID_FIXTURES if kind =
 @pytest.mark.parametrize("name", DASHBOARD_STYLES)
 def test_add_filter_keeps_every_style(name: str) -> None:
     doc = load_document(FIXTURES / name)
-    result = add_filter(doc, variable="ModelVersion", field="model.version")
+    # The timeseries tile has the dimension in its `by:`, so it is filtered too.
+    options = {"variable": "ServiceId", "field": "dt.entity.service", "data_object": "logs"}
+    result = add_filter(doc, **options)
     explore = doc.query("2").explore
     assert statuses(result) == {"1": "filtered", "2": "skipped" if explore else "filtered"}
     new = load_document(result.text)
-    assert new.query("1").query.count("model.version == $ModelVersion") == 1
+    assert new.query("1").query.count("dt.entity.service == $ServiceId") == 1
     # timeseries: into its filter: parameter (added, or merged with `and`).
-    merged = re.search(r"filter: \{?.*model\.version == \$ModelVersion\}?$", new.query("2").query)
+    merged = re.search(r"filter: \{?.*entity\.service == \$ServiceId\}?$", new.query("2").query)
     assert (merged is None) == explore
-    variables = [v for v in new.variables() if v.key == "ModelVersion"]
+    variables = [v for v in new.variables() if v.key == "ServiceId"]
     assert (
         len(variables) == 1
-        and variables[0].input == variable_query("logs", "model.version").format()
+        and variables[0].input == variable_query("logs", "dt.entity.service").format()
     )
     assert result.variable is not None and result.variable.action == "added"
     if not doc.content_embedded:
@@ -188,7 +193,8 @@ def test_add_filter_keeps_every_style(name: str) -> None:
     assert ("\r\n" in result.text) == ("\r\n" in doc.text)
     assert result.text.endswith("\n") == doc.text.endswith("\n")
     assert ("\\u003c" in result.text) == ("\\u003c" in doc.text)
-    again = add_filter(new, variable="ModelVersion", field="model.version")
+    # The second run finds the data object in the variable it added.
+    again = add_filter(new, variable="ServiceId", field="dt.entity.service")
     assert again.text == result.text
     assert set(statuses(again).values()) == (
         {"already-filtered", "skipped"} if explore else {"already-filtered"}
@@ -200,9 +206,25 @@ def test_add_filter_keeps_every_style(name: str) -> None:
 def test_add_filter_on_notebooks_injects_the_literal_value(name: str) -> None:
     doc = load_document(FIXTURES / name)
     result = add_filter(doc, variable="ModelVersion", field="model.version", values=["v2"])
-    assert set(statuses(result).values()) == {"filtered"}
+    # Without a data object only sections that use the field themselves are filtered.
+    assert [loc.status for loc in result.locations] == ["filtered", "skipped"]
+    result = add_filter(
+        doc, variable="ModelVersion", field="model.version", values=["v2"], data_object="spans"
+    )
+    assert [loc.status for loc in result.locations] == ["skipped", "filtered"]
+    result = add_filter(
+        doc, variable="ModelVersion", field="model.version", values=["v2"], data_object="logs"
+    )
+    assert [loc.status for loc in result.locations] == ["filtered", "skipped"]
+    result = add_filter(
+        doc,
+        variable="ModelVersion",
+        field="gen_ai.request.model",
+        values=["v2"],
+        data_object="spans",
+    )
     assert result.variable is None
-    assert all('model.version == "v2"' in loc.query for loc in result.locations)
+    assert all('gen_ai.request.model == "v2"' in loc.query for loc in result.locations[1:])
     assert_only_expected_changes(doc, result)
     # The cached result keeps its (now stale) copy of the old query.
     copies = [p for loc in doc.queries for p in loc.stale_copies]
@@ -210,7 +232,11 @@ def test_add_filter_on_notebooks_injects_the_literal_value(name: str) -> None:
         get_pointer(loads(result.text), p[0]) == get_pointer(loads(doc.text), p[0]) for p in copies
     )
     again = add_filter(
-        load_document(result.text), variable="M", field="model.version", values=["v2"]
+        load_document(result.text),
+        variable="M",
+        field="gen_ai.request.model",
+        values=["v2"],
+        data_object="spans",
     )
     assert again.text == result.text
 
@@ -233,10 +259,10 @@ def test_notebook_with_several_values_uses_in_array() -> None:
 # ---------------------------------------------------------------- add-filter: tile kinds
 def test_add_filter_per_tile_kind() -> None:
     doc = workflow_doc("kinds.dashboard.json")
-    result = add_filter(doc, variable="ModelVersion", field="model.version")
+    result = add_filter(doc, variable="ModelVersion", field="model.version", data_object="spans")
     assert statuses(result) == {
         "2": "filtered",
-        "3": "filtered",
+        "3": "skipped",
         "4": "filtered",
         "5": "skipped",
         "9": "skipped",
@@ -244,13 +270,10 @@ def test_add_filter_per_tile_kind() -> None:
     }
     reasons = {loc.id: loc.reason for loc in result.locations}
     assert reasons["5"].startswith("Explore tile")
-    assert reasons["9"] == "`data` builds its own records"
-    assert reasons["3"] == "merged into the `filter:` parameter of `timeseries`"
-    assert reasons["4"].endswith("and in 1 subquery")
+    assert reasons["9"] == "it reads `data`, not `fetch spans`"
+    assert reasons["3"].startswith("the dimensions of the metric")
+    assert reasons["4"] == "subquery 1: inserted after `fetch spans`"
     queries = {loc.id: loc.query for loc in result.locations}
-    assert queries["3"].endswith(
-        "filter: { dt.entity.service == $Service and model.version == $ModelVersion }"
-    )
     assert "append [fetch spans | filter model.version == $ModelVersion | summarize" in queries["4"]
     # The filter goes before the stage that ends with a comment, not into the comment.
     assert queries["10"] == (
@@ -259,35 +282,50 @@ def test_add_filter_per_tile_kind() -> None:
     )
     assert result.untouched == {"markdown": 1, "code": 1, "slo": 1, "someFutureTile": 1}
     before, after = loads(doc.text), loads(result.text)
-    for tile_id in ("1", "5", "6", "7", "8", "9"):
+    for tile_id in ("1", "3", "5", "6", "7", "8", "9"):
         assert after["tiles"][tile_id] == before["tiles"][tile_id]
     assert_only_expected_changes(doc, result)
-    # Most filtered tiles fetch spans (2, 10 and a subquery of 4 counts not): spans.
-    assert any("`fetch spans`" in note for note in result.notes)
-    assert (
-        add_filter(load_document(result.text), variable="ModelVersion", field="model.version").text
-        == result.text
+    # The second run knows the data object from the variable the first one added.
+    again = add_filter(load_document(result.text), variable="ModelVersion", field="model.version")
+    assert again.text == result.text
+    assert "filtering the queries that fetch `spans`, the data object of $ModelVersion" in (
+        again.notes
     )
 
 
+def test_without_a_data_object_only_tiles_that_use_the_field_are_filtered() -> None:
+    doc = workflow_doc("kinds.dashboard.json")
+    result = add_filter(doc, variable="Service", field="dt.entity.service")
+    # The timeseries has it as a dimension; no other tile shows it holds the field.
+    assert statuses(result)["3"] == "already-filtered"
+    assert {s for k, s in statuses(result).items() if k != "3"} == {"skipped"}
+    reasons = {loc.id: loc.reason for loc in result.locations}
+    assert reasons["2"] == (
+        "nothing in it shows that the records of `fetch spans` carry `dt.entity.service`, and "
+        "no data object was named"
+    )
+    assert any(note.startswith("no data object was named") for note in result.notes)
+    used = add_filter(doc, variable="Model", field="gen_ai.request.model", multiple=True)
+    # $Model's own query fetches spans: that is the data object.
+    assert statuses(used)["2"] == "filtered" and statuses(used)["4"] == "filtered"
+    assert used.variable is not None and used.variable.action == "unchanged"
+
+
 def test_timeseries_filter_parameter_with_a_subquery_is_filtered_once() -> None:
-    # The subquery inside `filter:` gets the condition too, in the same run.
+    # The subquery inside `filter:` compares `pg` with its only field: it is filtered too,
+    # in the same run, and a second run changes nothing.
     query = (
         "timeseries m = avg(dt.process.memory.usage), by: {pg},\n"
-        "  filter: { pg in [fetch dt.entity.process_group | fields id] }"
+        "  filter: { pg in [fetch dt.entity.process_group | fields pg] }"
     )
     text = json.dumps(
         {"version": 21, "tiles": {"1": {"type": "data", "title": "t", "query": query}}}
     )
-    result = add_filter(load_document(text), variable="V", field="model.version", values_from="x")
+    options = {"variable": "V", "field": "pg", "values_from": "dt.entity.process_group"}
+    result = add_filter(load_document(text), **options)
     new = load_document(result.text).query("1").query
-    assert new.count("model.version == $V") == 2
-    assert (
-        add_filter(
-            load_document(result.text), variable="V", field="model.version", values_from="x"
-        ).text
-        == result.text
-    )
+    assert new.count("pg == $V") == 2
+    assert add_filter(load_document(result.text), **options).text == result.text
 
 
 def test_data_object_restricts_and_names_the_values_source() -> None:
@@ -307,6 +345,7 @@ def test_values_from_where_and_multiple() -> None:
         doc,
         variable="ModelVersion",
         field="model.version",
+        data_object="spans",
         values_from="`dt.entity.sql:oracle`",
         where='gen_ai.system == "openai" or gen_ai.system == "anthropic"',
         multiple=True,
@@ -327,7 +366,7 @@ def test_values_from_where_and_multiple() -> None:
 def test_no_fetching_tile_needs_values_from() -> None:
     text = (
         '{"version": 21, "variables": [], "tiles": {"1": {"type": "data", "title": "t", '
-        '"query": "timeseries avg(dt.host.cpu.usage)"}}, "layouts": {}}'
+        '"query": "timeseries avg(dt.host.cpu.usage), by: {host.name}"}}, "layouts": {}}'
     )
     with pytest.raises(DQLValueError, match="cannot come from one") as info:
         add_filter(load_document(text), variable="Host", field="host.name")
@@ -348,19 +387,16 @@ def test_variable_is_not_added_when_no_tile_uses_it() -> None:
 
 def test_values_on_a_dashboard_become_the_default() -> None:
     doc = workflow_doc("kinds.dashboard.json")
-    result = add_filter(doc, variable="ModelVersion", field="model.version", values=["v2"])
+    options = {"variable": "ModelVersion", "field": "model.version", "data_object": "spans"}
+    result = add_filter(doc, **options, values=["v2"])
     assert load_document(result.text).variables()[-1].default_value == "v2"
     with pytest.raises(DQLValueError, match="one default value"):
-        add_filter(doc, variable="ModelVersion", field="model.version", values=["v1", "v2"])
-    many = add_filter(
-        doc, variable="ModelVersion", field="model.version", values=["v1", "v2"], multiple=True
-    )
+        add_filter(doc, **options, values=["v1", "v2"])
+    many = add_filter(doc, **options, values=["v1", "v2"], multiple=True)
     new = load_document(many.text)
     assert new.variables()[-1].default_value == ["v1", "v2"]
     # Same definition, another default: only the default changes.
-    other = add_filter(
-        new, variable="ModelVersion", field="model.version", values=[SELECT_ALL], multiple=True
-    )
+    other = add_filter(new, **options, values=[SELECT_ALL], multiple=True)
     assert other.variable is not None and other.variable.action == "updated"
     assert load_document(other.text).variables()[-1].default_value == [SELECT_ALL]
     assert other.count("filtered") == 0
@@ -380,7 +416,13 @@ def test_unparseable_tiles_are_named_and_nothing_changes() -> None:
 
 def test_skip_unparseable_leaves_those_tiles_byte_identical() -> None:
     doc = workflow_doc("unparseable.dashboard.json")
-    result = add_filter(doc, variable="ModelVersion", field="model.version", skip_unparseable=True)
+    result = add_filter(
+        doc,
+        variable="ModelVersion",
+        field="model.version",
+        data_object="logs",
+        skip_unparseable=True,
+    )
     assert statuses(result) == {
         "1": "filtered",
         "2": "unparseable",
@@ -396,19 +438,43 @@ def test_skip_unparseable_leaves_those_tiles_byte_identical() -> None:
     assert_only_expected_changes(doc, result)
 
 
-def test_existing_variable_with_another_definition_is_an_error() -> None:
+def test_an_existing_list_variable_is_used_as_it_is() -> None:
     doc = workflow_doc("existing-variable.dashboard.json")
-    with pytest.raises(DocumentError, match="another definition") as info:
-        add_filter(doc, variable="ModelVersion", field="model.version")
-    assert "it is a csv variable, not a query variable" in info.value.message
-    assert info.value.hint is not None and "--replace-variable" in info.value.hint
+    options = {"variable": "ModelVersion", "field": "model.version", "data_object": "spans"}
+    result = add_filter(doc, **options, multiple=True)
+    assert result.variable is not None and result.variable.action == "unchanged"
+    assert result.variable.message == "exists (csv, multi-select: v1,v2,v3); used as it is"
+    assert statuses(result) == {"1": "already-filtered", "2": "filtered"}
+    assert "fetch spans | filter in(model.version, array($ModelVersion))" in result.text
+    # The user edits the list: running again changes nothing.
+    edited = load_document(result.text.replace('"v1,v2,v3"', '"v1,v2,v3,v4"'))
+    assert add_filter(edited, **options, multiple=True).text == edited.text
+
+
+def test_another_selection_is_reported_with_both_definitions_in_full() -> None:
+    doc = workflow_doc("existing-variable.dashboard.json")
+    with pytest.raises(DocumentError) as info:
+        add_filter(doc, variable="ModelVersion", field="model.version", data_object="spans")
+    assert info.value.message == (
+        "the dashboard already has a variable 'ModelVersion' that this filter cannot use: it "
+        "is csv, multi-select: v1,v2,v3; the filter needs query, single-select: " + ONE_LINE
+    )
+    assert info.value.hint == (
+        "pass replace_variable=True (--replace-variable) to replace it, or filter as "
+        "multi-select to use it (with --multiple), or choose another key"
+    )
 
 
 def test_replace_variable_rewrites_the_definition_in_place() -> None:
     doc = workflow_doc("existing-variable.dashboard.json")
-    result = add_filter(doc, variable="ModelVersion", field="model.version", replace_variable=True)
+    options = {"variable": "ModelVersion", "field": "model.version", "data_object": "spans"}
+    result = add_filter(doc, **options, replace_variable=True)
     assert result.variable is not None and result.variable.action == "replaced"
-    assert statuses(result) == {"1": "already-filtered", "2": "filtered"}
+    # Tile 1's multi-select filter is rewritten for the single-select variable.
+    assert statuses(result) == {"1": "filtered", "2": "filtered"}
+    assert "fetch spans\n| filter model.version == $ModelVersion\n" in (
+        load_document(result.text).query("1").query
+    )
     var = loads(result.text)["content"]["variables"][0]
     # Same position, same key order; the list default belonged to the CSV definition.
     assert list(var) == ["key", "type", "input", "multiple", "visible", "editable", "version"]
@@ -419,13 +485,42 @@ def test_replace_variable_rewrites_the_definition_in_place() -> None:
     assert again.variable.action == "unchanged"
 
 
+def test_switching_to_multi_select_rewrites_the_filters_and_reports_other_uses() -> None:
+    doc = workflow_doc("kinds.dashboard.json")
+    options = {"variable": "ModelVersion", "field": "model.version", "data_object": "spans"}
+    single = load_document(add_filter(doc, **options).text)
+    # A tile that also uses the variable for one value.
+    text = single.text.replace(
+        "| summarize n = count() // every span",
+        "| fieldsAdd picked = $ModelVersion\\n| summarize n = count() // every span",
+    )
+    single = load_document(text)
+    with pytest.raises(DocumentError, match="it is query, single-select"):
+        add_filter(single, **options, multiple=True)
+    multi = add_filter(single, **options, multiple=True, replace_variable=True)
+    assert statuses(multi)["2"] == "filtered"
+    assert {loc.id: loc.reason for loc in multi.locations}["2"] == (
+        "`filter` (stage 3) filtered on `model.version == $ModelVersion`; rewritten to "
+        "`in(model.version, array($ModelVersion))`, the form of the variable's selection"
+    )
+    new = load_document(multi.text)
+    assert "== $ModelVersion" not in new.query("2").query
+    assert new.variables()[-1].multiple is True
+    assert (
+        "tile 10 'All spans': line 3, column 22: `$ModelVersion` is multi-select, but stands "
+        "where one value is expected: with two values selected the query is not valid"
+    ) in multi.notes
+    back = add_filter(new, **options, replace_variable=True)
+    assert load_document(back.text).query("2").query == single.query("2").query
+
+
 def test_same_definition_compares_queries_as_trees() -> None:
     doc = workflow_doc("kinds.dashboard.json")
     one_line = " ".join(MODEL_INPUT.split("\n"))
     text = add_variable(doc, "ModelVersion", "query", one_line).text
     result = add_filter(load_document(text), variable="ModelVersion", field="model.version")
     assert result.variable is not None and result.variable.action == "unchanged"
-    with pytest.raises(DocumentError, match="it is single-select"):
+    with pytest.raises(DocumentError, match="it is query, single-select"):
         add_filter(
             load_document(text), variable="ModelVersion", field="model.version", multiple=True
         )
@@ -581,6 +676,14 @@ def test_corpus_add_filter_changes_only_queries_and_the_variable(
         }
         if doc.kind.value == "notebook":
             options["values"] = ["v2"]
+        # The data object most tiles fetch (a dashboard filter is about one).
+        fetched = Counter(
+            t.data_object
+            for t in inspect_document(doc).tiles
+            if t.source is not None and t.source.startswith("fetch ")
+        )
+        if fetched:
+            options["data_object"] = encode_name(fetched.most_common(1)[0][0] or "")
         assert "ModelVersion" not in doc.text
         try:
             result = add_filter(doc, **options)

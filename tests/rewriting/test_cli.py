@@ -47,10 +47,20 @@ def test_inject_reports_subqueries(tmp_path: Path, capsys: pytest.CaptureFixture
 
 
 def test_inject_options(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    path = write(tmp_path, "fetch logs | append [fetch spans]")
-    main(["inject", str(path), "--filter", "a == 1", "--placement", "end", "--no-subqueries", "-q"])
+    path = write(tmp_path, "fetch logs | sort t | append [fetch logs]")
+    main(["inject", str(path), "--filter", "a == 1", "--placement", "end"])
     out, err = capsys.readouterr()
-    assert (out, err) == ("fetch logs | append [fetch spans] | filter a == 1", "")
+    # `append` adds records: a filter cannot move past it, so only the block is filtered.
+    assert out == "fetch logs | sort t | append [fetch logs | filter a == 1]"
+    assert err.splitlines()[0].startswith(f"{path}: partially-filtered: subquery 1: appended")
+    path = write(tmp_path, "fetch logs | sort t | filter x in [fetch logs | fields x]")
+    main(["inject", str(path), "--filter", "x == 1", "--placement", "end", "--no-subqueries", "-q"])
+    out, err = capsys.readouterr()
+    assert (out, err) == (
+        "fetch logs | sort t | filter x in [fetch logs | fields x] | filter x == 1",
+        "",
+    )
+    path = write(tmp_path, "fetch logs | append [fetch spans]")
     main(["inject", str(path), "--filter", "a == 1", "--data-object", "spans", "-q"])
     out, _ = capsys.readouterr()
     assert out == "fetch logs | append [fetch spans | filter a == 1]"
@@ -102,9 +112,9 @@ def test_vars(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_render(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = write(tmp_path)
-    assert main(["render", str(path), "--set", 'Level=ER"R', "--set", "Top=5"]) == 0
+    assert main(["render", str(path), "--set", "Level=ER\\", "--set", "Top=5"]) == 0
     out, err = capsys.readouterr()
-    assert out == 'fetch logs // all\n| filter loglevel == "ER\\"R"\n| limit 5\n'
+    assert out == 'fetch logs // all\n| filter loglevel == "ER\\\\"\n| limit 5\n'
     assert err.startswith(f"{path}:2:22: warning: $Level: ")
 
 

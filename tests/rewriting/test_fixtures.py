@@ -3,9 +3,11 @@
 
 The first line of both files is a header, not part of the query: ``//!`` and a JSON
 object. ``{"inject": CONDITION, "placement": ..., "data-object": ..., "subqueries": bool,
-"status": [...]}`` runs :func:`inject_filter_text` and expects those statuses (the query's,
-then its execution blocks' depth first). ``{"render": VALUES, "all_values": ...,
-"strict": bool, "now": ISO, "warnings": [SUBSTRING, ...]}`` runs :func:`render`.
+"status": [...], "overall": STATUS}`` runs :func:`inject_filter_text` and expects those
+pipeline statuses (the query's own pipeline, then its execution blocks' depth first) and
+that status of the whole query (default: the first pipeline status).
+``{"render": VALUES, "all_values": ..., "strict": bool, "now": ISO, "warnings": [SUBSTRING,
+...]}`` runs :func:`render`.
 """
 
 from __future__ import annotations
@@ -45,7 +47,8 @@ def inject(meta: dict[str, Any], text: str) -> InjectResult:
 def rewrite(meta: dict[str, Any], text: str) -> str:
     if "inject" in meta:
         result = inject(meta, text)
-        assert [r.status for r in result.results()] == meta["status"]
+        assert [r.pipeline_status for r in result.results()] == meta["status"]
+        assert result.status == meta.get("overall", meta["status"][0])
         return result.text
     now = datetime.fromisoformat(meta.get("now", "2024-05-06T07:08:09+00:00"))
     rendered = render(
@@ -83,4 +86,4 @@ def test_injecting_again_changes_nothing(name: str) -> None:
     meta, after = read(FIXTURES / f"{name}.after.dql")
     again = inject(meta, after)
     assert again.text == after
-    assert "filtered" not in [r.status for r in again.results()]
+    assert "filtered" not in [r.pipeline_status for r in again.results()]

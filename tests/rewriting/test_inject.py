@@ -65,9 +65,12 @@ def test_an_empty_query() -> None:
         inject_filter(Query(), "a == 1")
 
 
-def test_fields_that_cannot_exist_are_named() -> None:
+def test_a_stage_that_removes_a_field_stops_the_filter() -> None:
     result = inject_filter("fetch logs | fields a", "b == 1 and c == 2", placement="end")
-    assert result.reason == "`b`, `c` do not exist after `fields` (stage 2)"
+    assert result.reason == (
+        "`fields` (stage 2) removes `b`, `c`, so a filter after it would not restrict the "
+        "records the query reads"
+    )
 
 
 def test_the_query_may_be_text_or_a_query() -> None:
@@ -79,15 +82,17 @@ def test_the_query_may_be_text_or_a_query() -> None:
 # ---------------------------------------------------------------- results
 def test_result_reports_every_execution_block() -> None:
     result = inject_filter(
-        "fetch logs | append [fetch spans | lookup [data record(id = 1)], sourceField: id, "
-        "lookupField: id] | filter x in [fetch events]",
+        "fetch logs | append [fetch logs | lookup [data record(id = 1)], sourceField: id, "
+        "lookupField: id] | filter env in [fetch logs | fields env]",
         "env == $Env",
     )
-    assert [r.status for r in result.results()] == ["filtered", "filtered", "skipped", "filtered"]
+    statuses = [r.pipeline_status for r in result.results()]
+    assert statuses == ["filtered", "filtered", "skipped", "filtered"]
     [append, in_block] = result.subqueries
     assert [r.status for r in append.subqueries] == ["skipped"]
-    assert in_block.query == parse("fetch events | filter env == $Env")
-    assert result.changed
+    # `env in [...]` compares `env` with the block's only field: filtering it is neutral.
+    assert in_block.query == parse("fetch logs | filter env == $Env | fields env")
+    assert result.changed and result.status == "filtered"
 
 
 def test_nothing_changed() -> None:
@@ -102,10 +107,10 @@ def test_the_text_of_an_ast_level_result_is_minimal_too() -> None:
 
 
 def test_the_condition_is_parenthesised_only_where_needed() -> None:
-    result = inject_filter_text("timeseries avg(m), filter: a or b", "c or d")
-    assert result.text == "timeseries avg(m), filter: (a or b) and (c or d)"
-    result = inject_filter_text("timeseries avg(m), filter: a and b", "c == 1")
-    assert result.text == "timeseries avg(m), filter: a and b and c == 1"
+    result = inject_filter_text("timeseries avg(m), filter: a or b, by: {c, d}", "c or d")
+    assert result.text == "timeseries avg(m), filter: (a or b) and (c or d), by: {c, d}"
+    result = inject_filter_text("timeseries avg(m), filter: a and b, by: {c}", "c == 1")
+    assert result.text == "timeseries avg(m), filter: a and b and c == 1, by: {c}"
 
 
 def test_already_filtered_on_a_conjunct_of_a_timeseries_filter() -> None:
@@ -139,14 +144,14 @@ def test_a_field_of_a_subquery_in_the_condition_is_not_the_querys_field() -> Non
 def test_a_condition_with_a_subquery_is_idempotent() -> None:
     # The condition's own execution block is not a subquery to filter.
     condition = "x in [fetch spans | fields x]"
-    first = inject_filter_text("fetch logs | append [fetch events]", condition)
+    first = inject_filter_text("fetch logs | append [fetch logs]", condition)
     assert first.text == (
         "fetch logs | filter x in [fetch spans | fields x] "
-        "| append [fetch events | filter x in [fetch spans | fields x]]"
+        "| append [fetch logs | filter x in [fetch spans | fields x]]"
     )
     second = inject_filter_text(first.text, condition)
     assert second.text == first.text
-    assert [r.status for r in second.results()] == ["already-filtered", "already-filtered"]
+    assert [r.pipeline_status for r in second.results()] == ["already-filtered"] * 2
 
 
 def test_the_latest_creator_wins() -> None:
@@ -160,9 +165,9 @@ def test_the_latest_creator_wins() -> None:
 
 def test_an_append_is_not_a_creator() -> None:
     # The appended records get the filter in their own subquery.
-    result = inject_filter("fetch logs | append [fetch spans | fields svc]", "svc == $S")
+    result = inject_filter("fetch logs | append [fetch logs | fields svc]", "svc == $S")
     assert result.query == parse(
-        "fetch logs | filter svc == $S | append [fetch spans | filter svc == $S | fields svc]"
+        "fetch logs | filter svc == $S | append [fetch logs | filter svc == $S | fields svc]"
     )
 
 
@@ -298,7 +303,7 @@ def test_a_subquery_is_not_filtered_on_the_fields_its_stage_creates_from_it() ->
     result = inject_filter_text(text, "lookup.entity.name == $H")
     assert result.text == text + "\n| filter lookup.entity.name == $H"
     (inner,) = result.subqueries
-    assert inner.status == "skipped" and "created by `lookup`" in inner.reason
+    assert inner.status == "skipped" and "`fetch dt.entity.host`" in inner.reason
     joined = "fetch logs | join [fetch spans | fields trace.id, name], on: {trace.id}"
     result = inject_filter_text(joined, "right.name == $S")
     assert "[fetch spans | fields trace.id, name]" in result.text

@@ -33,19 +33,44 @@ def test_noquote_is_the_value_itself() -> None:
 
 
 @pytest.mark.parametrize(
-    "value", ["25", "2.5", "5m", "-3", "-1h", "true", "null", "host.name", "`my field`", '"s"']
+    "value", ["25", "2.5", "5m", "-3", "-1h", "true", "null", "host.name", "k8s.pod-name"]
 )
 def test_noquote_accepts_one_literal_name_or_negative_number(value: str) -> None:
+    if value == "k8s.pod-name":
+        # Within the app's characters, but `pod - name` is an expression: refused.
+        with pytest.raises(DQLValueError, match="single literal"):
+            render("fetch logs | fieldsAdd x = $V:noquote", {"V": value})
+        return
     out = text_of("fetch logs | fieldsAdd x = $V:noquote", {"V": value})
     assert out == f"fetch logs | fieldsAdd x = {value}"
 
 
 @pytest.mark.parametrize(
     "value",
-    ["", "1 + 1", "a or b", "f(x)", "5 // c", "5 /* c */", "$Other", "a desc", "x = 1", '"open'],
+    [
+        "",
+        "1 + 1",
+        "a or b",
+        "f(x)",
+        "5 // c",
+        "5 /* c */",
+        "$Other",
+        "a desc",
+        "x = 1",
+        '"open',
+        '"s"',
+        "`my field`",
+        "5\n| limit 1",
+    ],
 )
 def test_noquote_refuses_anything_else(value: str) -> None:
     with pytest.raises(DQLValueError, match="cannot be used for \\$V:noquote"):
+        render("fetch logs | fieldsAdd x = $V:noquote", {"V": value})
+
+
+@pytest.mark.parametrize("value", ['"s"', "`my field`", "a b", "é"])
+def test_noquote_refuses_what_the_app_fails_on(value: str) -> None:
+    with pytest.raises(DQLValueError, match=r"only letters, digits, `\.`, `_` and `-`"):
         render("fetch logs | fieldsAdd x = $V:noquote", {"V": value})
 
 
@@ -219,15 +244,23 @@ def test_no_warning_when_the_app_would_do_the_same() -> None:
     )
 
 
-def test_warns_where_a_quote_would_break_the_apps_query() -> None:
-    [warning] = warnings_for("fetch logs\n| filter a == $A", {"A": 'x"y'})
+def test_a_quote_is_escaped_like_the_app_does_without_a_warning() -> None:
+    # DQL_SPEC §5.2: the app escapes quotes for `$k`, so any text stays one literal.
+    assert warnings_for("fetch logs\n| filter a == $A", {"A": 'x"y'}) == ()
+    assert warnings_for("fetch logs | filter a == $A", {"A": 'x" or "1" == "1'}) == ()
+    assert warnings_for("fetch logs | fields $A:backtick", {"A": "a`b"}) == ()
+
+
+def test_warns_where_the_app_would_break_on_a_backslash() -> None:
+    # The app escapes quotes only: a value ending in a backslash escapes the closing quote.
+    [warning] = warnings_for("fetch logs\n| filter a == $A", {"A": "x\\"})
     assert warning.startswith("line 2, column 15: $A: ")
     assert "invalid" in warning
 
 
 def test_warns_where_the_app_would_change_the_meaning() -> None:
-    # The app pastes `"x" or true` text inside the literal: the query still parses.
-    [warning] = warnings_for("fetch logs | filter a == $A", {"A": 'x" or "1" == "1'})
+    # `\n` written in the value is a backslash and an n; the app's literal decodes it.
+    [warning] = warnings_for("fetch logs | filter a == $A", {"A": "x\\ny"})
     assert "meaning" in warning
 
 

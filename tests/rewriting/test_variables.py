@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from dqlbuild import parse, parse_expression
+from dqlbuild import Variable, parse, parse_expression
 from dqlbuild.errors import DQLValueError
+from dqlbuild.rewriting.render import render
 from dqlbuild.rewriting.variables import variable_filter, variables
 
 
@@ -135,3 +138,30 @@ def test_a_key_must_be_an_identifier(key: str) -> None:
 def test_a_field_must_not_be_empty() -> None:
     with pytest.raises(DQLValueError):
         variable_filter("", "K")
+
+
+# ---------------------------------------------------------------- one lexical truth
+SEPARATORS = [" ", "\n", "\r\n", " // x $v\r", " // x $v\n", ' // "$v\r', " /* $v \n */ ", "\r"]
+ATOMS = ["$v", "$w:noquote", '"s $v"', '"""t $v"""', "`f$v`", '"\\$v"', '"a\\"$v"', '"//$v"']
+
+
+@st.composite
+def lexical_layouts(draw: st.DrawFn) -> str:
+    def pick(options: list[str]) -> str:
+        return draw(st.sampled_from(options))
+
+    return (
+        f"fetch logs{pick(SEPARATORS)}| filter a == {pick(ATOMS)}{pick(SEPARATORS)}"
+        f"or b == {pick(ATOMS)}{pick(SEPARATORS)}| limit 1{pick(SEPARATORS)}"
+    )
+
+
+@settings(max_examples=150, deadline=None)
+@given(lexical_layouts())
+def test_the_scan_and_the_parser_agree_on_every_reference(text: str) -> None:
+    query = parse(text)
+    nodes = [n.span.start for n in query.walk() if isinstance(n, Variable) and n.span]
+    assert [r.span.start for r in variables(text) if not r.in_string] == sorted(nodes)
+    rendered = render(text, {"v": "x", "w": "5"}).text
+    assert not any(isinstance(n, Variable) for n in parse(rendered).walk())
+    assert [c.name for c in parse(rendered).commands] == ["fetch", "filter", "limit"]

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from dqlbuild.analysis.binding import BindingProblem, BoundArguments, BoundValue, bind_call
 from dqlbuild.analysis.diagnostics import Diagnostic, diagnostic
-from dqlbuild.analysis.fieldflow import QueryFlow, StageFlow, analyze
+from dqlbuild.analysis.fieldflow import QueryFlow, StageFlow, analyze, as_query
 from dqlbuild.ast.base import Node, Span
 from dqlbuild.ast.nodes import (
     Assign,
@@ -27,6 +27,7 @@ from dqlbuild.ast.nodes import (
 )
 from dqlbuild.catalog import FUNCTION_CONTEXTS, FunctionContext, Parameter, get_catalog, suggest
 from dqlbuild.printing.canonical import format_node
+from dqlbuild.syntax.lexical import encode_name
 
 BUILTIN_VARIABLES = frozenset({"dt_timeframe_from", "dt_timeframe_to"})
 
@@ -201,6 +202,8 @@ class _Checker:
         node = value.node
         if param.enum_values and "enum" in param.kinds:
             self.enum(owner, value.expr, param)
+        if "dataObject" in param.kinds:
+            self.data_object(value.expr)
         if isinstance(node, Assign) and param.assignment_support == "none":
             if _is_condition(param):
                 self.add(
@@ -252,6 +255,27 @@ class _Checker:
             + "allowed: "
             + ", ".join(param.enum_values),
         )
+
+    def data_object(self, node: Node) -> None:
+        # A variable or an expression is not judged: only names written out.
+        if isinstance(node, FieldRef):
+            name = node.name
+        elif isinstance(node, String):
+            name = node.value
+        else:
+            return
+        catalog = get_catalog()
+        if catalog.data_object(name) is not None:
+            return
+        close = catalog.suggest_data_object(name)
+        if catalog.command(name) is not None:
+            hint = f"`{name}` is a command: begin the query with it instead of `fetch`"
+        else:
+            families = [d.name for d in catalog.data_objects if d.is_family]
+            hint = _did_you_mean(close) or "known data objects: " + ", ".join(
+                [*(d.name for d in catalog.data_objects if not d.is_family), *families]
+            )
+        self.add("DQL122", f"unknown data object `{name}`", node, hint)
 
     # ------------------------------------------------------------ expressions
     def expression(
@@ -306,7 +330,7 @@ class _Checker:
                 f"aggregation function `{call.name}()` cannot be used {where}",
                 call,
                 f"it belongs in {_context_list(valid)}"
-                + ("" if context else f"; to use the field it produced write {_backticked(call)}"),
+                + ("" if context else f"; to read the field it named, write {_backticked(call)}"),
             )
         if fn.name == "in" and any(isinstance(a, Block) for a in call.args):
             self.add(
@@ -373,7 +397,9 @@ def _did_you_mean(suggestion: str | None, suffix: str = "") -> str | None:
 
 
 def _backticked(node: Node) -> str:
-    return "`" + _code(node).replace("`", "\\`") + "`"
+    """The field a node's text names, written as DQL (`` `count()` ``), in a
+    double-backtick code span: single backticks quote code in messages."""
+    return f"`` {encode_name(_code(node))} ``"
 
 
 def _has_entry(name: str, context: FunctionContext) -> bool:
@@ -409,15 +435,20 @@ def _keep_hint(remover: StageFlow, name: str) -> str | None:
 
 
 def check(
-    query: Query, *, defined_variables: Iterable[str] | None = None, fragment: bool = False
+    query: Query | str,
+    *,
+    defined_variables: Iterable[str] | None = None,
+    fragment: bool = False,
 ) -> list[Diagnostic]:
-    """Check ``query`` against the catalog and its own field flow.
+    """Check ``query`` (a Query, or DQL text to parse) against the catalog and its own
+    field flow.
 
     ``defined_variables``: the dashboard variables that exist; when given, other
     ``$variables`` are reported (``$dt_timeframe_from``/``_to`` are always defined).
     ``fragment``: the query is a pipeline fragment (e.g. an OpenPipeline processor), so
-    its first command need not be a start command.
+    its first command need not be a start command; text is parsed as a fragment.
     """
+    query = as_query(query, fragment=fragment)
     checker = _Checker(fragment=fragment)
     top = analyze(query)
     for flow in top.flows():

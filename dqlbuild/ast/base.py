@@ -185,6 +185,12 @@ class Node(BaseModel):
         result = fn(node)
         return node if result is None else result
 
+    def __str__(self) -> str:
+        """The node's canonical DQL text (``repr`` shows the structure)."""
+        from dqlbuild.printing.canonical import format_node
+
+        return format_node(self)
+
     def __repr_args__(self) -> Any:
         # Keep reprs short: trivia and defaults are noise when reading trees.
         for name in self._semantic_fields:

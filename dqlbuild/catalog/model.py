@@ -188,6 +188,28 @@ class Function(_Frozen):
         return None
 
 
+class DataObject(_Frozen):
+    """Something ``fetch`` reads: a Grail table (``logs``), a system table
+    (``dt.system.buckets``) or a family of views (``dt.entity.*``: any name with that
+    prefix)."""
+
+    name: str
+    evidence: str
+    """Where Dynatrace documents it or publishes queries reading it."""
+
+    @property
+    def is_family(self) -> bool:
+        return self.name.endswith(".*")
+
+    def matches(self, name: str) -> bool:
+        """Whether ``name`` is this data object (or one of the family), ignoring case."""
+        key = name.lower()
+        if self.is_family:
+            prefix = self.name[:-1].lower()
+            return key.startswith(prefix) and len(key) > len(prefix)
+        return key == self.name.lower()
+
+
 class Source(_Frozen):
     repository: str
     commit: str
@@ -226,6 +248,8 @@ class Catalog(_Frozen):
     """Units of ``duration(value, unit)``."""
     time_alignment_units: tuple[str, ...] = ()
     """Units after ``@``."""
+    data_objects: tuple[DataObject, ...] = ()
+    """What ``fetch`` (and ``describe``) can read; names ending in ``.*`` are families."""
 
     _commands: dict[str, Command] = PrivateAttr(default_factory=dict)
     _functions: dict[str, tuple[Function, ...]] = PrivateAttr(default_factory=dict)
@@ -273,6 +297,17 @@ class Catalog(_Frozen):
                 if fn.context == wanted:
                     return fn
         return entries[0]
+
+    def data_object(self, name: str) -> DataObject | None:
+        """The data object (or family) ``name`` belongs to, ignoring case."""
+        for entry in self.data_objects:
+            if entry.matches(name):
+                return entry
+        return None
+
+    def suggest_data_object(self, name: str) -> str | None:
+        """The known data object name closest to ``name``, for "did you mean" hints."""
+        return suggest(name, (d.name for d in self.data_objects if not d.is_family))
 
     def is_pseudo_parameter(self, name: str) -> bool:
         return name.lower() in self._pseudo

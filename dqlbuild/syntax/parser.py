@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -300,7 +301,14 @@ def parse_pipeline(text: str) -> Query:
     """Parse a bare list of stages that may start with ``|`` (an OpenPipeline processor,
     a query fragment). The first command need not be a start command."""
     query, comments = _run(text, "pipeline")
-    return _finish(query, text, comments)
+    query = _finish(query, text, comments)
+    if _LEADING_PIPE.match(text):
+        set_private(query, "leading_pipe", True)  # the canonical printer keeps it
+    return query
+
+
+# Whitespace and comments, then `|`: a fragment written as a continuation of a pipeline.
+_LEADING_PIPE = re.compile(r"(?:\s|//[^\n]*|/\*[\s\S]*?\*/)*\|")
 
 
 def parse_expression(text: str) -> Arg:

@@ -70,9 +70,7 @@ def render() -> str:
     from dqlbuild.cli.common import EXIT_CODES_TEXT, JSON_SCHEMA
 
     parser = build_parser()
-    header = HEADER.format(
-        exit_codes=EXIT_CODES_TEXT, schema=json.dumps(JSON_SCHEMA, indent=2)
-    )
+    header = HEADER.format(exit_codes=EXIT_CODES_TEXT, schema=json.dumps(JSON_SCHEMA, indent=2))
     parts = [header, "## dqlbuild\n", "```text\n" + parser.format_help() + "```\n"]
     for name, sub in _subparsers(parser).items():
         parts.append(f"## dqlbuild {name}\n")

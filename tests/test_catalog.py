@@ -449,9 +449,7 @@ def test_data_objects_name_their_evidence_and_match_ignoring_case(
 ) -> None:
     catalog = get_catalog()
     names = [d.name for d in catalog.data_objects]
-    assert {"logs", "spans", "events", "bizevents", "security.events", "user.events"} <= set(
-        names
-    )
+    assert {"logs", "spans", "events", "bizevents", "security.events", "user.events"} <= set(names)
     assert all(d.evidence for d in catalog.data_objects)
     assert catalog.data_object("BizEvents") is not None
     family = catalog.data_object("dt.entity.kubernetes_cluster")

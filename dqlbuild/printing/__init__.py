@@ -18,7 +18,8 @@ def format(query: Node | str, *, width: int = 100, indent: int = 2) -> str:
     if isinstance(query, str):
         query = parse(query)
     elif not isinstance(query, Node):
-        raise DQLTypeError(f"format() takes a query, a node or DQL text, not {type(query).__name__}")
+        kind = type(query).__name__
+        raise DQLTypeError(f"format() takes a query, a node or DQL text, not {kind}")
     if width < 20:
         raise DQLValueError(f"width must be at least 20, got {width}")
     if indent < 1:

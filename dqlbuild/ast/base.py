@@ -30,7 +30,7 @@ class Comment(BaseModel):
     ``placement`` says whether it is printed before or after that node.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     text: str
     placement: Literal["before", "after"] = "before"

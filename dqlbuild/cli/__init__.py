@@ -25,7 +25,9 @@ from dqlbuild.cli.common import (
 )
 
 # Modules with a ``register(subparsers)`` function; each adds its subcommands and sets
-# ``func`` (taking the parsed arguments, returning the exit code) on its parsers.
+# ``func`` (taking the parsed arguments, returning the exit code) on its parsers. A module
+# may list its subcommands in ``COMMANDS``: running one of them then builds the parsers
+# of that module only (argparse parsers are slow to build).
 SUBCOMMAND_MODULES = (
     "dqlbuild.cli.syntax",
     "dqlbuild.cli.rewrite",
@@ -42,7 +44,8 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(EXIT_USAGE)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser of every subcommand, or with ``command``, of those defined next to it."""
     parser = _Parser(
         prog="dqlbuild",
         description="Parse, format, build, rewrite and check Dynatrace Query Language (DQL).",
@@ -50,8 +53,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"dqlbuild {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for name in SUBCOMMAND_MODULES:
-        importlib.import_module(name).register(subparsers)
+    modules = [importlib.import_module(name) for name in SUBCOMMAND_MODULES]
+    if any(command in getattr(module, "COMMANDS", ()) for module in modules):
+        modules = [m for m in modules if command in getattr(m, "COMMANDS", (command,))]
+    for module in modules:
+        module.register(subparsers)
     _remember_parsers(parser)
     return parser
 
@@ -67,8 +73,10 @@ def _remember_parsers(parser: argparse.ArgumentParser) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     printable_streams()
-    parser = build_parser()
-    args, extra = parser.parse_known_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    command = next((a for a in arguments if not a.startswith("-")), None)
+    parser = build_parser(command)
+    args, extra = parser.parse_known_args(arguments)
     own = getattr(args, "_parser", parser)
     if extra:
         # Report unknown arguments with the usage of the subcommand they were given to.

@@ -86,11 +86,12 @@ class Input:
         """``text`` (written with ``\\n``) in this input's conventions: its BOM, and CRLF
         line ends when the input used them. Carriage returns already in ``text`` stay."""
         if self.newline == "\r\n":
-            text = _BARE_LF.sub("\r\n", text)
+            text = re.sub(_BARE_LF, "\r\n", text)
         return (BOM if self.bom else "") + text
 
 
-_BARE_LF = re.compile(r"(?<!\r)\n")
+# Patterns are compiled on first use (re caches them): most runs never need them.
+_BARE_LF = r"(?<!\r)\n"
 
 
 def read_input(name: str | None, *, strip_bom: bool = True) -> Input:
@@ -192,17 +193,17 @@ def report_error(exc: CliError) -> None:
 # (--replace-variable)", "(strict=False, --lenient)"); on the command line only the
 # option is meant.
 _PYTHON_ONLY = (
-    (re.compile(r"\b[a-z_]+=(?:True|False) \((--[a-z-]+)\)"), r"\1"),
-    (re.compile(r"\b[a-z_]+=(?:True|False), (--[a-z-]+)"), r"\1"),
-    (re.compile(r"; use parse_pipeline\(\) for fragments that start with `\|`"), ""),
-    (re.compile(r"\bparse_pipeline\(\)"), "--fragment"),
+    (r"\b[a-z_]+=(?:True|False) \((--[a-z-]+)\)", r"\1"),
+    (r"\b[a-z_]+=(?:True|False), (--[a-z-]+)", r"\1"),
+    (r"; use parse_pipeline\(\) for fragments that start with `\|`", ""),
+    (r"\bparse_pipeline\(\)", "--fragment"),
 )
 
 
 def cli_text(text: str) -> str:
     """A library message in command-line words: options instead of keyword arguments."""
     for pattern, replacement in _PYTHON_ONLY:
-        text = pattern.sub(replacement, text)
+        text = re.sub(pattern, replacement, text)
     return text
 
 
@@ -212,7 +213,7 @@ def plural(count: int, word: str, words: str | None = None) -> str:
 
 
 # ---------------------------------------------------------------- terminal output
-_SEVERITY_RE = re.compile(r"(?<=: )(error|warning|info)(?=: )|^(  hint)(?=: )|^(\s*\^)$", re.M)
+_SEVERITY = r"(?m)(?<=: )(error|warning|info)(?=: )|^(  hint)(?=: )|^(\s*\^)$"
 _COLOURS = {"error": "1;31", "warning": "1;33", "info": "1;36", "  hint": "32"}
 
 
@@ -230,7 +231,7 @@ def colourize(text: str) -> str:
         code = _COLOURS.get(word, "1;31")  # the caret line is red
         return f"\033[{code}m{word}\033[0m"
 
-    return _SEVERITY_RE.sub(paint, text)
+    return re.sub(_SEVERITY, paint, text)
 
 
 def emit(text: str, stream: TextIO | None = None) -> None:
@@ -464,14 +465,14 @@ def finding_json(
 
 
 # ---------------------------------------------------------------- option values
-_VARIABLE_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+_VARIABLE_KEY = r"[A-Za-z_][A-Za-z0-9_]*"
 
 
 def variable_key(key: str, option: str) -> str:
     """A dashboard variable name given on the command line (a leading ``$`` is dropped);
     anything else is a usage error."""
     name = key.removeprefix("$")
-    if not _VARIABLE_KEY.match(name):
+    if not re.fullmatch(_VARIABLE_KEY, name):
         raise UsageError(
             f"{option}: {key!r} is not a variable name (letters, digits and `_`, "
             "not starting with a digit)"

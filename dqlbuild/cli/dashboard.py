@@ -45,6 +45,9 @@ _RAW = argparse.RawDescriptionHelpFormatter
 _EXAMPLE = "examples/ai-observability.dashboard.json"
 
 
+COMMANDS = ("dashboard",)
+
+
 def register(subparsers: Any) -> None:
     group = subparsers.add_parser(
         "dashboard",

@@ -39,6 +39,9 @@ PLACEMENT_CHOICES = ("auto", "source", "end")
 SELECT_ALL_TOKEN = "3420b2ac-f1cf-4b24-b62d-61ba1ba8ed05*"
 
 
+COMMANDS = ("inject", "vars", "render")
+
+
 def register(subparsers: Any) -> None:
     i = subparsers.add_parser(
         "inject",
@@ -282,12 +285,12 @@ def _render(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-_POSITION = re.compile(r"line (\d+), column (\d+): ")
+_POSITION = r"line (\d+), column (\d+): "
 
 
 def _located(name: str, warning: str) -> str:
     """A render warning as ``FILE:LINE:COL: warning: ...`` when it names a position."""
-    match = _POSITION.match(warning)
+    match = re.match(_POSITION, warning)
     if match is None:
         return f"{name}: warning: {warning}"
     line, column = match.groups()

@@ -34,6 +34,9 @@ FRAGMENT_HELP = (
 )
 
 
+COMMANDS = ("parse", "fmt")
+
+
 def register(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "parse",

@@ -302,13 +302,13 @@ def parse_pipeline(text: str) -> Query:
     a query fragment). The first command need not be a start command."""
     query, comments = _run(text, "pipeline")
     query = _finish(query, text, comments)
-    if _LEADING_PIPE.match(text):
+    if re.match(_LEADING_PIPE, text):
         set_private(query, "leading_pipe", True)  # the canonical printer keeps it
     return query
 
 
 # Whitespace and comments, then `|`: a fragment written as a continuation of a pipeline.
-_LEADING_PIPE = re.compile(r"(?:\s|//[^\n]*|/\*[\s\S]*?\*/)*\|")
+_LEADING_PIPE = r"(?:\s|//[^\n]*|/\*[\s\S]*?\*/)*\|"
 
 
 def parse_expression(text: str) -> Arg:

@@ -371,6 +371,8 @@ class _Checker:
 
     # ------------------------------------------------------------ variables
     def variables(self, query: Query, defined: frozenset[str]) -> None:
+        if not _may_hold_variables(query):
+            return
         known = defined | BUILTIN_VARIABLES
         for node in query.walk():
             if isinstance(node, Variable) and node.name not in known:
@@ -390,6 +392,15 @@ class _Checker:
                             "dashboards would leave it as it is",
                             node,
                         )
+
+
+def _may_hold_variables(query: Query) -> bool:
+    """False when the query is its parsed text, unedited, and that text has no `$` (nor
+    a `\\u0024` escape in a string): then walking the tree would find no variable."""
+    source = query.source
+    if query.span is None or source is None or len(source) != query.span.end:
+        return True
+    return "$" in source or "\\u0024" in source.lower()
 
 
 def _did_you_mean(suggestion: str | None, suffix: str = "") -> str | None:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import difflib
+from functools import cached_property
 from collections.abc import Iterable
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from dqlbuild.errors import DQLCatalogError
 
@@ -112,10 +113,11 @@ class Command(_Frozen):
     """A data source: may (and must) begin a query or subquery."""
     experimental: bool = False
 
-    _by_name: dict[str, Parameter] = PrivateAttr(default_factory=dict)
-
-    def model_post_init(self, context: object, /) -> None:
-        self._by_name = _index_parameters(self.parameters)
+    # Cached properties, not private attributes: those go through pydantic's slow
+    # __getattr__, and checking a corpus looks parameters up a million times.
+    @cached_property
+    def _by_name(self) -> dict[str, Parameter]:
+        return _index_parameters(self.parameters)
 
     def parameter(self, name: str) -> Parameter | None:
         """The parameter called ``name`` (or with that alias), ignoring case."""
@@ -139,10 +141,11 @@ class Signature(_Frozen):
     """Short data type names of the result."""
     experimental: bool = False
 
-    _by_name: dict[str, Parameter] = PrivateAttr(default_factory=dict)
-
-    def model_post_init(self, context: object, /) -> None:
-        self._by_name = _index_parameters(self.parameters)
+    # Cached properties, not private attributes: those go through pydantic's slow
+    # __getattr__, and checking a corpus looks parameters up a million times.
+    @cached_property
+    def _by_name(self) -> dict[str, Parameter]:
+        return _index_parameters(self.parameters)
 
     def parameter(self, name: str) -> Parameter | None:
         return self._by_name.get(name.lower())
@@ -251,13 +254,16 @@ class Catalog(_Frozen):
     data_objects: tuple[DataObject, ...] = ()
     """What ``fetch`` (and ``describe``) can read; names ending in ``.*`` are families."""
 
-    _commands: dict[str, Command] = PrivateAttr(default_factory=dict)
-    _functions: dict[str, tuple[Function, ...]] = PrivateAttr(default_factory=dict)
-    _pseudo: frozenset[str] = PrivateAttr(default=frozenset())
+    @cached_property
+    def _commands(self) -> dict[str, Command]:
+        return {c.name.lower(): c for c in self.commands}
 
-    def model_post_init(self, context: object, /) -> None:
-        self._commands = {c.name.lower(): c for c in self.commands}
-        self._pseudo = frozenset(p.lower() for p in self.pseudo_parameters)
+    @cached_property
+    def _pseudo(self) -> frozenset[str]:
+        return frozenset(p.lower() for p in self.pseudo_parameters)
+
+    @cached_property
+    def _functions(self) -> dict[str, tuple[Function, ...]]:
         grouped: dict[str, list[Function]] = {}
         for fn in self.functions:
             grouped.setdefault(fn.name.lower(), []).append(fn)
@@ -267,7 +273,7 @@ class Catalog(_Frozen):
             for alias in fn.aliases:
                 if alias.lower() not in names:
                     grouped.setdefault(alias.lower(), []).append(fn)
-        self._functions = {k: tuple(v) for k, v in grouped.items()}
+        return {k: tuple(v) for k, v in grouped.items()}
 
     @property
     def start_commands(self) -> frozenset[str]:

@@ -283,3 +283,14 @@ def test_entity_selector_is_an_undocumented_alias() -> None:
         "DQL121",
         "the documented name is `classicEntitySelector()`",
     )
+
+
+def test_variables_are_found_however_the_query_was_made() -> None:
+    # Text without `$` is not walked; an escape or an edit still gets its variables seen.
+    assert check("fetch logs | filter a == 1", defined_variables=[]) == []
+    (escaped,) = check('fetch logs | filter a == "\\u0024Host"', defined_variables=[])
+    assert escaped.code == "DQL302"
+    edited = parse("fetch logs").insert(1, "filter a == $Y")
+    assert [d.code for d in check(edited, defined_variables=[])] == ["DQL301"]
+    built = Query(commands=(Command(name="fetch", args=(FieldRef(name="logs"),)),))
+    assert check(built, defined_variables=[]) == []

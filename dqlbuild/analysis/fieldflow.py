@@ -529,6 +529,12 @@ def analyze(query: Query | str) -> QueryFlow:
     return _analyze(as_query(query))
 
 
+def source_of(command: Command) -> str | None:
+    """What ``command`` reads when it begins a query (the ``source`` of its stage),
+    without analysing the rest of the query."""
+    return _stage(0, command, EMPTY).source
+
+
 def as_query(query: Query | str, *, fragment: bool = False) -> Query:
     """``query`` itself, or the query parsed from DQL text (a pipeline fragment with
     ``fragment``), as the analysis functions take either."""
@@ -541,4 +547,4 @@ def as_query(query: Query | str, *, fragment: bool = False) -> Query:
     raise DQLTypeError(f"expected a Query or DQL text, not {type(query).__name__}")
 
 
-__all__ = ["ANY", "EMPTY", "FieldSet", "QueryFlow", "StageFlow", "analyze", "as_query"]
+__all__ = ["ANY", "EMPTY", "FieldSet", "QueryFlow", "StageFlow", "analyze", "as_query", "source_of"]

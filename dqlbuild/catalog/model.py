@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import difflib
-from functools import cached_property
 from collections.abc import Iterable
+from functools import cached_property
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator

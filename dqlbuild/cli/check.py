@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import re
 import sys
@@ -136,6 +137,10 @@ def file_failure(name: str, error: DQLError | str) -> Finding:
     return Finding(name, None, "error", cli_text(message), None, hint and cli_text(hint))
 
 
+# (start, end, severity, message, code, hint, snippet) of a finding within a query.
+_QueryFinding = tuple[int, int, str, str, str, "str | None", "str | None"]
+
+
 def query_findings(
     name: str,
     text: str,
@@ -147,6 +152,18 @@ def query_findings(
 ) -> Iterator[Finding]:
     """Parse and check one query; ``locate`` maps a span of the query text (start and
     end offsets) to a span of the file."""
+    names = None if defined is None else frozenset(defined)
+    for start, end, severity, message, code, hint, snippet in _check_text(text, names, fragment):
+        span = locate(start, end) if start >= 0 else None
+        yield Finding(name, span, severity, message, code, hint, where, snippet)
+
+
+@functools.lru_cache(maxsize=4096)
+def _check_text(
+    text: str, defined: frozenset[str] | None, fragment: bool
+) -> tuple[_QueryFinding, ...]:
+    """The findings of one query text, computed once per process: dashboards repeat
+    queries (copies of a tile, versions of a dashboard)."""
     from dqlbuild.analysis.checks import check
     from dqlbuild.cli.common import cli_text
     from dqlbuild.errors import DQLError, DQLSyntaxError
@@ -161,20 +178,20 @@ def query_findings(
             hint = "the text is a pipeline fragment: add --fragment"
         # Inside JSON the line shown is the query's own, not the escaped file line.
         snippet = exc.snippet() if isinstance(exc, DQLSyntaxError) else None
-        yield Finding(
-            name,
-            locate(offset, offset),
-            "error",
-            cli_text(exc.message),
-            SYNTAX_CODE,
-            hint and cli_text(hint),
-            where,
-            snippet,
+        message = cli_text(exc.message)
+        return ((offset, offset, "error", message, SYNTAX_CODE, hint and cli_text(hint), snippet),)
+    return tuple(
+        (
+            found.span.start if found.span else -1,
+            found.span.end if found.span else -1,
+            found.severity,
+            found.message,
+            found.code,
+            found.hint,
+            None,
         )
-        return
-    for found in check(tree, defined_variables=defined, fragment=fragment):
-        span = locate(found.span.start, found.span.end) if found.span else None
-        yield Finding(name, span, found.severity, found.message, found.code, found.hint, where)
+        for found in check(tree, defined_variables=defined, fragment=fragment)
+    )
 
 
 def text_locator(text: str) -> Callable[[int, int], FileSpan]:

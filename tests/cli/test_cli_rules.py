@@ -474,3 +474,18 @@ def test_a_lone_surrogate_prints_as_its_escape(
         text = out_buffer.getvalue().decode("utf-8")
         assert code == 0
         assert "\\udc00" in text or "\\ud800" in text
+
+
+def test_each_module_names_the_commands_it_registers() -> None:
+    # Running a command builds only the parsers of its module, found by COMMANDS.
+    import importlib
+
+    from dqlbuild.cli import SUBCOMMAND_MODULES
+
+    for name in SUBCOMMAND_MODULES:
+        module = importlib.import_module(name)
+        parser = argparse.ArgumentParser()
+        module.register(parser.add_subparsers())
+        registered = {c.split()[0] for c in _commands(parser)}
+        assert set(getattr(module, "COMMANDS", registered)) == registered, name
+    assert _commands(build_parser("fmt")) == {"parse", "fmt"}

@@ -24,7 +24,10 @@ def attach_comments(root: Query, tokens: Sequence[Tok], text: str) -> None:
         node, placement = _target(root, token[2], root, text)
         # Parse-time only: the tree is not yet visible to anyone, so filling in the
         # (trivia) comments field in place is safe.
-        node.__dict__["comments"] = (*node.comments, Comment(text=token[1], placement=placement))
+        # Built without validation (the token is a comment): validating would load
+        # pydantic's plugin discovery, a large part of a short command's start-up.
+        comment = Comment.model_construct(text=token[1], placement=placement)
+        node.__dict__["comments"] = (*node.comments, comment)
 
 
 def _target(

@@ -705,21 +705,23 @@ def detect_style(doc: JsonText) -> JsonStyle:
     )
 
 
-# A string, or an opening bracket outside strings (containers in pre-order: by start).
-_STRING_OR_OPENING = re.compile(r'"(?:[^"\\]|\\.)*"|[{\[]', re.S)
-
-
 def _separators(text: str, root: JsonNode) -> tuple[Counter[str], str | None]:
     """What separates keys from values (in the first members of the first objects) and
     items that share a line (the first gap of the first container, in pre-order, whose
-    first gap has no newline). Containers are visited by their opening bracket, so only
-    their first members are read."""
+    first gap has no newline). Containers are visited by their opening bracket (pre-order
+    is the order of the brackets in the text), so only their first members are read."""
     key_seps: Counter[str] = Counter()
     item_sep: str | None = None
-    for m in _STRING_OR_OPENING.finditer(text, root.start, root.end):
-        if m.group()[0] == '"':
-            continue
-        opening = m.start()
+    source = root._source or _Source(text, root.start, root.end)
+
+    def value_end(pos: int) -> int:
+        # Containers end where the bracket index says; scalars are short to scan.
+        return source.end_of(pos) if text[pos] in "{[" else _scan_once(text, pos)[1]
+
+    for m in _TO_BRACKET.finditer(text, root.start, root.end):
+        if not m.lastindex:
+            continue  # a closing bracket
+        opening = m.end() - 1
         pos = _skip_ws(text, opening + 1)
         if text[pos] in "}]":
             continue
@@ -731,9 +733,9 @@ def _separators(text: str, root: JsonNode) -> tuple[Counter[str], str | None]:
                 value_start = _skip_ws(text, _skip_ws(text, key_end) + 1)
                 if want_keys and count < 4:
                     key_seps[text[key_end:value_start]] += 1
-                end = _scan_once(text, value_start)[1]
+                end = value_end(value_start)
             else:
-                end = _scan_once(text, pos)[1]
+                end = value_end(pos)
             count += 1
             after = _skip_ws(text, end)
             if text[after] in "}]":

@@ -31,7 +31,8 @@ ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT.parent / "shared" / "corpus" / "dashboards"
 SMALL_QUERY = 'fetch logs\n| filter loglevel == "ERROR" // errors only\n| limit 10\n'
 DQLBUILD = [sys.executable, "-m", "dqlbuild"]
-# Commands run over the whole directory in one process; FILES stands for the directory.
+# Commands run over all the files in one process; FILES stands for them (named one by
+# one, not by their directory, so that versions without directory support compare too).
 BATCH: dict[str, list[str]] = {
     "dashboard inspect": ["dashboard", "inspect", "FILES"],
     "check-documents": ["check-documents", "FILES"],
@@ -96,13 +97,17 @@ def startup(repeat: int, folder: Path) -> None:
     print(f"  fmt / peer = {wall / peer:.2f} wall, {cpu / peer_cpu:.2f} CPU (target <= 1.5)")
 
 
+def _expand(template: list[str], files: list[Path]) -> list[str]:
+    return [arg for a in template for arg in ([str(f) for f in files] if a == "FILES" else [a])]
+
+
 def batch(repeat: int, directory: Path, per_file_sample: int) -> None:
     files = sorted(directory.glob("*.json"))
     size = sum(f.stat().st_size for f in files)
     print(f"\nbatch over {len(files)} files, {size / 1e6:.1f} MB in {directory}")
     print(f"  (best of {repeat}; MB/s of input, wall; CPU seconds; spread worst/best)")
     for name, template in BATCH.items():
-        argv = [*DQLBUILD, *(str(directory) if a == "FILES" else a for a in template)]
+        argv = [*DQLBUILD, *_expand(template, files)]
         _run(argv)
         runs = [_run(argv) for _ in range(repeat)]
         wall, cpu, spread = _best(runs)
@@ -116,7 +121,7 @@ def batch(repeat: int, directory: Path, per_file_sample: int) -> None:
         start = time.perf_counter()
         for file in sample:
             template = BATCH["dashboard add-filter --dry-run"]
-            _run([*DQLBUILD, *(str(file) if a == "FILES" else a for a in template)])
+            _run([*DQLBUILD, *_expand(template, [file])])
         wall = time.perf_counter() - start
         print(
             f"  one process per file (add-filter, {len(sample)} files): "

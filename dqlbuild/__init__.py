@@ -121,6 +121,8 @@ def __dir__() -> list[str]:
     return sorted({*globals(), *_EXPORTS})
 
 
+# Type checkers read the names from these imports, and (strict) re-export those in the
+# literal __all__ below; tests/cli/test_as_a_new_user.py keeps the three lists in step.
 if TYPE_CHECKING:
     from dqlbuild.analysis import Diagnostic, FieldSet, QueryFlow, StageFlow, analyze, check
     from dqlbuild.ast.base import Comment, Node, Span

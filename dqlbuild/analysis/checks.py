@@ -237,11 +237,8 @@ class _Checker:
 
     def enum(self, owner: _Owner, node: Node, param: Parameter) -> None:
         # DQL_SPEC §6 #14: identifier or string, compared unquoted (and ignoring case).
-        if isinstance(node, FieldRef):
-            text = node.name
-        elif isinstance(node, String):
-            text = node.value
-        else:
+        text = _written_name(node)
+        if text is None:
             return
         allowed = {v.lower() for v in param.enum_values}
         if text.lower() in allowed:
@@ -258,11 +255,8 @@ class _Checker:
 
     def data_object(self, node: Node) -> None:
         # A variable or an expression is not judged: only names written out.
-        if isinstance(node, FieldRef):
-            name = node.name
-        elif isinstance(node, String):
-            name = node.value
-        else:
+        name = _written_name(node)
+        if name is None:
             return
         catalog = get_catalog()
         if catalog.data_object(name) is not None:
@@ -392,6 +386,15 @@ class _Checker:
                             "dashboards would leave it as it is",
                             node,
                         )
+
+
+def _written_name(node: Node) -> str | None:
+    """A name written as an identifier or as a string (`logs`, `"logs"`), else None."""
+    if isinstance(node, FieldRef):
+        return node.name
+    if isinstance(node, String):
+        return node.value
+    return None
 
 
 def _may_hold_variables(query: Query) -> bool:

@@ -23,6 +23,7 @@ from dqlbuild.cli.common import (
     expand_inputs,
     finding_json,
     read_input,
+    span_json,
     variable_key,
 )
 
@@ -113,19 +114,15 @@ class Finding:
         return "\n".join(lines)
 
     def record(self) -> dict[str, Any]:
-        span = dict(zip(_SPAN_KEYS, self.span, strict=True)) if self.span else None
         return finding_json(
             self.file,
             severity=self.severity,
             message=self.message,
             code=self.code,
             hint=self.hint,
-            span=span,
+            span=span_json(self.span),
             query=self.where,
         )
-
-
-_SPAN_KEYS = ("start", "end", "line", "column", "end_line", "end_column")
 
 
 def file_failure(name: str, error: DQLError | str) -> Finding:

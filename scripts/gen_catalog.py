@@ -33,6 +33,7 @@ from dqlbuild.catalog.model import (  # noqa: E402
     AGGREGATION_KINDS,
     Catalog,
     Command,
+    DataObject,
     Function,
     FunctionContext,
     Modifier,
@@ -263,6 +264,15 @@ def add_first_alias(raw: Raw) -> None:
     _add_once(take_first.setdefault("undocumentedAliases", []), "first")
 
 
+def add_entity_selector_alias(raw: Raw) -> None:
+    # `entitySelector()` (not in the catalog, undocumented) runs as
+    # `classicEntitySelector()` in a query Dynatrace publishes: the lookup of hosts by the
+    # VMs they run on in Dynatrace/monitoring-coverage (README.md, commit b5db2f8).
+    selector = _function(raw, "classicEntitySelector")
+    _add_once(selector.setdefault("aliases", []), "entitySelector")
+    _add_once(selector.setdefault("undocumentedAliases", []), "entitySelector")
+
+
 def fix_rename_pairs(raw: Raw) -> None:
     # `fieldsRename old, new` (unnamed pairs) runs besides the documented `new = old`:
     # published dashboards of theharithsa/dynatrace-mcp-otel (7 tiles) and examples
@@ -290,6 +300,68 @@ def mark_other_side(raw: Raw) -> None:
         _find_param(_command(raw, command), name)["namesOtherSide"] = True
 
 
+# What `fetch` and `describe` read (upstream has no list: its dataObject kind takes any
+# name). Each entry names its evidence; a name ending in `.*` is a family of views.
+GRAIL_DATA_MODEL = "docs.dynatrace.com/docs/platform/grail/data-model"
+DATA_OBJECTS: tuple[tuple[str, str], ...] = (
+    ("logs", f"table; {GRAIL_DATA_MODEL}"),
+    ("events", f"table; {GRAIL_DATA_MODEL}"),
+    ("bizevents", f"table; {GRAIL_DATA_MODEL}"),
+    ("spans", f"table; {GRAIL_DATA_MODEL}"),
+    ("security.events", f"table (built-in security buckets); {GRAIL_DATA_MODEL}"),
+    ("dt.system.events", f"table; {GRAIL_DATA_MODEL}; semantic dictionary, system events"),
+    ("dt.system.buckets", f"system table; {GRAIL_DATA_MODEL}"),
+    ("dt.system.data_objects", f"system table; {GRAIL_DATA_MODEL}"),
+    ("dt.system.files", f"system table (lookup files); {GRAIL_DATA_MODEL}"),
+    ("dt.entity.*", f"views of classic entities, one per entity type; {GRAIL_DATA_MODEL}"),
+    (
+        "user.events",
+        "semantic dictionary, RUM user events; published queries: "
+        "dynatrace-wwse/codespaces-framework (RUM dashboard), Dynatrace/dynatrace-for-ai",
+    ),
+    (
+        "user.sessions",
+        "docs.dynatrace.com/docs/semantic-dictionary/model/rum/user-sessions; "
+        "Dynatrace/dynatrace-for-ai (dt-obs-frontends skill)",
+    ),
+    ("user.replays", "published queries reading session replays (dtctl examples)"),
+    (
+        "dt.davis.problems",
+        "published dashboards: dynatrace-oss/CustomerSuccess (Dynatrace Tenant Review)",
+    ),
+    (
+        "dt.davis.events",
+        "published dashboards: Dynatrace/dynatrace-configuration-as-code-samples "
+        "(service_monitoring_validation)",
+    ),
+    ("dt.davis.problems.snapshots", "published queries reading problem snapshots"),
+    ("dt.davis.events.snapshots", "Dynatrace/dynatrace-for-ai (dt-migration examples)"),
+    (
+        "dt.system.query_executions",
+        "dynatrace-oss/terraform-provider-dynatrace (anomaly detector test data), "
+        "dynatrace-perfclinics/dynatrace-getting-started (Flight Stats notebook)",
+    ),
+    ("dt.synthetic.events", "dynatrace-perfclinics/dynatrace-getting-started (workflows)"),
+    ("metric.series", "Dynatrace/dynatrace-for-ai (dt-dql-essentials skill)"),
+    ("application.snapshots", "dynatrace-oss/dtctl (Live Debugger snapshots)"),
+    (
+        "dt.semantic_dictionary.fields",
+        "Dynatrace/dynatrace-for-ai (dt-dql-essentials, semantic dictionary reference)",
+    ),
+    (
+        "dt.semantic_dictionary.models",
+        "dynatrace-oss/dynatrace-mcp (src/index.ts, the execute_dql tool description)",
+    ),
+)
+
+
+def data_objects() -> tuple[DataObject, ...]:
+    names = [name.lower() for name, _ in DATA_OBJECTS]
+    if len(set(names)) != len(names):
+        raise CatalogFormatError("a data object is listed twice")
+    return tuple(DataObject(name=name, evidence=evidence) for name, evidence in DATA_OBJECTS)
+
+
 CORRECTIONS = (
     fix_sort_direction,
     fix_traverse_aliases,
@@ -298,6 +370,7 @@ CORRECTIONS = (
     fix_summarize_keys_only,
     fix_empty_constructors,
     add_first_alias,
+    add_entity_selector_alias,
     fix_rename_pairs,
     mark_other_side,
 )
@@ -434,6 +507,7 @@ def build(raw: Raw, sha256: str) -> Catalog:
         pseudo_parameters=PSEUDO_PARAMETERS,
         duration_units=_enum_of(raw["functions"]["dql.function.duration"], "duration()"),
         time_alignment_units=_enum_of(raw["operators"]["dql.operator.timeAlignmentAt"], "@"),
+        data_objects=data_objects(),
     )
 
 

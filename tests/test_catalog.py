@@ -392,6 +392,10 @@ def test_corrections_apply_to_upstream_shapes() -> None:
                 ],
             },
             "dql.function.takeFirst": {"name": "takeFirst", "signatures": []},
+            "dql.function.classicEntitySelector": {
+                "name": "classicEntitySelector",
+                "signatures": [],
+            },
         },
         "operators": {
             "dql.operator.timeAlignmentAt": {
@@ -420,6 +424,8 @@ def test_corrections_apply_to_upstream_shapes() -> None:
     assert array["required"] is False and value["required"] is True
     take_first = raw["functions"]["dql.function.takeFirst"]
     assert take_first["aliases"] == take_first["undocumentedAliases"] == ["first"]
+    selector = raw["functions"]["dql.function.classicEntitySelector"]
+    assert selector["aliases"] == selector["undocumentedAliases"] == ["entitySelector"]
     assert commands["dql.command.fieldsRename"]["parameters"][0]["acceptsPairs"] is True
     other_side = {
         (command["name"], param["name"])
@@ -435,6 +441,24 @@ def test_corrections_apply_to_upstream_shapes() -> None:
     assert edge["aliases"] == ["edgeTypes"]
     assert unit["allowedEnumValues"].count('"min"') == 1
     assert take_first["aliases"] == take_first["undocumentedAliases"] == ["first"]
+    assert selector["aliases"] == ["entitySelector"]
+
+
+def test_data_objects_name_their_evidence_and_match_ignoring_case(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    catalog = get_catalog()
+    names = [d.name for d in catalog.data_objects]
+    assert {"logs", "spans", "events", "bizevents", "security.events", "user.events"} <= set(names)
+    assert all(d.evidence for d in catalog.data_objects)
+    assert catalog.data_object("BizEvents") is not None
+    family = catalog.data_object("dt.entity.kubernetes_cluster")
+    assert family is not None and family.name == "dt.entity.*" and family.is_family
+    assert catalog.data_object("dt.entity.") is None and catalog.data_object("span") is None
+    assert catalog.suggest_data_object("user.event") == "user.events"
+    monkeypatch.setattr(gen, "DATA_OBJECTS", (*gen.DATA_OBJECTS, ("LOGS", "twice")))
+    with pytest.raises(gen.CatalogFormatError):
+        gen.data_objects()
 
 
 def test_min_is_not_added_to_other_enums() -> None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from dqlbuild.analysis.binding import BindingProblem, BoundArguments, BoundValue, bind_call
 from dqlbuild.analysis.diagnostics import Diagnostic, diagnostic
-from dqlbuild.analysis.fieldflow import QueryFlow, StageFlow, analyze
+from dqlbuild.analysis.fieldflow import QueryFlow, StageFlow, analyze, as_query
 from dqlbuild.ast.base import Node, Span
 from dqlbuild.ast.nodes import (
     Assign,
@@ -28,6 +28,7 @@ from dqlbuild.ast.nodes import (
 )
 from dqlbuild.catalog import FUNCTION_CONTEXTS, FunctionContext, Parameter, get_catalog, suggest
 from dqlbuild.printing.canonical import format_node
+from dqlbuild.syntax.lexical import encode_name
 
 BUILTIN_VARIABLES = frozenset({"dt_timeframe_from", "dt_timeframe_to"})
 
@@ -202,6 +203,8 @@ class _Checker:
         node = value.node
         if param.enum_values and "enum" in param.kinds:
             self.enum(owner, value.expr, param)
+        if "dataObject" in param.kinds:
+            self.data_object(value.expr)
         if isinstance(node, Assign) and param.assignment_support == "none":
             if _is_condition(param):
                 self.add(
@@ -235,11 +238,8 @@ class _Checker:
 
     def enum(self, owner: _Owner, node: Node, param: Parameter) -> None:
         # DQL_SPEC §6 #14: identifier or string, compared unquoted (and ignoring case).
-        if isinstance(node, FieldRef):
-            text = node.name
-        elif isinstance(node, String):
-            text = node.value
-        else:
+        text = _written_name(node)
+        if text is None:
             return
         allowed = {v.lower() for v in param.enum_values}
         if text.lower() in allowed:
@@ -253,6 +253,24 @@ class _Checker:
             + "allowed: "
             + ", ".join(param.enum_values),
         )
+
+    def data_object(self, node: Node) -> None:
+        # A variable or an expression is not judged: only names written out.
+        name = _written_name(node)
+        if name is None:
+            return
+        catalog = get_catalog()
+        if catalog.data_object(name) is not None:
+            return
+        close = catalog.suggest_data_object(name)
+        if catalog.command(name) is not None:
+            hint = f"`{name}` is a command: begin the query with it instead of `fetch`"
+        else:
+            families = [d.name for d in catalog.data_objects if d.is_family]
+            hint = _did_you_mean(close) or "known data objects: " + ", ".join(
+                [*(d.name for d in catalog.data_objects if not d.is_family), *families]
+            )
+        self.add("DQL122", f"unknown data object `{name}`", node, hint)
 
     # ------------------------------------------------------------ expressions
     def expression(
@@ -307,7 +325,7 @@ class _Checker:
                 f"aggregation function `{call.name}()` cannot be used {where}",
                 call,
                 f"it belongs in {_context_list(valid)}"
-                + ("" if context else f"; to use the field it produced write {_backticked(call)}"),
+                + ("" if context else f"; to read the field it named, write {_backticked(call)}"),
             )
         if fn.name == "in" and any(isinstance(a, Block) for a in call.args):
             self.add(
@@ -348,6 +366,8 @@ class _Checker:
 
     # ------------------------------------------------------------ variables
     def variables(self, query: Query, defined: frozenset[str]) -> None:
+        if not _may_hold_variables(query):
+            return
         known = defined | BUILTIN_VARIABLES
         for node in query.walk():
             if isinstance(node, Variable) and node.name not in known:
@@ -413,12 +433,32 @@ def _variable_places(query: Query) -> Iterator[tuple[Node, Variable, bool]]:
                     stack.append(item)
 
 
+def _written_name(node: Node) -> str | None:
+    """A name written as an identifier or as a string (`logs`, `"logs"`), else None."""
+    if isinstance(node, FieldRef):
+        return node.name
+    if isinstance(node, String):
+        return node.value
+    return None
+
+
+def _may_hold_variables(query: Query) -> bool:
+    """False when the query is its parsed text, unedited, and that text has no `$` (nor
+    a `\\u0024` escape in a string): then walking the tree would find no variable."""
+    source = query.source
+    if query.span is None or source is None or len(source) != query.span.end:
+        return True
+    return "$" in source or "\\u0024" in source.lower()
+
+
 def _did_you_mean(suggestion: str | None, suffix: str = "") -> str | None:
     return f"did you mean `{suggestion}{suffix}`?" if suggestion else None
 
 
 def _backticked(node: Node) -> str:
-    return "`" + _code(node).replace("`", "\\`") + "`"
+    """The field a node's text names, written as DQL (`` `count()` ``), in a
+    double-backtick code span: single backticks quote code in messages."""
+    return f"`` {encode_name(_code(node))} ``"
 
 
 def _has_entry(name: str, context: FunctionContext) -> bool:
@@ -454,21 +494,23 @@ def _keep_hint(remover: StageFlow, name: str) -> str | None:
 
 
 def check(
-    query: Query,
+    query: Query | str,
     *,
     defined_variables: Iterable[str] | None = None,
     fragment: bool = False,
     multi_select: Iterable[str] = (),
 ) -> list[Diagnostic]:
-    """Check ``query`` against the catalog and its own field flow.
+    """Check ``query`` (a Query, or DQL text to parse) against the catalog and its own
+    field flow.
 
     ``defined_variables``: the dashboard variables that exist; when given, other
     ``$variables`` are reported (``$dt_timeframe_from``/``_to`` are always defined).
     ``multi_select``: the variables that are multi-select, whose uses where one value is
     expected are reported.
     ``fragment``: the query is a pipeline fragment (e.g. an OpenPipeline processor), so
-    its first command need not be a start command.
+    its first command need not be a start command; text is parsed as a fragment.
     """
+    query = as_query(query, fragment=fragment)
     checker = _Checker(fragment=fragment)
     top = analyze(query)
     for flow in top.flows():

@@ -76,6 +76,7 @@ CODES: dict[str, CodeInfo] = {
         CodeInfo("DQL117", "error", "a value that must be named is not"),
         CodeInfo("DQL118", "warning", "named-only boolean flag passed by position"),
         CodeInfo("DQL121", "info", "undocumented function name the engine accepts"),
+        CodeInfo("DQL122", "warning", "unknown data object"),
         CodeInfo("DQL201", "warning", "field used after a stage removed it"),
         CodeInfo("DQL301", "error", "undefined variable"),
         CodeInfo("DQL302", "warning", "undefined variable inside a string"),

@@ -21,7 +21,7 @@ from dqlbuild.analysis.dpl import dpl_exports
 from dqlbuild.ast.base import Node, child_nodes
 from dqlbuild.ast.nodes import Assign, Block, Brace, Call, Command, FieldRef, Named, Query, String
 from dqlbuild.catalog import get_catalog
-from dqlbuild.errors import DQLValueError
+from dqlbuild.errors import DQLTypeError, DQLValueError
 
 
 def _matches(name: str, patterns: Iterable[str]) -> bool:
@@ -633,9 +633,28 @@ def _analyze(query: Query, block: Block | None = None) -> QueryFlow:
     return QueryFlow(query, tuple(stages), start, block)
 
 
-def analyze(query: Query) -> QueryFlow:
-    """The field flow of ``query`` and of every subquery in it."""
-    return _analyze(query)
+def analyze(query: Query | str) -> QueryFlow:
+    """The field flow of ``query`` (a Query, or DQL text to parse) and of every subquery
+    in it."""
+    return _analyze(as_query(query))
 
 
-__all__ = ["ANY", "EMPTY", "FieldSet", "QueryFlow", "StageFlow", "analyze"]
+def source_of(command: Command) -> str | None:
+    """What ``command`` reads when it begins a query (the ``source`` of its stage),
+    without analysing the rest of the query."""
+    return _stage(0, command, EMPTY).source
+
+
+def as_query(query: Query | str, *, fragment: bool = False) -> Query:
+    """``query`` itself, or the query parsed from DQL text (a pipeline fragment with
+    ``fragment``), as the analysis functions take either."""
+    if isinstance(query, Query):
+        return query
+    if isinstance(query, str):
+        from dqlbuild.syntax.parser import parse, parse_pipeline
+
+        return parse_pipeline(query) if fragment else parse(query)
+    raise DQLTypeError(f"expected a Query or DQL text, not {type(query).__name__}")
+
+
+__all__ = ["ANY", "EMPTY", "FieldSet", "QueryFlow", "StageFlow", "analyze", "as_query", "source_of"]

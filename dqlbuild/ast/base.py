@@ -32,7 +32,7 @@ class Comment(BaseModel):
     ``placement`` says whether it is printed before or after that node.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     text: str
     placement: Literal["before", "after"] = "before"
@@ -206,6 +206,12 @@ class Node(BaseModel):
         node: Node = self.model_copy(update=changes) if changes else self
         result = fn(node)
         return node if result is None else result
+
+    def __str__(self) -> str:
+        """The node's canonical DQL text (``repr`` shows the structure)."""
+        from dqlbuild.printing.canonical import format_node
+
+        return format_node(self)
 
     def __repr_args__(self) -> Any:
         # Keep reprs short: trivia and defaults are noise when reading trees.

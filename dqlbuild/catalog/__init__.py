@@ -6,27 +6,31 @@
 from __future__ import annotations
 
 import functools
+import importlib
+import json
 import keyword
 import re
 from importlib import resources
+from typing import TYPE_CHECKING, Any
 
-from pydantic import ValidationError
-
-from dqlbuild.catalog.model import (
-    AGGREGATION_KINDS,
-    FUNCTION_CONTEXTS,
-    AssignmentSupport,
-    Catalog,
-    Command,
-    Function,
-    FunctionContext,
-    Modifier,
-    Parameter,
-    Signature,
-    Source,
-    suggest,
-)
 from dqlbuild.errors import DQLCatalogError
+
+if TYPE_CHECKING:
+    from dqlbuild.catalog.model import (
+        AGGREGATION_KINDS,
+        FUNCTION_CONTEXTS,
+        AssignmentSupport,
+        Catalog,
+        Command,
+        DataObject,
+        Function,
+        FunctionContext,
+        Modifier,
+        Parameter,
+        Signature,
+        Source,
+        suggest,
+    )
 
 __all__ = [
     "AGGREGATION_KINDS",
@@ -34,6 +38,7 @@ __all__ = [
     "AssignmentSupport",
     "Catalog",
     "Command",
+    "DataObject",
     "Function",
     "FunctionContext",
     "Modifier",
@@ -42,21 +47,62 @@ __all__ = [
     "Source",
     "camel_from_snake",
     "get_catalog",
+    "name_index",
     "snake_case",
     "suggest",
 ]
 
 CATALOG_FILE = "catalog.json"
 
+# The typed model (pydantic) loads on first use: parsing needs only the names
+# (name_index), and the command line starts faster without building the models.
+_MODEL_NAMES = frozenset(__all__) - {"camel_from_snake", "get_catalog", "name_index", "snake_case"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _MODEL_NAMES:
+        value = getattr(importlib.import_module("dqlbuild.catalog.model"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'dqlbuild.catalog' has no attribute {name!r}")
+
+
+def _catalog_text() -> str:
+    try:
+        return resources.files(__name__).joinpath(CATALOG_FILE).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise DQLCatalogError(f"cannot load the bundled DQL catalog: {exc}") from exc
+
 
 @functools.cache
 def get_catalog() -> Catalog:
     """The bundled catalog, parsed once per process."""
+    from pydantic import ValidationError
+
+    from dqlbuild.catalog.model import Catalog
+
     try:
-        text = resources.files(__name__).joinpath(CATALOG_FILE).read_text(encoding="utf-8")
-        return Catalog.model_validate_json(text)
-    except (OSError, ValidationError) as exc:
+        return Catalog.model_validate_json(_catalog_text())
+    except ValidationError as exc:
         raise DQLCatalogError(f"cannot load the bundled DQL catalog: {exc}") from exc
+
+
+@functools.cache
+def name_index() -> tuple[dict[str, str], dict[str, str]]:
+    """The catalog spelling of every command and of every function name and alias, by
+    lower-case name, read straight from the JSON (the typed catalog is not needed)."""
+    try:
+        data = json.loads(_catalog_text())
+        commands = {c["name"].lower(): c["name"] for c in data["commands"]}
+        functions: dict[str, str] = {}
+        for fn in data["functions"]:
+            for alias in fn.get("aliases", ()):
+                functions.setdefault(alias.lower(), alias)
+        # A real function name wins over an alias spelled the same.
+        functions.update({fn["name"].lower(): fn["name"] for fn in data["functions"]})
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise DQLCatalogError(f"cannot load the bundled DQL catalog: {exc}") from exc
+    return commands, functions
 
 
 # The mechanical mapping would give ``is_na_n``; keep the exceptions few and

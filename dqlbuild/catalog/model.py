@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
+from functools import cached_property
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from dqlbuild.errors import DQLCatalogError
 
@@ -112,10 +113,11 @@ class Command(_Frozen):
     """A data source: may (and must) begin a query or subquery."""
     experimental: bool = False
 
-    _by_name: dict[str, Parameter] = PrivateAttr(default_factory=dict)
-
-    def model_post_init(self, context: object, /) -> None:
-        self._by_name = _index_parameters(self.parameters)
+    # Cached properties, not private attributes: those go through pydantic's slow
+    # __getattr__, and checking a corpus looks parameters up a million times.
+    @cached_property
+    def _by_name(self) -> dict[str, Parameter]:
+        return _index_parameters(self.parameters)
 
     def parameter(self, name: str) -> Parameter | None:
         """The parameter called ``name`` (or with that alias), ignoring case."""
@@ -139,10 +141,11 @@ class Signature(_Frozen):
     """Short data type names of the result."""
     experimental: bool = False
 
-    _by_name: dict[str, Parameter] = PrivateAttr(default_factory=dict)
-
-    def model_post_init(self, context: object, /) -> None:
-        self._by_name = _index_parameters(self.parameters)
+    # Cached properties, not private attributes: those go through pydantic's slow
+    # __getattr__, and checking a corpus looks parameters up a million times.
+    @cached_property
+    def _by_name(self) -> dict[str, Parameter]:
+        return _index_parameters(self.parameters)
 
     def parameter(self, name: str) -> Parameter | None:
         return self._by_name.get(name.lower())
@@ -188,6 +191,28 @@ class Function(_Frozen):
         return None
 
 
+class DataObject(_Frozen):
+    """Something ``fetch`` reads: a Grail table (``logs``), a system table
+    (``dt.system.buckets``) or a family of views (``dt.entity.*``: any name with that
+    prefix)."""
+
+    name: str
+    evidence: str
+    """Where Dynatrace documents it or publishes queries reading it."""
+
+    @property
+    def is_family(self) -> bool:
+        return self.name.endswith(".*")
+
+    def matches(self, name: str) -> bool:
+        """Whether ``name`` is this data object (or one of the family), ignoring case."""
+        key = name.lower()
+        if self.is_family:
+            prefix = self.name[:-1].lower()
+            return key.startswith(prefix) and len(key) > len(prefix)
+        return key == self.name.lower()
+
+
 class Source(_Frozen):
     repository: str
     commit: str
@@ -226,14 +251,19 @@ class Catalog(_Frozen):
     """Units of ``duration(value, unit)``."""
     time_alignment_units: tuple[str, ...] = ()
     """Units after ``@``."""
+    data_objects: tuple[DataObject, ...] = ()
+    """What ``fetch`` (and ``describe``) can read; names ending in ``.*`` are families."""
 
-    _commands: dict[str, Command] = PrivateAttr(default_factory=dict)
-    _functions: dict[str, tuple[Function, ...]] = PrivateAttr(default_factory=dict)
-    _pseudo: frozenset[str] = PrivateAttr(default=frozenset())
+    @cached_property
+    def _commands(self) -> dict[str, Command]:
+        return {c.name.lower(): c for c in self.commands}
 
-    def model_post_init(self, context: object, /) -> None:
-        self._commands = {c.name.lower(): c for c in self.commands}
-        self._pseudo = frozenset(p.lower() for p in self.pseudo_parameters)
+    @cached_property
+    def _pseudo(self) -> frozenset[str]:
+        return frozenset(p.lower() for p in self.pseudo_parameters)
+
+    @cached_property
+    def _functions(self) -> dict[str, tuple[Function, ...]]:
         grouped: dict[str, list[Function]] = {}
         for fn in self.functions:
             grouped.setdefault(fn.name.lower(), []).append(fn)
@@ -243,7 +273,7 @@ class Catalog(_Frozen):
             for alias in fn.aliases:
                 if alias.lower() not in names:
                     grouped.setdefault(alias.lower(), []).append(fn)
-        self._functions = {k: tuple(v) for k, v in grouped.items()}
+        return {k: tuple(v) for k, v in grouped.items()}
 
     @property
     def start_commands(self) -> frozenset[str]:
@@ -273,6 +303,17 @@ class Catalog(_Frozen):
                 if fn.context == wanted:
                     return fn
         return entries[0]
+
+    def data_object(self, name: str) -> DataObject | None:
+        """The data object (or family) ``name`` belongs to, ignoring case."""
+        for entry in self.data_objects:
+            if entry.matches(name):
+                return entry
+        return None
+
+    def suggest_data_object(self, name: str) -> str | None:
+        """The known data object name closest to ``name``, for "did you mean" hints."""
+        return suggest(name, (d.name for d in self.data_objects if not d.is_family))
 
     def is_pseudo_parameter(self, name: str) -> bool:
         return name.lower() in self._pseudo

@@ -1,5 +1,9 @@
 """The ``dqlbuild`` command line. Each subcommand group lives in its own module and
-registers itself in :data:`SUBCOMMAND_MODULES`."""
+registers itself in :data:`SUBCOMMAND_MODULES`.
+
+Registering imports nothing heavy: each command imports the parts of dqlbuild it uses
+when it runs, so ``dqlbuild fmt`` does not pay for documents, checks or rewriting.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +14,20 @@ import sys
 from collections.abc import Sequence
 
 from dqlbuild import __version__
-from dqlbuild.cli.common import EXIT_USAGE, CliError, UsageError, emit, report_error
+from dqlbuild.cli.common import (
+    EXIT_USAGE,
+    CliError,
+    UsageError,
+    cli_text,
+    emit,
+    printable_streams,
+    report_error,
+)
 
 # Modules with a ``register(subparsers)`` function; each adds its subcommands and sets
-# ``func`` (taking the parsed arguments, returning the exit code) on its parsers.
+# ``func`` (taking the parsed arguments, returning the exit code) on its parsers. A module
+# may list its subcommands in ``COMMANDS``: running one of them then builds the parsers
+# of that module only (argparse parsers are slow to build).
 SUBCOMMAND_MODULES = (
     "dqlbuild.cli.syntax",
     "dqlbuild.cli.rewrite",
@@ -32,7 +46,8 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(EXIT_USAGE)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser of every subcommand, or with ``command``, of those defined next to it."""
     parser = _Parser(
         prog="dqlbuild",
         description="Parse, format, build, rewrite and check Dynatrace Query Language (DQL).",
@@ -40,8 +55,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"dqlbuild {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for name in SUBCOMMAND_MODULES:
-        importlib.import_module(name).register(subparsers)
+    modules = [importlib.import_module(name) for name in SUBCOMMAND_MODULES]
+    if any(command in getattr(module, "COMMANDS", ()) for module in modules):
+        modules = [m for m in modules if command in getattr(m, "COMMANDS", (command,))]
+    for module in modules:
+        module.register(subparsers)
     _remember_parsers(parser)
     return parser
 
@@ -56,18 +74,22 @@ def _remember_parsers(parser: argparse.ArgumentParser) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args, extra = parser.parse_known_args(argv)
+    printable_streams()
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    command = next((a for a in arguments if not a.startswith("-")), None)
+    parser = build_parser(command)
+    args, extra = parser.parse_known_args(arguments)
+    own = getattr(args, "_parser", parser)
     if extra:
         # Report unknown arguments with the usage of the subcommand they were given to.
-        getattr(args, "_parser", parser).error(f"unrecognized arguments: {' '.join(extra)}")
+        own.error(f"unrecognized arguments: {' '.join(extra)}")
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return EXIT_USAGE
     try:
         code: int = args.func(args)
     except UsageError as exc:
-        emit(f"dqlbuild: error: {exc}")
+        emit(f"{own.prog}: error: {cli_text(str(exc))}")
         return EXIT_USAGE
     except CliError as exc:
         report_error(exc)

@@ -10,21 +10,28 @@ one pre-commit hook covers both.
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from dqlbuild.analysis.checks import check
-from dqlbuild.cli.check import SYNTAX_CODE
-from dqlbuild.cli.common import EXIT_FAILURE, EXIT_OK, CliError, Progress, emit, read_input
-from dqlbuild.documents import Document, DocumentKind, load_document, parse_json
-from dqlbuild.documents.jsontext import JsonNode, JsonText, parse_embedded
-from dqlbuild.documents.loading import WRAPPER_KEYS
-from dqlbuild.errors import DocumentError, DQLError, DQLSyntaxError
-from dqlbuild.syntax.parser import parse
+from dqlbuild.cli.check import (
+    FileSpan,
+    Finding,
+    Reporter,
+    add_format_option,
+    dql_file_findings,
+    file_failure,
+    query_findings,
+)
+from dqlbuild.cli.common import STDIN_NAME, CliError, Input, expand_inputs, read_input
+
+if TYPE_CHECKING:
+    from dqlbuild.documents import Document
+    from dqlbuild.documents.jsontext import JsonNode, JsonText
+
+
+COMMANDS = ("check-documents",)
 
 
 def register(subparsers: Any) -> None:
@@ -35,25 +42,25 @@ def register(subparsers: Any) -> None:
         "notebook DQL sections, query variables) as `dqlbuild check` does; `.dql` files are "
         "checked as plain queries. Prints FILE:LINE:COL: SEVERITY: MESSAGE [CODE] (tile "
         '"TITLE") with the position inside the JSON file; exits 1 when there is an error. '
-        "A dashboard's own variables count as defined; others are reported.",
-        epilog="examples:\n  dqlbuild check-documents dashboards/*.json\n"
+        "A dashboard's own variables count as defined; others are reported. Directories "
+        "are searched for *.json and *.dql files; standard input ('-') is read as a "
+        "document (or as DQL when it does not start like JSON).",
+        epilog="examples:\n  dqlbuild check-documents dashboards/\n"
         "  dqlbuild check-documents --skip-non-documents $(git ls-files '*.json' '*.dql')\n"
-        "  dqlbuild check-documents --format json notebook.json",
+        "  dqlbuild check-documents --format json notebook.json\n"
+        "  curl -s $DASHBOARD_URL | dqlbuild check-documents -",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("files", nargs="+", metavar="FILE", help="JSON documents or .dql files")
+    p.add_argument(
+        "files", nargs="+", metavar="FILE", help="JSON documents, .dql files or directories"
+    )
     p.add_argument(
         "--skip-non-documents",
         action="store_true",
         help="quietly skip JSON files that are not dashboards or notebooks (package.json, "
         "JSONC, classic dashboards, ...); used by the pre-commit hook",
     )
-    p.add_argument(
-        "--format",
-        choices=("text", "json"),
-        default="text",
-        help="text lines (default) or one JSON list of all findings",
-    )
+    add_format_option(p)
     p.set_defaults(func=_check_documents)
 
 
@@ -68,114 +75,74 @@ class _Query:
     multi_select: frozenset[str] = frozenset()
 
 
-@dataclass(frozen=True)
-class _Finding:
-    file: str
-    at: tuple[int, int] | None  # line and column in the file
-    severity: str
-    message: str
-    code: str | None  # None: the file itself failed (unreadable, not a valid document)
-    hint: str | None
-    where: str | None
-    snippet: str | None = None
-
-    def text(self) -> str:
-        place = f"{self.file}:{self.at[0]}:{self.at[1]}" if self.at else self.file
-        head = f"{place}: {self.severity}: {self.message}"
-        if self.code:
-            head += f" [{self.code}]"
-        if self.where:
-            head += f" ({self.where})"
-        lines = [head]
-        if self.hint:
-            lines.append(f"  hint: {self.hint}")
-        if self.snippet:
-            lines.extend("  " + line for line in self.snippet.splitlines())
-        return "\n".join(lines)
-
-    def record(self) -> dict[str, Any]:
-        return {
-            "file": self.file,
-            "line": self.at[0] if self.at else None,
-            "column": self.at[1] if self.at else None,
-            "severity": self.severity,
-            "message": self.message,
-            "code": self.code,
-            "hint": self.hint,
-            "query": self.where,
-        }
-
-
 def _check_documents(args: argparse.Namespace) -> int:
-    findings: list[_Finding] = []
-    progress = Progress(len(args.files))
-    for name in args.files:
-        progress.step(name)
-        for found in _check_file(name, skip_non_documents=args.skip_non_documents):
-            findings.append(found)
-            if args.format == "text":
-                progress.clear()
-                emit(found.text(), sys.stdout)
-    progress.clear()
-    if args.format == "json":
-        sys.stdout.write(json.dumps([f.record() for f in findings], indent=2) + "\n")
-    return EXIT_FAILURE if any(f.severity == "error" for f in findings) else EXIT_OK
+    names = expand_inputs(args.files, (".json", ".dql"), args._parser)
+    reporter = Reporter(args.format, len(names))
+    for name in names:
+        reporter.progress.step(name)
+        reporter.add(_check_file(name, skip_non_documents=args.skip_non_documents))
+    return reporter.finish()
 
 
-def _check_file(name: str, *, skip_non_documents: bool) -> Iterator[_Finding]:
+def _check_file(name: str, *, skip_non_documents: bool) -> Iterator[Finding]:
+    from dqlbuild.documents import load_document
+    from dqlbuild.errors import DocumentError
+
     try:
-        source = read_input(name)
+        source = read_input(name, strip_bom=False)
     except CliError as exc:
-        message = exc.error.message if isinstance(exc.error, DQLError) else exc.error
-        yield _Finding(name, None, "error", message, None, None, None)
+        yield file_failure(exc.filename, exc.error)
         return
-    if not name.lower().endswith(".json"):
-        queries = [_Query(source.text, None, _Positions(_File(source.text)), None)]
-    else:
-        try:
-            doc = load_document(source.text)
-        except DocumentError as exc:
-            if skip_non_documents and not _looks_like_document(source.text):
-                return
-            at = (exc.line, exc.column or 1) if exc.line is not None else None
-            yield _Finding(name, at, "error", exc.message, None, exc.hint, None)
-            return
-        queries = list(_document_queries(doc))
-    for query in queries:
-        yield from _check_query(name, query)
-
-
-def _check_query(name: str, query: _Query) -> Iterator[_Finding]:
+    if not _is_document(source):
+        yield from dql_file_findings(_without_bom(source))
+        return
     try:
-        tree = parse(query.text)
-    except DQLError as exc:
-        offset = exc.offset if isinstance(exc, DQLSyntaxError) else 0
-        # Inside JSON the line shown is the query's own, not the escaped file line.
-        snippet = exc.snippet() if isinstance(exc, DQLSyntaxError) else None
-        yield _Finding(
-            name,
-            query.position(offset),
-            "error",
-            exc.message,
-            SYNTAX_CODE,
-            exc.hint,
-            query.where,
-            snippet,
-        )
+        doc = load_document(source.text)
+    except DocumentError as exc:
+        if skip_non_documents and not _looks_like_document(source.text):
+            return
+        span: FileSpan | None = None
+        if exc.line is not None:
+            line, column = exc.line, exc.column or 1
+            offset = _offset(source.text, line, column)
+            span = (offset, offset, line, column, line, column)
+        failure = file_failure(source.name, exc)
+        yield Finding(failure.file, span, "error", failure.message, None, failure.hint)
         return
-    for found in check(tree, defined_variables=query.defined, multi_select=query.multi_select):
-        yield _Finding(
-            name,
-            query.position(found.span.start) if found.span else None,
-            found.severity,
-            found.message,
-            found.code,
-            found.hint,
-            query.where,
+    for query in _document_queries(doc):
+        yield from query_findings(
+            source.name,
+            query.text,
+            query.position,
+            where=query.where,
+            defined=query.defined,
+            multi_select=query.multi_select,
         )
+
+
+def _is_document(source: Input) -> bool:
+    """A .json file, or standard input that starts like JSON."""
+    if source.name == STDIN_NAME:
+        return source.text.lstrip("\ufeff \t\r\n").startswith(("{", "["))
+    return source.name.lower().endswith(".json")
+
+
+def _without_bom(source: Input) -> Input:
+    if not source.text.startswith("\ufeff"):
+        return source
+    return Input(source.name, source.path, source.text[1:], True, source.newline)
+
+
+def _offset(text: str, line: int, column: int) -> int:
+    start = 0
+    for _ in range(line - 1):
+        start = text.index("\n", start) + 1
+    return start + column - 1
 
 
 def _document_queries(doc: Document) -> Iterator[_Query]:
+    from dqlbuild.documents import DocumentKind
+
     file = _File(doc.text)
     defined: frozenset[str] | None = None
     multi: frozenset[str] = frozenset()
@@ -196,19 +163,20 @@ def _document_queries(doc: Document) -> Iterator[_Query]:
 
 
 class _Positions:
-    """Maps a character offset in a query to a (line, column) of its file.
+    """Maps a span of a query to the span of its characters in the file.
 
     The JSON is parsed again only when a query has something to report (loading keeps
     its parse to itself, and most queries are clean)."""
 
-    def __init__(self, file: _File, path: tuple[str, ...] | None = None) -> None:
+    def __init__(self, file: _File, path: tuple[str, ...]) -> None:
         self._file = file
-        self._path = path  # where the query string is; None: the file is the query
+        self._path = path  # where the query string is (a pointer into embedded JSON too)
 
     @cached_property
     def _offsets(self) -> list[int]:
         """The file offset of each query character, plus one for its end."""
-        assert self._path is not None
+        from dqlbuild.documents.jsontext import parse_embedded
+
         doc = self._file.json
         node = doc.find(self._path[0])
         offsets = _string_offsets(doc.text, node)
@@ -218,13 +186,12 @@ class _Positions:
             offsets = [offsets[i] for i in _string_offsets(inner.text, inner_node)]
         return offsets
 
-    def __call__(self, offset: int) -> tuple[int, int]:
-        if self._path is None:
-            text = self._file.text
-            line = text.count("\n", 0, offset) + 1
-            return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
+    def __call__(self, start: int, end: int) -> FileSpan:
         offsets = self._offsets
-        return self._file.json.position(offsets[min(offset, len(offsets) - 1)])
+        first = offsets[min(start, len(offsets) - 1)]
+        last = offsets[min(end, len(offsets) - 1)]
+        position = self._file.json.position
+        return (first, last, *position(first), *position(last))
 
 
 class _File:
@@ -233,6 +200,8 @@ class _File:
 
     @cached_property
     def json(self) -> JsonText:
+        from dqlbuild.documents import parse_json
+
         return parse_json(self.text)
 
 
@@ -269,6 +238,10 @@ def _is_surrogate_pair(text: str, i: int) -> bool:
 def _looks_like_document(text: str) -> bool:
     """Whether JSON text has the shape of a dashboard or notebook (a broken one is still
     reported under --skip-non-documents; package.json and friends are not)."""
+    from dqlbuild.documents import parse_json
+    from dqlbuild.documents.loading import WRAPPER_KEYS
+    from dqlbuild.errors import DocumentError
+
     try:
         root = parse_json(text).root
     except DocumentError:

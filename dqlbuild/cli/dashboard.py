@@ -15,40 +15,38 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dqlbuild.cli.common import (
     EXIT_FAILURE,
     EXIT_OK,
+    STDIN,
+    STDIN_NAME,
     CliError,
     UsageError,
     add_value_options,
     atomic_write_text,
     emit,
+    expand_inputs,
     format_error,
+    option_expression,
     parse_now,
+    plural,
+    read_input,
     set_values,
+    variable_key,
 )
-from dqlbuild.documents.loading import Document, DocumentKind, load_document
-from dqlbuild.documents.models import SELECT_ALL
-from dqlbuild.documents.workflow import (
-    AddFilterResult,
-    Inspection,
-    LocationStatus,
-    add_filter,
-    add_variable,
-    data_object_of,
-    document_values,
-    inspect_document,
-    parse_field,
-    render_each,
-    variable_query,
-)
-from dqlbuild.errors import DQLError
-from dqlbuild.rewriting.variables import variables
+
+if TYPE_CHECKING:
+    from dqlbuild.documents.loading import Document
+    from dqlbuild.documents.workflow import AddFilterResult, Inspection, LocationStatus
+    from dqlbuild.errors import DQLError
 
 _RAW = argparse.RawDescriptionHelpFormatter
 _EXAMPLE = "examples/ai-observability.dashboard.json"
+
+
+COMMANDS = ("dashboard",)
 
 
 def register(subparsers: Any) -> None:
@@ -77,7 +75,7 @@ def register(subparsers: Any) -> None:
 
 
 def _missing_subcommand(parser: argparse.ArgumentParser) -> int:
-    parser.print_help(sys.stderr)
+    parser.print_usage(sys.stderr)
     raise UsageError("give a subcommand: inspect, add-variable, add-filter or render")
 
 
@@ -93,9 +91,16 @@ def _register_inspect(commands: Any) -> None:
         "  dqlbuild dashboard inspect --json dashboards/*.json",
         formatter_class=_RAW,
     )
-    p.add_argument("files", nargs="+", metavar="FILE", help="dashboard or notebook JSON files")
-    p.add_argument("--json", action="store_true", help="one JSON object per file instead")
+    _add_files(p)
+    p.add_argument("--json", action="store_true", help="one JSON object per file and line instead")
     p.set_defaults(func=_inspect)
+
+
+def _add_files(
+    p: argparse.ArgumentParser,
+    text: str = "dashboard or notebook JSON files or directories; '-' reads stdin",
+) -> None:
+    p.add_argument("files", nargs="+", metavar="FILE", help=text)
 
 
 def _add_output_options(p: argparse.ArgumentParser) -> None:
@@ -121,9 +126,10 @@ def _add_output_options(p: argparse.ArgumentParser) -> None:
 _OUTPUT_EPILOG = (
     "output: with --output or --in-place the result is written (atomically); without "
     "either, one FILE is printed to stdout, and several FILEs need --dry-run or --diff. "
-    "--diff prints a unified diff to stdout and, without --output/--in-place, writes "
-    "nothing. The report goes to stderr. Exit 0 on success, 1 when a FILE could not be "
-    "changed (it is then left as it was), 2 on usage errors."
+    "Directories are searched for *.json files. --diff prints a unified diff to stdout "
+    "and, without --output/--in-place, writes nothing. The report goes to stderr. Exit 0 "
+    "on success, 1 when a FILE could not be changed (it is then left as it was), 2 on "
+    "usage errors."
 )
 
 
@@ -144,7 +150,7 @@ def _register_add_variable(commands: Any) -> None:
         "      --input 'fetch dt.entity.host | fields entity.name'",
         formatter_class=_RAW,
     )
-    p.add_argument("files", nargs="+", metavar="FILE", help="dashboard JSON files")
+    _add_files(p, "dashboard JSON files or directories; '-' reads stdin")
     p.add_argument("--key", required=True, help="the variable's key, referenced as $KEY")
     p.add_argument("--type", required=True, choices=("query", "csv", "text"))
     p.add_argument("--input", metavar="TEXT", help="DQL (query) or a comma-separated list (csv)")
@@ -190,7 +196,7 @@ def _register_add_filter(commands: Any) -> None:
         "      --field model.version --data-object spans --value v2 --value v3 --in-place",
         formatter_class=_RAW,
     )
-    p.add_argument("files", nargs="+", metavar="FILE", help="dashboard or notebook JSON files")
+    _add_files(p)
     p.add_argument("--variable", required=True, metavar="KEY", help="the variable's key")
     p.add_argument("--field", required=True, help="the field to filter on")
     p.add_argument(
@@ -240,7 +246,7 @@ def _register_render(commands: Any) -> None:
         "  dqlbuild dashboard render dash.json --no-defaults --lenient",
         formatter_class=_RAW,
     )
-    p.add_argument("files", nargs="+", metavar="FILE", help="dashboard or notebook JSON files")
+    _add_files(p)
     add_value_options(p)
     p.add_argument(
         "--no-defaults", action="store_true", help="do not use the dashboard's default values"
@@ -252,17 +258,30 @@ def _register_render(commands: Any) -> None:
 
 
 # ---------------------------------------------------------------- shared plumbing
+def _files(args: argparse.Namespace) -> list[str]:
+    """The documents to work on (directories searched for *.json); kept on ``args``."""
+    names: list[str] = args.__dict__.get("_names") or expand_inputs(
+        args.files, (".json",), args._parser
+    )
+    args._names = names
+    return names
+
+
 def _load(name: str) -> Document:
+    from dqlbuild.documents.loading import load_document
+    from dqlbuild.errors import DQLError
+
+    source = read_input(name, strip_bom=False)
     try:
-        return load_document(Path(name))
+        return load_document(source.text)
     except DQLError as exc:
-        raise CliError(name, exc) from None
+        raise CliError(source.name, exc) from None
 
 
-def _each_file(names: Sequence[str], work: Callable[[str], None]) -> int:
+def _each_file(args: argparse.Namespace, work: Callable[[str], None]) -> int:
     """Run ``work`` on every file; a failing file is reported and the others go on."""
     status = EXIT_OK
-    for name in names:
+    for name in _files(args):
         try:
             work(name)
         except CliError as exc:
@@ -273,18 +292,20 @@ def _each_file(names: Sequence[str], work: Callable[[str], None]) -> int:
 
 def _targets(args: argparse.Namespace) -> dict[str, Path | None]:
     """Where each FILE's result goes: a path, or None (stdout, or nowhere)."""
-    names: list[str] = args.files
+    names = _files(args)
     if args.in_place:
+        if STDIN in names:
+            raise UsageError("--in-place needs files, not standard input")
         return {name: Path(name) for name in names}
     if args.output is not None:
         out = Path(args.output)
         if out.is_dir():
             seen: dict[str, str] = {}
             for name in names:
-                other = seen.setdefault(Path(name).name, name)
+                other = seen.setdefault(_base_name(name), name)
                 if other != name:
                     raise UsageError(f"{other} and {name} would both be written to {out}")
-            return {name: out / Path(name).name for name in names}
+            return {name: out / _base_name(name) for name in names}
         if len(names) > 1:
             raise UsageError(
                 "--output names one file; with several FILEs give an existing directory"
@@ -296,6 +317,14 @@ def _targets(args: argparse.Namespace) -> dict[str, Path | None]:
             "(or preview with --diff / --dry-run)"
         )
     return dict.fromkeys(names)
+
+
+def _base_name(name: str) -> str:
+    return "stdin.json" if name == STDIN else Path(name).name
+
+
+def _display(name: str) -> str:
+    return STDIN_NAME if name == STDIN else name
 
 
 def _emit(args: argparse.Namespace, name: str, old: str, new: str, target: Path | None) -> str:
@@ -310,10 +339,7 @@ def _emit(args: argparse.Namespace, name: str, old: str, new: str, target: Path 
         return "written to stdout"
     if args.in_place and new == old:
         return "unchanged"
-    try:
-        atomic_write_text(target, new)
-    except OSError as exc:
-        raise CliError(str(target), f"cannot write: {exc.strerror or exc}") from None
+    atomic_write_text(target, new)
     return f"written to {target}"
 
 
@@ -356,20 +382,18 @@ def _without_position(exc: DQLError) -> str:
     return exc.message + where + (f" ({exc.hint})" if exc.hint else "")
 
 
-def _usage(what: str, exc: DQLError) -> UsageError:
-    return UsageError(f"{what}: {exc.message}" + (f" ({exc.hint})" if exc.hint else ""))
-
-
 # ---------------------------------------------------------------- inspect
 def _inspect(args: argparse.Namespace) -> int:
+    from dqlbuild.documents.workflow import inspect_document
+
     def work(name: str) -> None:
         inspection = inspect_document(_load(name))
         if args.json:
-            sys.stdout.write(json.dumps(_inspection_json(name, inspection)) + "\n")
+            sys.stdout.write(json.dumps(_inspection_json(_display(name), inspection)) + "\n")
         else:
-            sys.stdout.write(format_inspection(name, inspection))
+            sys.stdout.write(format_inspection(_display(name), inspection))
 
-    return _each_file(args.files, work)
+    return _each_file(args, work)
 
 
 def _inspection_json(name: str, inspection: Inspection) -> dict[str, Any]:
@@ -379,17 +403,27 @@ def _inspection_json(name: str, inspection: Inspection) -> dict[str, Any]:
     data["file"] = name
     for tile, info in zip(data["tiles"], inspection.tiles, strict=True):
         tile["parse_status"] = info.parse_status
+        # One shape for positions (docs/cli.md): the error and where, in the query.
+        line, column = tile.pop("error_line"), tile.pop("error_column")
+        if info.error is not None:
+            tile["error"] = {"message": info.error, "position": _position(line, column)}
     return data
+
+
+def _position(line: int | None, column: int | None) -> dict[str, int] | None:
+    return {"line": line, "column": column} if line is not None and column is not None else None
 
 
 def format_inspection(name: str, inspection: Inspection) -> str:
     """The terminal table of ``dqlbuild dashboard inspect``."""
+    from dqlbuild.documents.loading import DocumentKind
+
     queries = sum(t.has_query for t in inspection.tiles)
-    what = "tiles" if inspection.kind is DocumentKind.DASHBOARD else "sections"
+    what = "tile" if inspection.kind is DocumentKind.DASHBOARD else "section"
     title = f" {inspection.name!r}," if inspection.name else ""
     lines = [
         f"{name}: {inspection.kind.value} ({inspection.form.value}),{title} "
-        f"{len(inspection.tiles)} {what}, {queries} with DQL"
+        f"{plural(len(inspection.tiles), what)}, {queries} with DQL"
     ]
     rows = [("ID", "TYPE", "SOURCE", "PARSES", "VARIABLES", "TITLE")]
     errors: list[str] = []
@@ -428,6 +462,11 @@ def _names(names: Sequence[str]) -> str:
 
 # ---------------------------------------------------------------- add-variable
 def _add_variable(args: argparse.Namespace) -> int:
+    from dqlbuild.documents.models import SELECT_ALL
+    from dqlbuild.documents.workflow import add_variable
+    from dqlbuild.errors import DQLError
+
+    key = new_variable_key(args.key, "--key")
     default: str | list[str] | None = None
     if args.select_all:
         if not args.multiple:
@@ -439,6 +478,10 @@ def _add_variable(args: argparse.Namespace) -> int:
             raise UsageError("a single-select variable has one --default; add --multiple")
     if args.type != "text" and not args.input:
         raise UsageError(f"a {args.type} variable needs --input")
+    if args.type == "csv" and args.default:
+        _defaults_among_values(args.default, args.input, SELECT_ALL)
+    if args.type == "query":
+        option_expression_query("--input", args.input)
     targets = _targets(args)
 
     def work(name: str) -> None:
@@ -446,7 +489,7 @@ def _add_variable(args: argparse.Namespace) -> int:
         try:
             result = add_variable(
                 doc,
-                args.key,
+                key,
                 args.type,
                 args.input,
                 multiple=args.multiple,
@@ -456,24 +499,70 @@ def _add_variable(args: argparse.Namespace) -> int:
         except DQLError as exc:
             raise CliError(name, exc) from None
         outcome = _emit(args, name, doc.text, result.text, targets[name])
-        sys.stderr.write(f"{name}: variable ${result.key}: {result.message}; {outcome}\n")
-        _show_diff(args, name, doc.text, result.text, targets[name])
+        shown = _display(name)
+        sys.stderr.write(f"{shown}: variable ${result.key}: {result.message}; {outcome}\n")
+        _show_diff(args, shown, doc.text, result.text, targets[name])
 
-    return _each_file(args.files, work)
+    return _each_file(args, work)
+
+
+def new_variable_key(key: str, option: str) -> str:
+    """The key of a variable to create: what the Dashboards app accepts for new keys."""
+    from dqlbuild.documents.loading import NEW_VARIABLE_KEY, RESERVED_VARIABLE_PREFIX
+
+    name = variable_key(key, option)
+    if name.startswith(RESERVED_VARIABLE_PREFIX):
+        raise UsageError(
+            f"{option}: keys starting with `{RESERVED_VARIABLE_PREFIX}` are reserved for the "
+            "built-in variables"
+        )
+    if not NEW_VARIABLE_KEY.fullmatch(name):
+        raise UsageError(
+            f"{option}: {key!r} is not a key the Dashboards app accepts (letters and digits, "
+            "starting with a letter)"
+        )
+    return name
+
+
+def _defaults_among_values(defaults: list[str], values: str, select_all: str) -> None:
+    """A list variable's default must be one of its values (or select-all)."""
+    items = [v.strip() for v in values.split(",") if v.strip()]
+    for default in defaults:
+        if default != select_all and default.strip() not in items:
+            raise UsageError(
+                f"--default {default!r} is not one of the variable's values: {', '.join(items)}"
+            )
+
+
+def option_expression_query(option: str, text: str) -> None:
+    """A query given as an option must parse; otherwise it is invalid input (exit 1)."""
+    from dqlbuild.errors import DQLError
+    from dqlbuild.syntax.parser import parse
+
+    try:
+        parse(text)
+    except DQLError as exc:
+        raise CliError(option, exc) from None
 
 
 # ---------------------------------------------------------------- add-filter
 def _add_filter(args: argparse.Namespace) -> int:
+    from dqlbuild.documents.workflow import add_filter, parse_field, variable_query
+    from dqlbuild.errors import DQLError
+
+    new_variable_key(args.variable, "--variable")
     try:
         field = parse_field(args.field)
     except DQLError as exc:
-        raise _usage("--field", exc) from None
+        raise CliError("--field", exc) from None
+    if args.where is not None:
+        option_expression("--where", args.where)
     try:
         variable_query("x", field, where=args.where)
     except DQLError as exc:
-        raise _usage("--where", exc) from None
+        raise CliError("--where", exc) from None
     targets = _targets(args)
-    docs = {name: _load_or_error(name) for name in args.files}
+    docs = {name: _load_or_error(name) for name in _files(args)}
     if args.data_object is None:
         _require_data_object(args, docs)
 
@@ -498,10 +587,10 @@ def _add_filter(args: argparse.Namespace) -> int:
         except DQLError as exc:
             raise CliError(name, exc) from None
         outcome = _emit(args, name, doc.text, result.text, targets[name])
-        sys.stderr.write(format_report(name, result, outcome))
-        _show_diff(args, name, doc.text, result.text, targets[name])
+        sys.stderr.write(format_report(_display(name), result, outcome))
+        _show_diff(args, _display(name), doc.text, result.text, targets[name])
 
-    return _each_file(args.files, work)
+    return _each_file(args, work)
 
 
 def _load_or_error(name: str) -> Document | CliError:
@@ -515,6 +604,9 @@ def _require_data_object(args: argparse.Namespace, docs: dict[str, Document | Cl
     """Without --data-object the document must say which data object carries the field
     (--values-from, or the variable's own query); else a tile of another data object
     would be emptied by a filter on a field it lacks."""
+    from dqlbuild.documents.loading import Document
+    from dqlbuild.documents.workflow import data_object_of
+
     unknown = [
         name
         for name, doc in docs.items()
@@ -540,6 +632,8 @@ _STATUS_LABELS: dict[LocationStatus, str] = {
 
 def format_report(name: str, result: AddFilterResult, outcome: str) -> str:
     """The per-tile report of ``add-filter``."""
+    from dqlbuild.documents.loading import DocumentKind
+
     doc = result.document
     noun = "tile" if doc.kind is DocumentKind.DASHBOARD else "section"
     lines = [f"{name}: {doc.kind.value}, condition `{result.condition}`"]
@@ -568,11 +662,17 @@ def format_report(name: str, result: AddFilterResult, outcome: str) -> str:
 
 # ---------------------------------------------------------------- render
 def _render(args: argparse.Namespace) -> int:
+    from dqlbuild.documents.loading import DocumentKind
+    from dqlbuild.documents.workflow import document_values, render_each
+    from dqlbuild.errors import DQLError
+    from dqlbuild.rewriting.variables import variables
+
     given = set_values(args.set)
     now = parse_now(args.now)
 
     def work(name: str) -> None:
         doc = _load(name)
+        name = _display(name)
         values = given if args.no_defaults else document_values(doc, given)[0]
         used = {k: v for k, v in values.items() if k not in given}
         if used:
@@ -607,7 +707,7 @@ def _render(args: argparse.Namespace) -> int:
             sys.stdout.flush()
             raise CliError(name, _without_position(failed[-1]))
 
-    return _each_file(args.files, work)
+    return _each_file(args, work)
 
 
 __all__ = ["format_inspection", "format_report", "register", "unified_diff"]

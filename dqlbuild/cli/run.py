@@ -23,6 +23,7 @@ from dqlbuild.cli.common import (
     emit,
     format_error,
     key_value_pairs,
+    option_pairs,
     parse_now,
     read_input,
     set_values,
@@ -104,7 +105,7 @@ def register(subparsers: Any) -> None:
 
 def _data(items: Sequence[str]) -> dict[str, str]:
     data: dict[str, str] = {}
-    for name, path in key_value_pairs(list(items), "--data"):
+    for name, path in option_pairs(list(items), "--data", "NAME=PATH"):
         if name in data:
             raise UsageError(f"--data {name} is given twice")
         data[name] = path
@@ -113,7 +114,7 @@ def _data(items: Sequence[str]) -> dict[str, str]:
 
 def _types(items: Sequence[str], data: dict[str, str]) -> dict[str, dict[str, str]]:
     types: dict[str, dict[str, str]] = {}
-    for target, kind in key_value_pairs(list(items), "--type"):
+    for target, kind in option_pairs(list(items), "--type", "[NAME:]FIELD=TYPE"):
         name, sep, field = target.partition(":")
         if not sep:
             if len(data) != 1:

@@ -103,31 +103,80 @@ class JsonMember:
         return self.value.end
 
 
-@dataclass(frozen=True, slots=True, eq=False)
 class JsonNode:
     """A JSON value with its span ``text[start:end]`` and its JSON pointer.
 
     Scalars carry their decoded ``value`` (exactly what :func:`json.loads`
     would give); objects keep every member in text order, duplicates included.
+    The members and items of a container are read from the text when first
+    asked for: most of a large document is never looked at.
     """
+
+    __slots__ = (
+        "_by_key",
+        "_items",
+        "_members",
+        "_source",
+        "end",
+        "kind",
+        "pointer",
+        "start",
+        "value",
+    )
 
     kind: NodeKind
     start: int
     end: int
     pointer: str
-    value: str | int | float | bool | None = None
-    members: tuple[JsonMember, ...] = ()
-    items: tuple[JsonNode, ...] = ()
-    # Members by key (the last one wins), built on the first lookup in a large object, so
-    # that looking up each of n tiles costs O(n) in all, not O(n²).
-    _by_key: dict[str, JsonMember] | None = field(default=None, repr=False)
+    value: str | int | float | bool | None
+
+    def __init__(
+        self,
+        kind: NodeKind,
+        start: int,
+        end: int,
+        pointer: str,
+        value: str | int | float | bool | None = None,
+        members: tuple[JsonMember, ...] = (),
+        items: tuple[JsonNode, ...] = (),
+        *,
+        source: _Source | None = None,
+    ) -> None:
+        self.kind = kind
+        self.start = start
+        self.end = end
+        self.pointer = pointer
+        self.value = value
+        # With ``source``, a container's children are read from it on first use.
+        self._source = source
+        self._members: tuple[JsonMember, ...] | None = None if source is not None else members
+        self._items: tuple[JsonNode, ...] | None = None if source is not None else items
+        # Members by key (the last one wins), built on the first lookup in a large object,
+        # so that looking up each of n tiles costs O(n) in all, not O(n²).
+        self._by_key: dict[str, JsonMember] | None = None
+
+    def __repr__(self) -> str:
+        return f"JsonNode({self.kind!r}, {self.start}, {self.end}, {self.pointer!r})"
+
+    @property
+    def members(self) -> tuple[JsonMember, ...]:
+        if self._members is None:
+            assert self._source is not None
+            self._members = _read_members(self._source, self) if self.kind == "object" else ()
+        return self._members
+
+    @property
+    def items(self) -> tuple[JsonNode, ...]:
+        if self._items is None:
+            assert self._source is not None
+            self._items = _read_items(self._source, self) if self.kind == "array" else ()
+        return self._items
 
     def member(self, key: str) -> JsonMember | None:
         """The member named ``key``; the last one wins, as in :func:`json.loads`."""
         if len(self.members) > 16:
             if self._by_key is None:
-                object.__setattr__(self, "_by_key", {m.key: m for m in self.members})
-            assert self._by_key is not None
+                self._by_key = {m.key: m for m in self.members}
             return self._by_key.get(key)
         for m in reversed(self.members):
             if m.key == key:
@@ -163,6 +212,150 @@ def _skip_ws(text: str, pos: int) -> int:
     m = _WS.match(text, pos)
     assert m is not None  # the pattern matches the empty string
     return m.end()
+
+
+def _reject_constant(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")  # json.loads would accept NaN and Infinity
+
+
+# The stdlib's C scanner: ``_scan_once(text, i)`` decodes the value at ``i`` exactly as
+# json.loads does and returns it with its end; strict JSON (no NaN, no raw control
+# characters in strings).
+_scan_once: Callable[[str, int], tuple[object, int]] = json.decoder.JSONDecoder(
+    parse_constant=_reject_constant
+).scan_once  # type: ignore[attr-defined]
+
+
+def _read(text: str) -> JsonNode:
+    """The root of a valid document, its children to be read on demand; any problem
+    is reported by the full parser, which says exactly what and where."""
+    start = _skip_ws(text, 1 if text.startswith(BOM) else 0)
+    try:
+        value, end = _scan_once(text, start)
+    except (ValueError, StopIteration):
+        _Parser(text).parse()  # raises the precise _ParseFailure
+        raise _ParseFailure("not valid JSON", start) from None
+    rest = _skip_ws(text, end)
+    if rest != len(text):
+        raise _ParseFailure("unexpected text after the end of the JSON value", rest)
+    root = _node(_Source(text, start, end), start, end, "", value)
+    if root.kind in ("object", "array"):
+        assert root._source is not None
+        root._source.value = value
+    return root
+
+
+# Everything up to the next bracket outside strings, then that bracket: an opening one
+# (group 1) or a closing one (group 2). Possessive quantifiers: no backtracking.
+_TO_BRACKET = re.compile(
+    r'[^"{}\[\]]*+(?:"[^"\\]*+(?:\\.[^"\\]*+)*+"[^"{}\[\]]*+)*+(?:([{\[])|[}\]])', re.S
+)
+
+
+class _Source:
+    """The text of a validated document (its value at ``text[start:end]``) and where each
+    of its containers ends."""
+
+    __slots__ = ("_ends", "end", "start", "text", "value")
+
+    def __init__(self, text: str, start: int, end: int) -> None:
+        self.text = text
+        self.start = start
+        self.end = end
+        self._ends: dict[int, int] | None = None
+        # The decoded document, handed to the first caller that wants it whole (then
+        # dropped: later callers get their own copy).
+        self.value: object = None
+
+    def end_of(self, opening: int) -> int:
+        if self._ends is None:
+            ends: dict[int, int] = {}
+            stack: list[int] = []
+            # Within the value: after its last bracket nothing could match.
+            for m in _TO_BRACKET.finditer(self.text, self.start, self.end):
+                if m.lastindex:
+                    stack.append(m.end() - 1)
+                else:
+                    ends[stack.pop()] = m.end()
+            self._ends = ends
+        return self._ends[opening]
+
+
+def _node(source: _Source, start: int, end: int, pointer: str, value: object) -> JsonNode:
+    if isinstance(value, dict):
+        return JsonNode("object", start, end, pointer, source=source)
+    if isinstance(value, list):
+        return JsonNode("array", start, end, pointer, source=source)
+    if isinstance(value, str):
+        return JsonNode("string", start, end, pointer, value)
+    if value is True or value is False or value is None:
+        kind: NodeKind = "null" if value is None else "true" if value else "false"
+        return JsonNode(kind, start, end, pointer, value)
+    assert isinstance(value, int | float)
+    return JsonNode("number", start, end, pointer, value)
+
+
+def _child(source: _Source, pos: int, pointer: str) -> JsonNode:
+    text = source.text
+    first = text[pos]
+    if first == '"':
+        string, end = _scanstring(text, pos + 1, True)
+        return JsonNode("string", pos, end, pointer, string)
+    if first == "{":
+        return JsonNode("object", pos, source.end_of(pos), pointer, source=source)
+    if first == "[":
+        return JsonNode("array", pos, source.end_of(pos), pointer, source=source)
+    value, end = _scan_once(text, pos)
+    return _node(source, pos, end, pointer, value)
+
+
+# One step of a validated document's layout in one match: a simple key (no escapes) with
+# its colon, or what follows a value (the separator and the next item's start).
+_SIMPLE_KEY = re.compile(r'"([^"\\\x00-\x1f]*)"[ \t\n\r]*:[ \t\n\r]*')
+_AFTER_VALUE = re.compile(r"[ \t\n\r]*(?:,[ \t\n\r]*|([}\]]))")
+
+
+def _read_members(source: _Source, node: JsonNode) -> tuple[JsonMember, ...]:
+    # The document was validated when read: only the layout is left to follow.
+    text = source.text
+    members: list[JsonMember] = []
+    pos = _skip_ws(text, node.start + 1)
+    if text[pos] == "}":
+        return ()
+    base = node.pointer + "/"
+    key_match, after_match = _SIMPLE_KEY.match, _AFTER_VALUE.match
+    while True:
+        m = key_match(text, pos)
+        if m is not None:
+            key, key_end, value_start = m.group(1), pos + len(m.group(1)) + 2, m.end()
+        else:  # a key with escapes
+            key, key_end = _scanstring(text, pos + 1, True)
+            value_start = _skip_ws(text, _skip_ws(text, key_end) + 1)
+        child = _child(source, value_start, base + escape_token(key))
+        members.append(JsonMember(key, pos, key_end, child))
+        after = after_match(text, child.end)
+        assert after is not None
+        if after.group(1):
+            return tuple(members)
+        pos = after.end()
+
+
+def _read_items(source: _Source, node: JsonNode) -> tuple[JsonNode, ...]:
+    text = source.text
+    items: list[JsonNode] = []
+    pos = _skip_ws(text, node.start + 1)
+    if text[pos] == "]":
+        return ()
+    base = node.pointer + "/"
+    after_match = _AFTER_VALUE.match
+    while True:
+        child = _child(source, pos, base + str(len(items)))
+        items.append(child)
+        after = after_match(text, child.end)
+        assert after is not None
+        if after.group(1):
+            return tuple(items)
+        pos = after.end()
 
 
 class _ParseFailure(Exception):
@@ -284,7 +477,7 @@ class JsonText:
         # Embedded JSON parsed so far, by string offset: loading and editing share it.
         self._embedded: dict[int, JsonText] = {}
         try:
-            self.root = _Parser(text).parse()
+            self.root = _read(text)
         except _ParseFailure as f:
             raise _parse_error(text, f, what) from None
         except RecursionError:
@@ -329,10 +522,13 @@ class JsonText:
     def to_python(self, node: JsonNode | None = None) -> JsonValue:
         """The value of ``node`` (default: root) as :func:`json.loads` returns it."""
         n = self.root if node is None else node
-        if n.kind == "object":
-            return {m.key: self.to_python(m.value) for m in n.members}
-        if n.kind == "array":
-            return [self.to_python(i) for i in n.items]
+        if n.kind in ("object", "array"):
+            source = n._source
+            if n is self.root and source is not None and source.value is not None:
+                whole, source.value = source.value, None
+                return whole  # type: ignore[return-value]
+            value: JsonValue = _scan_once(self.text, n.start)[0]  # type: ignore[assignment]
+            return value
         return n.value
 
     def walk(self, node: JsonNode | None = None) -> Iterator[JsonNode]:
@@ -513,25 +709,8 @@ def detect_style(doc: JsonText) -> JsonStyle:
     newline = "\r\n" if nl > 0 and text[nl - 1] == "\r" else "\n"
     multiline = "\n" in text[doc.root.start : doc.root.end]
     indent = (_indent_unit(text) or "  ") if multiline else None
-    key_seps: Counter[str] = Counter()
-    item_sep: str | None = None
-    sorted_objects = unsorted_objects = 0
-    for node in doc.walk():
-        spans = node.spans()
-        if node.kind == "object" and node.members:
-            if sum(key_seps.values()) < 64:
-                for m in node.members[:4]:
-                    key_seps[text[m.key_end : m.value.start]] += 1
-            if len(node.members) >= 3:
-                keys = [m.key for m in node.members]
-                if keys == sorted(keys):
-                    sorted_objects += 1
-                else:
-                    unsorted_objects += 1
-        if item_sep is None and len(spans) >= 2:
-            gap = text[spans[0][1] : spans[1][0]]
-            if "\n" not in gap:
-                item_sep = gap
+    key_seps, item_sep = _separators(text, doc.root)
+    sorted_objects, unsorted_objects = _key_order(text, doc.root)
     return JsonStyle(
         newline=newline,
         indent=indent,
@@ -541,6 +720,66 @@ def detect_style(doc: JsonText) -> JsonStyle:
         final_newline=text.endswith("\n"),
         escapes=_escape_style(_Evidence(), doc.evidence),
     )
+
+
+def _separators(text: str, root: JsonNode) -> tuple[Counter[str], str | None]:
+    """What separates keys from values (in the first members of the first objects) and
+    items that share a line (the first gap of the first container, in pre-order, whose
+    first gap has no newline). Containers are visited by their opening bracket (pre-order
+    is the order of the brackets in the text), so only their first members are read."""
+    key_seps: Counter[str] = Counter()
+    item_sep: str | None = None
+    source = root._source or _Source(text, root.start, root.end)
+
+    def value_end(pos: int) -> int:
+        # Containers end where the bracket index says; scalars are short to scan.
+        return source.end_of(pos) if text[pos] in "{[" else _scan_once(text, pos)[1]
+
+    for m in _TO_BRACKET.finditer(text, root.start, root.end):
+        if not m.lastindex:
+            continue  # a closing bracket
+        opening = m.end() - 1
+        pos = _skip_ws(text, opening + 1)
+        if text[pos] in "}]":
+            continue
+        count = 0
+        want_keys = text[opening] == "{" and sum(key_seps.values()) < 64
+        while True:
+            if text[opening] == "{":
+                key_end = _scanstring(text, pos + 1, True)[1]
+                value_start = _skip_ws(text, _skip_ws(text, key_end) + 1)
+                if want_keys and count < 4:
+                    key_seps[text[key_end:value_start]] += 1
+                end = value_end(value_start)
+            else:
+                end = value_end(pos)
+            count += 1
+            after = _skip_ws(text, end)
+            if text[after] in "}]":
+                break
+            pos = _skip_ws(text, after + 1)
+            if count == 1 and item_sep is None and "\n" not in text[end:pos]:
+                item_sep = text[end:pos]
+            if count >= (4 if want_keys else 1):
+                break
+        if item_sep is not None and sum(key_seps.values()) >= 64:
+            break
+    return key_seps, item_sep
+
+
+def _key_order(text: str, root: JsonNode) -> tuple[int, int]:
+    """How many objects of three or more members have their keys sorted, and how many
+    have not (duplicates counted as written)."""
+    counts = [0, 0]
+
+    def count(pairs: list[tuple[str, object]]) -> None:
+        if len(pairs) >= 3:
+            keys = [key for key, _ in pairs]
+            counts[keys != sorted(keys)] += 1
+
+    decoder = json.decoder.JSONDecoder(object_pairs_hook=count)
+    decoder.scan_once(text, root.start)  # type: ignore[attr-defined]
+    return counts[0], counts[1]
 
 
 def string_escape_style(doc: JsonText, node: JsonNode) -> EscapeStyle:

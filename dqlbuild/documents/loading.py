@@ -56,6 +56,9 @@ from dqlbuild.errors import DocumentError
 VARIABLE_TYPES = ("query", "csv", "text", "code")
 # The Dashboards app's rule for new keys (older files also contain "_").
 _NEW_VARIABLE_KEY = re.compile(r"[A-Za-z][A-Za-z0-9]*")
+# The rules for new keys, public for the command line's usage errors.
+NEW_VARIABLE_KEY = _NEW_VARIABLE_KEY
+RESERVED_VARIABLE_PREFIX = "dt_"
 # Application wrappers seen around an envelope, e.g. {"id": ..., "dashboard": {...}}.
 WRAPPER_KEYS = ("dashboard", "notebook", "document")
 

@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Literal
 
 from dqlbuild.analysis.checks import check
-from dqlbuild.analysis.fieldflow import analyze
+from dqlbuild.analysis.fieldflow import source_of
 from dqlbuild.ast.base import Node
 from dqlbuild.ast.nodes import Binary, Call, FieldRef, Query, String
 from dqlbuild.building import F, expr, fetch, fn, lit
@@ -230,11 +230,11 @@ def _source(query: Query) -> tuple[str | None, str | None]:
     """The first command's name with what it reads, and the data object alone."""
     if not query.commands:
         return None, None
-    first = analyze(query).stages[0]
-    name = first.command.name
-    if first.source is None:
-        return name, None
-    return f"{name} {first.source}", first.source
+    first = query.commands[0]
+    source = source_of(first)  # the first stage alone: inspecting many files stays quick
+    if source is None:
+        return first.name, None
+    return f"{first.name} {source}", source
 
 
 # ---------------------------------------------------------------------------- variables

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dqlbuild.ast.base import Node
-from dqlbuild.errors import DQLValueError
+from dqlbuild.errors import DQLTypeError, DQLValueError
 from dqlbuild.printing.canonical import format_node
 from dqlbuild.printing.lossless import to_source
 from dqlbuild.syntax.parser import parse
@@ -17,6 +17,9 @@ def format(query: Node | str, *, width: int = 100, indent: int = 2) -> str:
     """
     if isinstance(query, str):
         query = parse(query)
+    elif not isinstance(query, Node):
+        kind = type(query).__name__
+        raise DQLTypeError(f"format() takes a query, a node or DQL text, not {kind}")
     if width < 20:
         raise DQLValueError(f"width must be at least 20, got {width}")
     if indent < 1:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from dqlbuild.ast.base import Comment, Node
+from dqlbuild.ast.base import Comment, Node, get_private
 from dqlbuild.ast.nodes import (
     Access,
     Align,
@@ -99,9 +99,11 @@ class Printer:
 
     # ------------------------------------------------------------------ entry points
     def query(self, query: Query) -> Doc:
-        return self.commands(query.commands, top=True)
+        # A fragment parsed from `| a | b` keeps its leading pipe.
+        lead = bool(get_private(query, "leading_pipe"))
+        return self.commands(query.commands, top=True, lead=lead)
 
-    def commands(self, commands: Sequence[Command], *, top: bool) -> Doc:
+    def commands(self, commands: Sequence[Command], *, top: bool, lead: bool = False) -> Doc:
         parts: list[Doc] = []
         carried: list[Comment] = []
         for i, command in enumerate(commands):
@@ -111,7 +113,7 @@ class Printer:
                 parts.append(HARDLINE if top else LINE)
             for c in [*carried, *before]:
                 parts.extend([comment_text(c), HARDLINE])
-            if i:
+            if i or lead:
                 parts.append("| ")
             parts.append(command_doc)
             inline, carried = _inline_part([*hoisted, *after])

@@ -9,21 +9,19 @@ from __future__ import annotations
 
 import functools
 
-from dqlbuild.catalog import get_catalog
+from dqlbuild.catalog import name_index
 
 
 @functools.cache
 def _command_names() -> dict[str, str]:
-    return {c.name.lower(): c.name for c in get_catalog().commands}
+    return name_index()[0]
 
 
 @functools.cache
 def _function_names() -> dict[str, str]:
     # Aliases (``first`` for ``takeFirst``) keep their own name: a different spelling of
     # the same function is still what the user wrote, only its case is normalised.
-    names = {a.lower(): a for f in get_catalog().functions for a in f.aliases}
-    names.update({f.name.lower(): f.name for f in get_catalog().functions})
-    return names
+    return name_index()[1]
 
 
 def command_name(name: str) -> str:

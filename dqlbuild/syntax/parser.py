@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import gc
 import math
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -373,7 +374,14 @@ def parse_pipeline(text: str) -> Query:
     """Parse a bare list of stages that may start with ``|`` (an OpenPipeline processor,
     a query fragment). The first command need not be a start command."""
     query, comments = _run(text, "pipeline")
-    return _finish(query, text, comments)
+    query = _finish(query, text, comments)
+    if re.match(_LEADING_PIPE, text):
+        set_private(query, "leading_pipe", True)  # the canonical printer keeps it
+    return query
+
+
+# Whitespace and comments, then `|`: a fragment written as a continuation of a pipeline.
+_LEADING_PIPE = r"(?:\s|//[^\n]*|/\*[\s\S]*?\*/)*\|"
 
 
 def parse_expression(text: str) -> Arg:

@@ -19,7 +19,6 @@ TIME_RANGE = "invented timeRange: parameter"
 PARSE_UNQUOTED = "DPL pattern not in a string"
 TRAVERSE = "invented traverse syntax"
 KQL = "KQL/SQL command (where, take)"
-ENTITY_SELECTOR = "entitySelector() is not in the catalog (classicEntitySelector() is)"
 NO_FUNCTION = "function DQL does not have (SQL/KQL habit or invented)"
 SORT_COUNT = "sort count() for the field `count()` (PARAMETER_MUST_NOT_BE_AN_AGGREGATION)"
 AGG_CONTEXT = "aggregation function of another context"
@@ -37,8 +36,6 @@ EXPECTED_ERRORS: dict[str, tuple[tuple[str, ...], str]] = {
     # AndrewUsher/obsidian-dynatrace-dql
     "q6b935d5fbe7e": (("DQL102", "DQL105"), "; ".join((TRAVERSE, NO_FUNCTION))),
     "qa7adf3e78338": (("DQL102",), NO_FUNCTION),
-    # Dynatrace/monitoring-coverage
-    "qc10f518cc4fb": (("DQL102",), ENTITY_SELECTOR),
     # JeremyProffitt/go-mcp-dynatrace
     "q023185db1bea": (("DQL108",), KIND_LEFT),
     "q07621fea8b3e": (("DQL103",), COLON_NAME),

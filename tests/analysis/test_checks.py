@@ -14,6 +14,7 @@ from dqlbuild.analysis.diagnostics import CODES, Diagnostic
 # code -> (query with the problem, corrected query without it)
 CASES: dict[str, tuple[str, str]] = {
     "DQL101": ("fetch logs | filtr a == 1", "fetch logs | filter a == 1"),
+    "DQL122": ("fetch span | limit 1", "fetch spans | limit 1"),
     "DQL102": ('fetch logs | filter startWith(a, "x")', 'fetch logs | filter startsWith(a, "x")'),
     "DQL103": ("fetch logs, form: -2h", "fetch logs, from: -2h"),
     "DQL104": ("fetch logs, from: -2h, from: -1h", "fetch logs, from: -2h, to: -1h"),
@@ -246,3 +247,64 @@ def test_built_queries_without_positions() -> None:
     (found,) = check(query)
     assert found.code == "DQL101" and found.span is None and found.line is None
     assert str(found) == "error: unknown command `filtr` [DQL101] (did you mean `filter`?)"
+
+
+def test_data_objects_come_from_the_catalog() -> None:
+    (found,) = check("fetch span")
+    assert (found.code, found.severity) == ("DQL122", "warning")
+    assert found.message == "unknown data object `span`"
+    assert found.hint == "did you mean `spans`?"
+    # Names compare ignoring case; families take any member; strings and `describe` count.
+    for text in ("fetch bizEvents", "fetch dt.entity.host", "fetch `dt.entity.sql:db`"):
+        assert codes(text) == [], text
+    assert codes('fetch "logs"') == []
+    assert codes("describe logz") == ["DQL122"]
+    # A variable is not judged; a data object named like a command gets a pointed hint.
+    assert check("fetch $Source") == []
+    (metrics,) = check("fetch metrics")
+    assert metrics.hint == "`metrics` is a command: begin the query with it instead of `fetch`"
+    (other,) = check("fetch zzzzzz")
+    assert other.hint is not None and other.hint.startswith("known data objects: logs, ")
+    assert other.hint.endswith("dt.entity.*")
+
+
+def test_the_aggregation_hint_shows_the_field_name_in_backticks() -> None:
+    (found,) = check("fetch logs | summarize count(), by: {h} | sort count() desc")
+    assert found.code == "DQL111"
+    assert found.hint is not None
+    assert found.hint.endswith("to read the field it named, write `` `count()` ``")
+
+
+def test_check_and_analyze_accept_text() -> None:
+    from dqlbuild import analyze
+    from dqlbuild.errors import DQLSyntaxError, DQLTypeError
+
+    assert [d.code for d in check("fetch logs | filtr a == 1")] == ["DQL101"]
+    assert check("| fields a | filtr b", fragment=True)[0].code == "DQL101"
+    assert analyze("fetch logs | fields a, b").fields_after.names == {"a", "b"}
+    with pytest.raises(DQLSyntaxError):
+        check("fetch logs |")
+    with pytest.raises(DQLTypeError):
+        check(123)  # type: ignore[arg-type]
+    with pytest.raises(DQLTypeError):
+        analyze(b"fetch logs")  # type: ignore[arg-type]
+
+
+def test_entity_selector_is_an_undocumented_alias() -> None:
+    text = 'fetch dt.entity.host | filter in(id, entitySelector("type(host)"))'
+    (found,) = check(text)
+    assert (found.code, found.hint) == (
+        "DQL121",
+        "the documented name is `classicEntitySelector()`",
+    )
+
+
+def test_variables_are_found_however_the_query_was_made() -> None:
+    # Text without `$` is not walked; an escape or an edit still gets its variables seen.
+    assert check("fetch logs | filter a == 1", defined_variables=[]) == []
+    (escaped,) = check('fetch logs | filter a == "\\u0024Host"', defined_variables=[])
+    assert escaped.code == "DQL302"
+    edited = parse("fetch logs").insert(1, "filter a == $Y")
+    assert [d.code for d in check(edited, defined_variables=[])] == ["DQL301"]
+    built = Query(commands=(Command(name="fetch", args=(FieldRef(name="logs"),)),))
+    assert check(built, defined_variables=[]) == []

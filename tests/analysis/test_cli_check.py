@@ -49,9 +49,10 @@ def test_syntax_error_is_reported_like_other_commands(
     good = write(tmp_path, "good.dql", "fetch logs")
     assert main(["check", str(bad), str(good)]) == 1
     out, err = capsys.readouterr()
-    assert out == ""
-    assert err.startswith(f"{bad}:1:12: error: ")
-    assert "^" in err
+    assert err == ""
+    assert out.startswith(f"{bad}:1:12: error: ")
+    assert out.splitlines()[0].endswith("[DQL001]")
+    assert "^" in out
 
 
 def test_json_output(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -88,4 +89,4 @@ def test_fragment_and_stdin(
 def test_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     missing = tmp_path / "nope.dql"
     assert main(["check", str(missing)]) == 1
-    assert capsys.readouterr().err == f"{missing}: error: no such file\n"
+    assert capsys.readouterr().out == f"{missing}: error: no such file\n"

@@ -82,7 +82,14 @@ def test_parse_prints_the_tree_as_json(capsys: Capsys, monkeypatch: MonkeyPatch)
     tree = json.loads(out)
     assert tree["commands"][0]["name"] == "fetch"
     assert tree["commands"][0]["comments"] == [{"text": "// c", "placement": "after"}]
-    assert tree["commands"][0]["span"] == [0, 10, 1, 1, 1, 11]
+    assert tree["commands"][0]["span"] == {
+        "start": 0,
+        "end": 10,
+        "line": 1,
+        "column": 1,
+        "end_line": 1,
+        "end_column": 11,
+    }
 
 
 def test_missing_files_and_usage_errors(

@@ -10,6 +10,8 @@ from typing import Any
 from dqlbuild.cli.common import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, emit
 from dqlbuild.errors import DQLError
 
+COMMANDS = ("lsp",)
+
 
 def register(subparsers: Any) -> None:
     p = subparsers.add_parser(

@@ -28,15 +28,19 @@ from dqlbuild.cli.common import (
     read_input,
     set_values,
 )
-from dqlbuild.engine import Dataset, Result
 from dqlbuild.errors import DQLError, DQLUnsupportedError
 
 if TYPE_CHECKING:
     from datetime import datetime
 
+    from dqlbuild.engine import Dataset, Result
+
 _EXAMPLE = "examples/ai-observability.dashboard.json"
 _SPANS = "spans=examples/ai-spans.jsonl"
 FORMATS = ("table", "json", "jsonl", "csv")
+
+
+COMMANDS = ("run",)
 
 
 def register(subparsers: Any) -> None:
@@ -133,6 +137,8 @@ def _is_document(name: str, text: str) -> bool:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from dqlbuild.engine import Dataset  # the engine loads when a query runs
+
     if args.limit is not None and args.limit < 0:
         raise UsageError("--limit is 0 or more")
     data = _data(args.data)
@@ -288,6 +294,7 @@ class _Runner:
 
 def _stacked(compare: list[tuple[str, str]], results: list[Result]) -> Result:
     """One result: every compared run's records, led by the compared value."""
+    from dqlbuild.engine import Result
     from dqlbuild.engine.types import STRING
 
     keys = {key for key, _ in compare}

@@ -137,7 +137,7 @@ def test_errors(query: Path, tmp_path: Path, capsys: Capsys) -> None:
     code, _, err = run(["run", str(bad), "--data", SPANS], capsys)
     assert code == 1 and f"{bad}:2:3: error: the command parse is not supported" in err
     code, _, err = run(["run", str(query), "--data", SPANS, "--type", "nope"], capsys)
-    assert code == 2 and "KEY=VALUE" in err
+    assert code == 2 and "[NAME:]FIELD=TYPE" in err
 
 
 def test_progress_line_for_large_inputs(

@@ -226,8 +226,14 @@ def arithmetic(op: str, a: Typed, b: Typed, node: Node) -> Typed:
     """``a op b`` for + - * / % with DQL's typing (docs: DQL operators)."""
     constant = a.constant and b.constant
     ka, kb = a.type.kind, b.type.kind
-    if "null" in (ka, kb):
-        other = b.type if ka == "null" else a.type
+    # A null that arithmetic typed (`missing * 2` is a long null) is still null: with a
+    # timestamp, `ts + missing * 2` is null, not a type error.
+    a_null, b_null = (
+        ka == "null" or isinstance(a.sql, exp.Null),
+        kb == "null" or isinstance(b.sql, exp.Null),
+    )
+    if a_null or b_null:
+        other = b.type if a_null else a.type
         kind = other if other.kind in ("long", "double", "duration") and op != "-" else NULL
         if op == "-" and other.kind in ("long", "double"):
             kind = other

@@ -91,6 +91,9 @@ def test_operators(expression: str, expected: Any) -> None:
         ("not null", None),
         ("null xor true", None),
         ("1 == null or true", True),
+        # A null typed by arithmetic stays null next to a timestamp (differential test).
+        ('toTimestamp("2026-01-15T00:30:00Z") + (null * 2)', None),
+        ("(null * 2) - now()", None),
     ],
 )
 def test_null_rules(expression: str, expected: Any) -> None:

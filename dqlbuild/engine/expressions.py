@@ -226,18 +226,10 @@ def arithmetic(op: str, a: Typed, b: Typed, node: Node) -> Typed:
     """``a op b`` for + - * / % with DQL's typing (docs: DQL operators)."""
     constant = a.constant and b.constant
     ka, kb = a.type.kind, b.type.kind
-    # A null that arithmetic typed (`missing * 2` is a long null) is still null: with a
-    # timestamp, `ts + missing * 2` is null, not a type error.
-    a_null, b_null = (
-        ka == "null" or isinstance(a.sql, exp.Null),
-        kb == "null" or isinstance(b.sql, exp.Null),
-    )
-    if a_null or b_null:
-        other = b.type if a_null else a.type
-        kind = other if other.kind in ("long", "double", "duration") and op != "-" else NULL
-        if op == "-" and other.kind in ("long", "double"):
-            kind = other
-        return Typed(sql.null(), kind, constant)
+    if "null" in (ka, kb):
+        # Arithmetic on a null (a missing field) is a null of no type, so that it fits
+        # next to any type: `ts + missing * 2`, `if(c, 1ms, else: missing * 2)`.
+        return Typed(sql.null(), NULL, constant)
     if "any" in (ka, kb):
         if op in ("/", "%"):
             raise unsupported(

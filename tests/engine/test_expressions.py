@@ -94,6 +94,7 @@ def test_operators(expression: str, expected: Any) -> None:
         # A null typed by arithmetic stays null next to a timestamp (differential test).
         ('toTimestamp("2026-01-15T00:30:00Z") + (null * 2)', None),
         ("(null * 2) - now()", None),
+        ("if(true, null * 2, else: 1ms)", None),
     ],
 )
 def test_null_rules(expression: str, expected: Any) -> None:

@@ -1151,6 +1151,12 @@ class Interpreter:
         time_expr: Node = time_value.expr if time_value else FieldRef(name="timestamp")
         low = self._time_bound(bound.first("from")) or self.timeframe[0]
         high = self._time_bound(bound.first("to")) or self.timeframe[1]
+        # The timeframe widened to whole intervals is the one whose records count
+        # (docs/running.md): it matters for records that `append` brings in.
+        if low is not None:
+            low = Timestamp(low.ns // width * width)
+        if high is not None:
+            high = Timestamp(-(-high.ns // width) * width)
         stamped = []
         for row in rows:
             moment = self.evaluate(time_expr, row)

@@ -6,7 +6,9 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -41,6 +43,22 @@ def test_format_of_something_that_is_not_dql_is_a_type_error() -> None:
     for value in (123, None, b"fetch logs", ["fetch logs"]):
         with pytest.raises(DQLTypeError, match="format\\(\\) takes a query, a node or DQL text"):
             dqlbuild.format(value)  # type: ignore[arg-type]
+
+
+def test_every_entry_point_taking_text_rejects_other_types_alike() -> None:
+    calls: dict[str, Callable[[Any], object]] = {
+        "parse": dqlbuild.parse,
+        "parse_pipeline": dqlbuild.parse_pipeline,
+        "check": dqlbuild.check,
+        "analyze": dqlbuild.analyze,
+        "variables": dqlbuild.variables,
+        "inject_filter": lambda v: dqlbuild.inject_filter(v, "a == 1"),
+        "render": lambda v: dqlbuild.render(v, {}),
+    }
+    for call in calls.values():
+        for value in (123, b"fetch logs"):
+            with pytest.raises(DQLTypeError, match="not (int|bytes)"):
+                call(value)
 
 
 def test_check_and_analyze_take_text_like_format_does() -> None:

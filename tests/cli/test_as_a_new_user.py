@@ -57,7 +57,7 @@ def test_every_entry_point_taking_text_rejects_other_types_alike() -> None:
     }
     for call in calls.values():
         for value in (123, b"fetch logs"):
-            with pytest.raises(DQLTypeError, match="not (int|bytes)"):
+            with pytest.raises(DQLTypeError, match=r"not (int|bytes)"):
                 call(value)
 
 

@@ -105,7 +105,7 @@ def _check_file(name: str, *, skip_non_documents: bool) -> Iterator[Finding]:
         if exc.line is not None:
             line, column = exc.line, exc.column or 1
             offset = _offset(source.text, line, column)
-            span = (offset, offset, line, column, line, column)
+            span = _past_bom((offset, offset, line, column, line, column), source.text)
         failure = file_failure(source.name, exc)
         yield Finding(failure.file, span, "error", failure.message, None, failure.hint)
         return
@@ -131,6 +131,22 @@ def _without_bom(source: Input) -> Input:
     if not source.text.startswith("\ufeff"):
         return source
     return Input(source.name, source.path, source.text[1:], True, source.newline)
+
+
+def _past_bom(span: FileSpan, text: str) -> FileSpan:
+    """A span in ``text`` as one in the text without its byte-order mark, which editors do
+    not show: positions in a .dql file count the same way."""
+    if not text.startswith("\ufeff"):
+        return span
+    start, end, line, column, end_line, end_column = span
+    return (
+        max(start - 1, 0),
+        max(end - 1, 0),
+        line,
+        max(column - (line == 1), 1),
+        end_line,
+        max(end_column - (end_line == 1), 1),
+    )
 
 
 def _offset(text: str, line: int, column: int) -> int:
@@ -191,7 +207,7 @@ class _Positions:
         first = offsets[min(start, len(offsets) - 1)]
         last = offsets[min(end, len(offsets) - 1)]
         position = self._file.json.position
-        return (first, last, *position(first), *position(last))
+        return _past_bom((first, last, *position(first), *position(last)), self._file.text)
 
 
 class _File:

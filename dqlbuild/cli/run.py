@@ -11,12 +11,12 @@ import json
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dqlbuild.cli.common import (
     EXIT_FAILURE,
     EXIT_OK,
+    STDIN,
     CliError,
     UsageError,
     add_value_options,
@@ -26,6 +26,7 @@ from dqlbuild.cli.common import (
     option_pairs,
     parse_now,
     read_input,
+    refuse_terminal_stdin,
     set_values,
 )
 from dqlbuild.errors import DQLError, DQLUnsupportedError
@@ -133,7 +134,8 @@ def _types(items: Sequence[str], data: dict[str, str]) -> dict[str, dict[str, st
 
 
 def _is_document(name: str, text: str) -> bool:
-    return name != "-" and (name.endswith(".json") or text.lstrip().startswith("{"))
+    # No query begins with `{`: standard input holding one is a document too.
+    return name.endswith(".json") or text.lstrip().startswith("{")
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -148,6 +150,8 @@ def _run(args: argparse.Namespace) -> int:
     compare = key_value_pairs(args.compare, "--compare")
     if compare and args.sql:
         raise UsageError("--compare and --sql do not go together")
+    if args.file == STDIN:
+        refuse_terminal_stdin(args._parser)
     source = read_input(args.file)
     document = _is_document(args.file, source.text)
     if not data and not args.sql:
@@ -164,7 +168,7 @@ def _run(args: argparse.Namespace) -> int:
     try:
         runner = _Runner(args, dataset, now, compare)
         if document:
-            return runner.document(source.name, values)
+            return runner.document(source.name, source.text, values)
         return runner.query(source.name, source.text, values)
     finally:
         if dataset is not None:
@@ -196,12 +200,12 @@ class _Runner:
         sys.stdout.write(self._format(result))
         return EXIT_OK
 
-    def document(self, name: str, values: dict[str, str | list[str]]) -> int:
+    def document(self, name: str, text: str, values: dict[str, str | list[str]]) -> int:
         from dqlbuild.documents.loading import DocumentKind, load_document
         from dqlbuild.documents.workflow import document_values
 
         try:
-            doc = load_document(Path(name))
+            doc = load_document(text)
         except DQLError as exc:
             raise CliError(name, exc) from None
         noun = "tile" if doc.kind is DocumentKind.DASHBOARD else "section"

@@ -193,6 +193,19 @@ def test_every_command_reads_stdin_and_refuses_a_terminal(
     assert "give a FILE, or pipe the input into standard input" in err
 
 
+def test_run_reads_a_query_or_a_document_from_stdin(
+    files: dict[str, Path], capsys: Capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("duckdb", reason="dqlbuild run needs the run extra")
+    args = ["run", "-", "--data", f"logs={files['records']}", "--format", "json"]
+    code, out, err = run(args, capsys, monkeypatch, stdin=GOOD)
+    assert code == 0 and json.loads(out)["records"] == [{"content": "a"}], err
+    code, out, err = run(args, capsys, monkeypatch, stdin=json.dumps(NOTEBOOK))
+    assert code == 0 and [r["id"] for r in json.loads(out)["results"]] == ["a"], err
+    code, out, err = run(args, capsys, monkeypatch, stdin=GOOD, tty=True)
+    assert code == 2 and out == "" and err.startswith("usage: dqlbuild run")
+
+
 def test_check_documents_reads_a_document_from_stdin(
     capsys: Capsys, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -88,7 +88,7 @@ def test_fmt_fragment(capsys: Capsys, monkeypatch: pytest.MonkeyPatch) -> None:
     code, out, err = run(["fmt"], capsys, monkeypatch, stdin="| fieldsAdd x = 1")
     assert code == 1 and out == ""
     assert err.splitlines()[:2] == [
-        "<stdin>:1:1: error: a `|` cannot follow a query",
+        "<stdin>:1:1: error: a query cannot begin with `|`",
         "  hint: the text is a pipeline fragment: add --fragment",
     ]
     code, out, _ = run(["fmt", "--fragment"], capsys, monkeypatch, stdin="| fieldsAdd x=1|limit 2")

@@ -10,7 +10,7 @@ one pre-commit hook covers both.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -152,8 +152,11 @@ def _past_bom(span: FileSpan, text: str) -> FileSpan:
 def _offset(text: str, line: int, column: int) -> int:
     start = 0
     for _ in range(line - 1):
-        start = text.index("\n", start) + 1
-    return start + column - 1
+        newline = text.find("\n", start)
+        if newline < 0:
+            return len(text)
+        start = newline + 1
+    return min(start + max(column, 1) - 1, len(text))
 
 
 def _document_queries(doc: Document) -> Iterator[_Query]:
@@ -176,6 +179,12 @@ def _document_queries(doc: Document) -> Iterator[_Query]:
             path = doc.content_path(f"/variables/{i}/input")
             label = f'variable "{variable.key}"'
             yield _Query(variable.input, label, _Positions(file, path), defined, multi)
+
+
+def query_locator(document_text: str, path: tuple[str, ...]) -> Callable[[int, int], FileSpan]:
+    """Maps a span of the query at ``path`` (a document's query location) to its span in
+    ``document_text``, as ``check-documents`` reports it."""
+    return _Positions(_File(document_text), path)
 
 
 class _Positions:

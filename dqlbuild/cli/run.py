@@ -20,6 +20,7 @@ from dqlbuild.cli.common import (
     CliError,
     UsageError,
     add_value_options,
+    cli_text,
     emit,
     format_error,
     key_value_pairs,
@@ -51,8 +52,9 @@ def register(subparsers: Any) -> None:
         description="Run a DQL query on local data: DQL compiled to SQL and executed by "
         "DuckDB (needs pip install 'dqlbuild[run]'). --data gives each data object the "
         "query reads as a JSON Lines, JSON, CSV or Parquet file. FILE may also be a "
-        "dashboard or notebook: every DQL tile runs, its variables rendered from --set "
-        "and the document's defaults. --compare runs once per value and stacks the "
+        "dashboard or notebook (on standard input too): every DQL tile runs, its variables "
+        "rendered from --set and the document's defaults, and a tile's error points into "
+        "the JSON file as check-documents reports it. --compare runs once per value and stacks the "
         "results with the value as first column. Notes go to stderr, and so does a "
         "progress line for inputs over 50 MB.",
         epilog="examples:\n"
@@ -243,7 +245,7 @@ class _Runner:
                     continue
                 output = f"not run: {exc}\n"
             except DQLError as exc:
-                emit(format_error(name, _relabelled(exc, f"{noun} {loc.id}: {exc.message}")))
+                emit(_tile_error(name, text, loc.query, loc.path, f"{noun} {loc.id}", exc))
                 status = EXIT_FAILURE
                 continue
             sys.stdout.write(f"{header}\n{output}\n")
@@ -316,12 +318,27 @@ def _stacked(compare: list[tuple[str, str]], results: list[Result]) -> Result:
     )
 
 
-def _relabelled(exc: DQLError, message: str) -> DQLError:
-    """``exc`` with another message (its position, relative to the tile's query, kept)."""
-    copy = type(exc).__new__(type(exc))
-    copy.__dict__.update(exc.__dict__)
-    copy.message = message
-    return copy
+def _tile_error(
+    name: str, text: str, query: str, path: tuple[str, ...], label: str, exc: DQLError
+) -> str:
+    """``exc`` of the query at ``path`` in the document ``text``, placed in the file as
+    ``check-documents`` places it (the snippet stays the query's own line)."""
+    from dqlbuild.cli.check_documents import _offset, query_locator
+    from dqlbuild.errors import DQLSyntaxError
+
+    lines = format_error(name, f"{label}: {exc.message}").splitlines()
+    if exc.line is not None:
+        if isinstance(exc, DQLSyntaxError):
+            offset = exc.offset
+        else:
+            offset = _offset(query, exc.line, exc.column or 1)
+        _, _, line, column, _, _ = query_locator(text, path)(offset, offset)
+        lines[0] = lines[0].replace(f"{name}: ", f"{name}:{line}:{column}: ", 1)
+    if exc.hint:
+        lines.append(f"  hint: {cli_text(exc.hint)}")
+    if isinstance(exc, DQLSyntaxError):
+        lines.extend("  " + line for line in exc.snippet().splitlines())
+    return "\n".join(lines)
 
 
 __all__ = ["register"]

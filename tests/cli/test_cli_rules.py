@@ -206,6 +206,21 @@ def test_run_reads_a_query_or_a_document_from_stdin(
     assert code == 2 and out == "" and err.startswith("usage: dqlbuild run")
 
 
+def test_run_places_a_tile_error_in_the_file_as_check_documents_does(
+    files: dict[str, Path], capsys: Capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("duckdb", reason="dqlbuild run needs the run extra")
+    path = files["good"].with_name("tiles.json")
+    tiles = {"3": {"type": "data", "title": "T", "query": 'fetch logs\n| filter "é" == sortt()'}}
+    path.write_text(json.dumps({"version": 15, "tiles": tiles}, indent=2))
+    _, checked, _ = run(["check-documents", str(path)], capsys, monkeypatch)
+    code, _, ran = run(
+        ["run", str(path), "--data", f"logs={files['records']}"], capsys, monkeypatch
+    )
+    place = checked.split(": error:")[0]
+    assert code == 1 and ran.startswith(f"{place}: error: tile 3: unknown function sortt()")
+
+
 def test_check_documents_reads_a_document_from_stdin(
     capsys: Capsys, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -406,6 +406,14 @@ def test_messages_speak_cli_not_python(
     assert "render leniently (--lenient)" in err
 
 
+def test_help_texts_read_in_a_terminal(capsys: Capsys, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The same text is docs/cli.md: it must not point at "this page".
+    for command in sorted(_commands(build_parser()) | {"dashboard"}):
+        code, out, _ = run([*command.split(), "--help"], capsys, monkeypatch)
+        assert code == 0 and out.startswith(f"usage: dqlbuild {command}")
+        assert "this page" not in out and not PYTHON_WORDS.search(out), command
+
+
 def test_dashboard_without_a_subcommand_names_itself(
     capsys: Capsys, monkeypatch: pytest.MonkeyPatch
 ) -> None:

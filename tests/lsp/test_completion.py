@@ -59,6 +59,9 @@ def test_data_objects_after_fetch() -> None:
     assert all(get_catalog().data_object(name) is not None for name in data_objects())
     assert {"logs", "user.sessions", "dt.entity.host"} <= set(data_objects())
     assert _labels("fetch ‸") == list(data_objects())
+    found = _at("fetch ‸")
+    assert found is not None
+    assert all(str(item.documentation).startswith("source: ") for item in found.items)
     assert _labels("fetch dt.entity.‸") == list(data_objects())
     found = _at("fetch dt.entity.‸")
     assert found is not None and found.start == len("fetch ")

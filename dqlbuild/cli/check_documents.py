@@ -104,7 +104,7 @@ def _check_file(name: str, *, skip_non_documents: bool) -> Iterator[Finding]:
         span: FileSpan | None = None
         if exc.line is not None:
             line, column = exc.line, exc.column or 1
-            offset = _offset(source.text, line, column)
+            offset = line_offset(source.text, line, column)
             span = _past_bom((offset, offset, line, column, line, column), source.text)
         failure = file_failure(source.name, exc)
         yield Finding(failure.file, span, "error", failure.message, None, failure.hint)
@@ -149,7 +149,8 @@ def _past_bom(span: FileSpan, text: str) -> FileSpan:
     )
 
 
-def _offset(text: str, line: int, column: int) -> int:
+def line_offset(text: str, line: int, column: int) -> int:
+    """The offset of a 1-based line and column in ``text`` (clamped to the text)."""
     start = 0
     for _ in range(line - 1):
         newline = text.find("\n", start)

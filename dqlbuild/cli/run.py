@@ -323,7 +323,7 @@ def _tile_error(
 ) -> str:
     """``exc`` of the query at ``path`` in the document ``text``, placed in the file as
     ``check-documents`` places it (the snippet stays the query's own line)."""
-    from dqlbuild.cli.check_documents import _offset, query_locator
+    from dqlbuild.cli.check_documents import line_offset, query_locator
     from dqlbuild.errors import DQLSyntaxError
 
     lines = format_error(name, f"{label}: {exc.message}").splitlines()
@@ -331,7 +331,7 @@ def _tile_error(
         if isinstance(exc, DQLSyntaxError):
             offset = exc.offset
         else:
-            offset = _offset(query, exc.line, exc.column or 1)
+            offset = line_offset(query, exc.line, exc.column or 1)
         _, _, line, column, _, _ = query_locator(text, path)(offset, offset)
         lines[0] = lines[0].replace(f"{name}: ", f"{name}:{line}:{column}: ", 1)
     if exc.hint:

@@ -355,11 +355,63 @@ DATA_OBJECTS: tuple[tuple[str, str], ...] = (
 )
 
 
+# The members of a family that completion offers: the entity types that published
+# queries (public dashboards and notebooks) read with `fetch` at least three times, most
+# read first. Other members are accepted all the same.
+FAMILY_MEMBERS: dict[str, tuple[str, ...]] = {
+    "dt.entity.*": tuple(
+        f"dt.entity.{kind}"
+        for kind in (
+            "host",
+            "process_group_instance",
+            "service",
+            "container_group_instance",
+            "kubernetes_cluster",
+            "application",
+            "process_group",
+            "cloud_application",
+            "cloud_application_namespace",
+            "software_component",
+            "azure_vm",
+            "synthetic_test",
+            "host_group",
+            "virtualmachine",
+            "hypervisor",
+            "http_check",
+            "synthetic_location",
+            "azure_sql_server",
+            "service_instance",
+            "ec2_instance",
+            "azure_region",
+            "vmware_datacenter",
+            "mobile_application",
+            "kubernetes_service",
+            "geoloc_site",
+            "gcp_zone",
+            "environment",
+            "custom_device",
+            "custom_application",
+            "cloud_application_instance",
+            "aws_lambda_function",
+            "aws_credentials",
+            "aws_availability_zone",
+            "active_gate",
+        )
+    ),
+}
+
+
 def data_objects() -> tuple[DataObject, ...]:
     names = [name.lower() for name, _ in DATA_OBJECTS]
     if len(set(names)) != len(names):
         raise CatalogFormatError("a data object is listed twice")
-    return tuple(DataObject(name=name, evidence=evidence) for name, evidence in DATA_OBJECTS)
+    unknown = set(FAMILY_MEMBERS) - {name for name in names if name.endswith(".*")}
+    if unknown:
+        raise CatalogFormatError(f"members of families not listed: {sorted(unknown)}")
+    return tuple(
+        DataObject(name=name, evidence=evidence, members=FAMILY_MEMBERS.get(name, ()))
+        for name, evidence in DATA_OBJECTS
+    )
 
 
 CORRECTIONS = (

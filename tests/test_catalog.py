@@ -13,10 +13,12 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from dqlbuild.catalog import (
     FUNCTION_CONTEXTS,
     Catalog,
+    DataObject,
     Function,
     FunctionContext,
     camel_from_snake,
@@ -459,6 +461,18 @@ def test_data_objects_name_their_evidence_and_match_ignoring_case(
     monkeypatch.setattr(gen, "DATA_OBJECTS", (*gen.DATA_OBJECTS, ("LOGS", "twice")))
     with pytest.raises(gen.CatalogFormatError):
         gen.data_objects()
+
+
+def test_families_name_their_common_members() -> None:
+    catalog = get_catalog()
+    names = catalog.data_object_names
+    assert "dt.entity.host" in names and "logs" in names and "dt.entity.*" not in names
+    assert len(set(names)) == len(names)
+    assert catalog.suggest_data_object("dt.entty.host") == "dt.entity.host"
+    with pytest.raises(ValidationError, match="not members"):
+        DataObject(name="dt.entity.*", evidence="e", members=("dt.system.events",))
+    with pytest.raises(ValidationError, match="not members"):
+        DataObject(name="logs", evidence="e", members=("logs",))
 
 
 def test_min_is_not_added_to_other_enums() -> None:

@@ -199,6 +199,16 @@ class DataObject(_Frozen):
     name: str
     evidence: str
     """Where Dynatrace documents it or publishes queries reading it."""
+    members: tuple[str, ...] = ()
+    """Of a family, the names published queries read most (offered by completion); any
+    other name with the family's prefix is accepted as well."""
+
+    @model_validator(mode="after")
+    def _members_belong(self) -> DataObject:
+        strays = [m for m in self.members if not (self.is_family and self.matches(m))]
+        if strays:
+            raise ValueError(f"{self.name}: {strays} are not members of it")
+        return self
 
     @property
     def is_family(self) -> bool:
@@ -311,9 +321,15 @@ class Catalog(_Frozen):
                 return entry
         return None
 
+    @property
+    def data_object_names(self) -> tuple[str, ...]:
+        """Every data object known by name: the single ones, then the families' members."""
+        single = [d.name for d in self.data_objects if not d.is_family]
+        return (*single, *(m for d in self.data_objects for m in d.members))
+
     def suggest_data_object(self, name: str) -> str | None:
         """The known data object name closest to ``name``, for "did you mean" hints."""
-        return suggest(name, (d.name for d in self.data_objects if not d.is_family))
+        return suggest(name, self.data_object_names)
 
     def is_pseudo_parameter(self, name: str) -> bool:
         return name.lower() in self._pseudo

@@ -81,8 +81,8 @@ def add_format_option(parser: argparse.ArgumentParser) -> None:
         "--format",
         choices=("text", "json"),
         default="text",
-        help="text lines (default) or one JSON list of all findings (schema at the top of "
-        "this page)",
+        help="text lines (default) or one JSON list of all findings (its schema: "
+        "'JSON output' in docs/cli.md)",
     )
 
 

@@ -10,7 +10,7 @@ one pre-commit hook covers both.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -104,8 +104,8 @@ def _check_file(name: str, *, skip_non_documents: bool) -> Iterator[Finding]:
         span: FileSpan | None = None
         if exc.line is not None:
             line, column = exc.line, exc.column or 1
-            offset = _offset(source.text, line, column)
-            span = (offset, offset, line, column, line, column)
+            offset = line_offset(source.text, line, column)
+            span = _past_bom((offset, offset, line, column, line, column), source.text)
         failure = file_failure(source.name, exc)
         yield Finding(failure.file, span, "error", failure.message, None, failure.hint)
         return
@@ -133,11 +133,31 @@ def _without_bom(source: Input) -> Input:
     return Input(source.name, source.path, source.text[1:], True, source.newline)
 
 
-def _offset(text: str, line: int, column: int) -> int:
+def _past_bom(span: FileSpan, text: str) -> FileSpan:
+    """A span in ``text`` as one in the text without its byte-order mark, which editors do
+    not show: positions in a .dql file count the same way."""
+    if not text.startswith("\ufeff"):
+        return span
+    start, end, line, column, end_line, end_column = span
+    return (
+        max(start - 1, 0),
+        max(end - 1, 0),
+        line,
+        max(column - (line == 1), 1),
+        end_line,
+        max(end_column - (end_line == 1), 1),
+    )
+
+
+def line_offset(text: str, line: int, column: int) -> int:
+    """The offset of a 1-based line and column in ``text`` (clamped to the text)."""
     start = 0
     for _ in range(line - 1):
-        start = text.index("\n", start) + 1
-    return start + column - 1
+        newline = text.find("\n", start)
+        if newline < 0:
+            return len(text)
+        start = newline + 1
+    return min(start + max(column, 1) - 1, len(text))
 
 
 def _document_queries(doc: Document) -> Iterator[_Query]:
@@ -160,6 +180,12 @@ def _document_queries(doc: Document) -> Iterator[_Query]:
             path = doc.content_path(f"/variables/{i}/input")
             label = f'variable "{variable.key}"'
             yield _Query(variable.input, label, _Positions(file, path), defined, multi)
+
+
+def query_locator(document_text: str, path: tuple[str, ...]) -> Callable[[int, int], FileSpan]:
+    """Maps a span of the query at ``path`` (a document's query location) to its span in
+    ``document_text``, as ``check-documents`` reports it."""
+    return _Positions(_File(document_text), path)
 
 
 class _Positions:
@@ -191,7 +217,7 @@ class _Positions:
         first = offsets[min(start, len(offsets) - 1)]
         last = offsets[min(end, len(offsets) - 1)]
         position = self._file.json.position
-        return (first, last, *position(first), *position(last))
+        return _past_bom((first, last, *position(first), *position(last)), self._file.text)
 
 
 class _File:

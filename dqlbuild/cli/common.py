@@ -314,7 +314,8 @@ JSON_SCHEMA: dict[str, Any] = {
         "span": {
             "description": "Where a piece of text is: offsets count characters (Unicode code "
             "points) from 0, `end` exclusive; lines and columns count from 1, columns in "
-            "characters; `end_line`/`end_column` are the position just after the text.",
+            "characters; `end_line`/`end_column` are the position just after the text. A "
+            "byte-order mark at the start of a file is not counted.",
             "type": "object",
             "properties": {
                 name: {"type": "integer", "minimum": 0 if name in ("start", "end") else 1}

@@ -11,21 +11,23 @@ import json
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dqlbuild.cli.common import (
     EXIT_FAILURE,
     EXIT_OK,
+    STDIN,
     CliError,
     UsageError,
     add_value_options,
+    cli_text,
     emit,
     format_error,
     key_value_pairs,
     option_pairs,
     parse_now,
     read_input,
+    refuse_terminal_stdin,
     set_values,
 )
 from dqlbuild.errors import DQLError, DQLUnsupportedError
@@ -50,8 +52,9 @@ def register(subparsers: Any) -> None:
         description="Run a DQL query on local data: DQL compiled to SQL and executed by "
         "DuckDB (needs pip install 'dqlbuild[run]'). --data gives each data object the "
         "query reads as a JSON Lines, JSON, CSV or Parquet file. FILE may also be a "
-        "dashboard or notebook: every DQL tile runs, its variables rendered from --set "
-        "and the document's defaults. --compare runs once per value and stacks the "
+        "dashboard or notebook (on standard input too): every DQL tile runs, its variables "
+        "rendered from --set and the document's defaults, and a tile's error points into "
+        "the JSON file as check-documents reports it. --compare runs once per value and stacks the "
         "results with the value as first column. Notes go to stderr, and so does a "
         "progress line for inputs over 50 MB.",
         epilog="examples:\n"
@@ -133,7 +136,8 @@ def _types(items: Sequence[str], data: dict[str, str]) -> dict[str, dict[str, st
 
 
 def _is_document(name: str, text: str) -> bool:
-    return name != "-" and (name.endswith(".json") or text.lstrip().startswith("{"))
+    # No query begins with `{`: standard input holding one is a document too.
+    return name.endswith(".json") or text.lstrip().startswith("{")
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -148,6 +152,8 @@ def _run(args: argparse.Namespace) -> int:
     compare = key_value_pairs(args.compare, "--compare")
     if compare and args.sql:
         raise UsageError("--compare and --sql do not go together")
+    if args.file == STDIN:
+        refuse_terminal_stdin(args._parser)
     source = read_input(args.file)
     document = _is_document(args.file, source.text)
     if not data and not args.sql:
@@ -164,7 +170,7 @@ def _run(args: argparse.Namespace) -> int:
     try:
         runner = _Runner(args, dataset, now, compare)
         if document:
-            return runner.document(source.name, values)
+            return runner.document(source.name, source.text, values)
         return runner.query(source.name, source.text, values)
     finally:
         if dataset is not None:
@@ -196,12 +202,12 @@ class _Runner:
         sys.stdout.write(self._format(result))
         return EXIT_OK
 
-    def document(self, name: str, values: dict[str, str | list[str]]) -> int:
+    def document(self, name: str, text: str, values: dict[str, str | list[str]]) -> int:
         from dqlbuild.documents.loading import DocumentKind, load_document
         from dqlbuild.documents.workflow import document_values
 
         try:
-            doc = load_document(Path(name))
+            doc = load_document(text)
         except DQLError as exc:
             raise CliError(name, exc) from None
         noun = "tile" if doc.kind is DocumentKind.DASHBOARD else "section"
@@ -239,7 +245,7 @@ class _Runner:
                     continue
                 output = f"not run: {exc}\n"
             except DQLError as exc:
-                emit(format_error(name, _relabelled(exc, f"{noun} {loc.id}: {exc.message}")))
+                emit(_tile_error(name, text, loc.query, loc.path, f"{noun} {loc.id}", exc))
                 status = EXIT_FAILURE
                 continue
             sys.stdout.write(f"{header}\n{output}\n")
@@ -312,12 +318,27 @@ def _stacked(compare: list[tuple[str, str]], results: list[Result]) -> Result:
     )
 
 
-def _relabelled(exc: DQLError, message: str) -> DQLError:
-    """``exc`` with another message (its position, relative to the tile's query, kept)."""
-    copy = type(exc).__new__(type(exc))
-    copy.__dict__.update(exc.__dict__)
-    copy.message = message
-    return copy
+def _tile_error(
+    name: str, text: str, query: str, path: tuple[str, ...], label: str, exc: DQLError
+) -> str:
+    """``exc`` of the query at ``path`` in the document ``text``, placed in the file as
+    ``check-documents`` places it (the snippet stays the query's own line)."""
+    from dqlbuild.cli.check_documents import line_offset, query_locator
+    from dqlbuild.errors import DQLSyntaxError
+
+    lines = format_error(name, f"{label}: {exc.message}").splitlines()
+    if exc.line is not None:
+        if isinstance(exc, DQLSyntaxError):
+            offset = exc.offset
+        else:
+            offset = line_offset(query, exc.line, exc.column or 1)
+        _, _, line, column, _, _ = query_locator(text, path)(offset, offset)
+        lines[0] = lines[0].replace(f"{name}: ", f"{name}:{line}:{column}: ", 1)
+    if exc.hint:
+        lines.append(f"  hint: {cli_text(exc.hint)}")
+    if isinstance(exc, DQLSyntaxError):
+        lines.extend("  " + line for line in exc.snippet().splitlines())
+    return "\n".join(lines)
 
 
 __all__ = ["register"]

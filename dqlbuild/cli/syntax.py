@@ -43,7 +43,7 @@ def register(subparsers: Any) -> None:
         help="print the syntax tree of a query as JSON",
         description="Parse a DQL query and print its syntax tree as JSON (positions and "
         "comments included). Every node has `kind`, `span` and `comments`; the JSON "
-        "schema is at the top of this page.",
+        "schema is under 'JSON output' in docs/cli.md.",
         epilog="examples:\n  dqlbuild parse query.dql\n"
         "  echo 'fetch logs | limit 5' | dqlbuild parse\n"
         "  echo '| fieldsAdd x = 1' | dqlbuild parse --fragment --compact",

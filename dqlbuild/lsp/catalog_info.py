@@ -12,46 +12,6 @@ from collections.abc import Iterable
 
 from dqlbuild.catalog import Command, Function, Parameter, get_catalog
 
-# Until the catalog lists data objects (issue 12), the ones Dynatrace documents and real
-# queries use most. This is the one place to replace by the catalog's list.
-DATA_OBJECTS: tuple[str, ...] = (
-    "logs",
-    "spans",
-    "events",
-    "bizevents",
-    "security.events",
-    "user.events",
-    "user.sessions",
-    "dt.davis.problems",
-    "dt.davis.events",
-    "dt.davis.events.snapshots",
-    "dt.system.events",
-    "dt.system.buckets",
-    "dt.system.data_objects",
-    "dt.system.query_executions",
-    "dt.synthetic.events",
-    "dt.semantic_dictionary.models",
-    "dt.semantic_dictionary.fields",
-    "dt.entity.application",
-    "dt.entity.cloud_application",
-    "dt.entity.cloud_application_instance",
-    "dt.entity.cloud_application_namespace",
-    "dt.entity.container_group_instance",
-    "dt.entity.custom_device",
-    "dt.entity.host",
-    "dt.entity.host_group",
-    "dt.entity.http_check",
-    "dt.entity.kubernetes_cluster",
-    "dt.entity.kubernetes_service",
-    "dt.entity.mobile_application",
-    "dt.entity.process_group",
-    "dt.entity.process_group_instance",
-    "dt.entity.service",
-    "dt.entity.service_instance",
-    "dt.entity.synthetic_location",
-    "dt.entity.synthetic_test",
-)
-
 _CONTEXT_WORDS = {
     "summarize": "aggregation in `summarize`",
     "makeTimeseries": "aggregation in `makeTimeseries`",
@@ -60,7 +20,8 @@ _CONTEXT_WORDS = {
 
 
 def data_objects() -> tuple[str, ...]:
-    return DATA_OBJECTS
+    """What completion offers after ``fetch``: the catalog's data objects known by name."""
+    return get_catalog().data_object_names
 
 
 def _code(text: str) -> str:

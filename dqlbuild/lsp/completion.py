@@ -259,16 +259,21 @@ def _functions(context: FunctionContext | None, snippets: bool) -> list[types.Co
 
 
 def _data_objects() -> list[types.CompletionItem]:
-    return [
-        types.CompletionItem(
-            label=name,
-            kind=types.CompletionItemKind.Module,
-            detail="data object",
-            insert_text=name,
-            sort_text=_FIRST + f"{i:03d}",
+    catalog = get_catalog()
+    items = []
+    for i, name in enumerate(data_objects()):
+        found = catalog.data_object(name)
+        items.append(
+            types.CompletionItem(
+                label=name,
+                kind=types.CompletionItemKind.Module,
+                detail="data object",
+                documentation=f"source: {found.evidence}" if found is not None else None,
+                insert_text=name,
+                sort_text=_FIRST + f"{i:03d}",
+            )
         )
-        for i, name in enumerate(data_objects())
-    ]
+    return items
 
 
 def _enum_values(param: Parameter) -> list[types.CompletionItem]:

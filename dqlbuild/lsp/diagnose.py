@@ -41,14 +41,21 @@ class Finding:
 CACHED_LENGTH = 20_000
 
 
-def check_query(text: str, defined: frozenset[str] | None, fragment: bool) -> tuple[Finding, ...]:
+def check_query(
+    text: str,
+    defined: frozenset[str] | None,
+    fragment: bool,
+    multi_select: frozenset[str] = frozenset(),
+) -> tuple[Finding, ...]:
     """Findings of one query, in offsets of its text."""
     if len(text) > CACHED_LENGTH:
-        return _check_query(text, defined, fragment)
-    return _cached_check(text, defined, fragment)
+        return _check_query(text, defined, fragment, multi_select)
+    return _cached_check(text, defined, fragment, multi_select)
 
 
-def _check_query(text: str, defined: frozenset[str] | None, fragment: bool) -> tuple[Finding, ...]:
+def _check_query(
+    text: str, defined: frozenset[str] | None, fragment: bool, multi_select: frozenset[str]
+) -> tuple[Finding, ...]:
     try:
         query = parse_pipeline(text) if fragment else parse(text)
     except DQLSyntaxError as exc:
@@ -58,7 +65,7 @@ def _check_query(text: str, defined: frozenset[str] | None, fragment: bool) -> t
     except DQLError as exc:  # a non-syntax refusal still deserves a place to show
         return (Finding(0, 0, "error", SYNTAX_CODE, exc.message, exc.hint),)
     found = []
-    for d in check(query, defined_variables=defined, fragment=fragment):
+    for d in check(query, defined_variables=defined, multi_select=multi_select, fragment=fragment):
         start, end = (d.span.start, d.span.end) if d.span is not None else (0, 0)
         found.append(Finding(start, end, d.severity, d.code, d.message, d.hint))
     return tuple(found)
@@ -83,7 +90,7 @@ def diagnose(text: str, *, json: bool) -> list[Finding]:
     for unit in model.units:
         if not unit.text.strip():
             continue  # an empty tile runs nothing, so nothing is wrong with it
-        for finding in check_query(unit.text, unit.defined, unit.fragment):
+        for finding in check_query(unit.text, unit.defined, unit.fragment, unit.multi_select):
             found.append(place(unit, finding))
     return found
 

@@ -47,9 +47,28 @@ def hover(text: str, offset: int, *, variables: Sequence[Variable] = ()) -> Hove
         found = _parameter(masked, frames, word)
     elif top.kind in ("query", "block") and not masked[top.stage_start : start].strip():
         found = command_markdown(word)
+    elif top.kind in ("query", "block"):
+        found = _data_object(masked[top.stage_start : start], word)
     else:
         found = None
     return HoverText(found, start, end) if found else None
+
+
+def _data_object(before: str, name: str) -> str | None:
+    """A data object named as the first argument of ``fetch`` (or ``describe`` ...)."""
+    words = before.split()
+    if len(words) != 1:
+        return None
+    catalog = get_catalog()
+    command = catalog.command(words[0])
+    first = command.positional_parameters[:1] if command is not None else ()
+    if not first or "dataObject" not in first[0].kinds:
+        return None
+    found = catalog.data_object(name)
+    if found is None:
+        return None
+    what = f"one of the `{found.name}` views" if found.is_family else "data object"
+    return f"**{name}** — {what}\n\nsource: {found.evidence}"
 
 
 def _parameter(masked: str, frames: list[Frame], name: str) -> str | None:

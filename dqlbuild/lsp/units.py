@@ -40,6 +40,8 @@ class QueryUnit:
     """Where its string is in the JSON (see :mod:`dqlbuild.documents.jsontext`)."""
     defined: frozenset[str] | None = None
     """The dashboard's variables; ``None`` outside dashboards (nothing is reported)."""
+    multi_select: frozenset[str] = frozenset()
+    """The dashboard's multi-select variables (DQL303, DQL304)."""
     fragment: bool = False
     """A pipeline fragment (a ``.dql`` file that begins with ``|``)."""
     explore: bool = False
@@ -105,19 +107,19 @@ def build_model(text: str, *, json: bool) -> FileModel:
     dashboard = doc.kind is DocumentKind.DASHBOARD
     variables = tuple(doc.variables())
     defined = frozenset(v.key for v in variables if v.key) if dashboard else None
+    multi = frozenset(v.key for v in variables if v.key and v.multiple and dashboard)
     noun = "tile" if dashboard else "section"
     for loc in doc.queries:
         label = f'{noun} "{loc.title}"' if loc.title else f"{noun} {loc.id}"
+        where = strings.map(loc.path)
         units.append(
-            QueryUnit(
-                loc.query, strings.map(loc.path), label, loc.path, defined, explore=loc.explore
-            )
+            QueryUnit(loc.query, where, label, loc.path, defined, multi, explore=loc.explore)
         )
     for i, variable in enumerate(variables):
         if variable.type == "query" and isinstance(variable.input, str):
             path = doc.content_path(f"/variables/{i}/input")
             label = f'variable "{variable.key}"'
-            units.append(QueryUnit(variable.input, strings.map(path), label, path, defined))
+            units.append(QueryUnit(variable.input, strings.map(path), label, path, defined, multi))
     kind = "dashboard" if dashboard else "notebook"
     return FileModel(kind, tuple(units), variables, doc)
 

@@ -19,7 +19,7 @@ from typing import Literal
 from dqlbuild.analysis.fieldflow import QueryFlow, StageFlow, analyze
 from dqlbuild.ast.base import Node
 from dqlbuild.ast.nodes import Block, Command, Query
-from dqlbuild.errors import DQLError, DQLSyntaxError, DQLValueError
+from dqlbuild.errors import DQLError, DQLSyntaxError, DQLTypeError, DQLValueError
 from dqlbuild.printing.lossless import reads_back
 from dqlbuild.rewriting import placement as model
 from dqlbuild.rewriting.conditions import (
@@ -162,7 +162,7 @@ def inject_filter(
     if isinstance(query, str):
         query = parse(query)
     if not isinstance(query, Query):
-        raise DQLValueError(f"expected a Query or DQL text, not {type(query).__name__}")
+        raise DQLTypeError(f"expected a Query or DQL text, not {type(query).__name__}")
     if not query.commands:
         raise DQLValueError("the query has no stages")
     if data_object is not None and (not isinstance(data_object, str) or not data_object):

@@ -34,7 +34,7 @@ from dqlbuild.ast.nodes import (
     Unary,
     Variable,
 )
-from dqlbuild.errors import DQLError, DQLSyntaxError, DQLValueError
+from dqlbuild.errors import DQLError, DQLSyntaxError, DQLTypeError, DQLValueError
 from dqlbuild.printing import precedence
 from dqlbuild.rewriting.variables import SELECT_ALL, VariableRef, _scan, lexemes
 from dqlbuild.syntax.lexical import (
@@ -121,7 +121,7 @@ def render(
     variable when ``strict`` (else it is left as written, with a warning).
     """
     if not isinstance(text, str):
-        raise DQLValueError(f"render takes DQL text, not {type(text).__name__}")
+        raise DQLTypeError(f"render takes DQL text, not {type(text).__name__}")
     refs = list(_scan(text))
     resolved = _Resolver(values, all_values, now)
     warnings: list[str] = []

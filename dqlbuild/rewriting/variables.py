@@ -27,7 +27,7 @@ from typing import Literal
 from dqlbuild.analysis.checks import BUILTIN_VARIABLES
 from dqlbuild.ast.base import Node, Span
 from dqlbuild.ast.nodes import IDENTIFIER, Binary, Call, FieldRef, Query, Variable
-from dqlbuild.errors import DQLValueError
+from dqlbuild.errors import DQLTypeError, DQLValueError
 from dqlbuild.syntax.grammar import plain_lark
 
 Modifier = Literal["noquote", "backtick", "triplequote"]
@@ -118,7 +118,7 @@ def variables(query_or_text: Query | str) -> list[VariableRef]:
         return list(_scan(query_or_text.to_source()))
     if isinstance(query_or_text, str):
         return list(_scan(query_or_text))
-    raise DQLValueError(f"expected a Query or DQL text, not {type(query_or_text).__name__}")
+    raise DQLTypeError(f"expected a Query or DQL text, not {type(query_or_text).__name__}")
 
 
 def _scan(text: str) -> Iterator[VariableRef]:

@@ -211,15 +211,15 @@ def _unexpected_token(
         return syntax_error_at(text, offset, f"unexpected `{value}`", expected=expected)
     if kind == "PIPE" and "PIPE" not in allowed:
         if _previous_char(text, offset) in {"", "|"} and start != "pipeline":
-            where = "a query" if _previous_char(text, offset) == "" else "another `|`"
+            first = _previous_char(text, offset) == ""
             return syntax_error_at(
                 text,
                 offset,
-                f"a `|` cannot follow {where}",
+                "a query cannot begin with `|`" if first else "a `|` cannot follow another `|`",
                 expected=expected,
                 hint="a query starts with a command; use parse_pipeline() for fragments that "
                 "start with `|`"
-                if where == "a query"
+                if first
                 else "remove the extra `|`",
             )
         return syntax_error_at(

@@ -6,7 +6,9 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -43,6 +45,22 @@ def test_format_of_something_that_is_not_dql_is_a_type_error() -> None:
             dqlbuild.format(value)  # type: ignore[arg-type]
 
 
+def test_every_entry_point_taking_text_rejects_other_types_alike() -> None:
+    calls: dict[str, Callable[[Any], object]] = {
+        "parse": dqlbuild.parse,
+        "parse_pipeline": dqlbuild.parse_pipeline,
+        "check": dqlbuild.check,
+        "analyze": dqlbuild.analyze,
+        "variables": dqlbuild.variables,
+        "inject_filter": lambda v: dqlbuild.inject_filter(v, "a == 1"),
+        "render": lambda v: dqlbuild.render(v, {}),
+    }
+    for call in calls.values():
+        for value in (123, b"fetch logs"):
+            with pytest.raises(DQLTypeError, match=r"not (int|bytes)"):
+                call(value)
+
+
 def test_check_and_analyze_take_text_like_format_does() -> None:
     text = "fetch logs | fields a | filter b == 1"
     assert dqlbuild.check(text) == dqlbuild.check(dqlbuild.parse(text))
@@ -70,7 +88,7 @@ def test_fmt_fragment(capsys: Capsys, monkeypatch: pytest.MonkeyPatch) -> None:
     code, out, err = run(["fmt"], capsys, monkeypatch, stdin="| fieldsAdd x = 1")
     assert code == 1 and out == ""
     assert err.splitlines()[:2] == [
-        "<stdin>:1:1: error: a `|` cannot follow a query",
+        "<stdin>:1:1: error: a query cannot begin with `|`",
         "  hint: the text is a pipeline fragment: add --fragment",
     ]
     code, out, _ = run(["fmt", "--fragment"], capsys, monkeypatch, stdin="| fieldsAdd x=1|limit 2")

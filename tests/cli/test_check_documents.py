@@ -87,6 +87,24 @@ def test_syntax_errors_show_the_query_line(
     assert "  | filter a && b\n" in out and out.rstrip().endswith("^")
 
 
+def test_a_byte_order_mark_is_not_counted_like_in_a_dql_file(
+    tmp_path: Path, capsys: Capsys, monkeypatch: MonkeyPatch
+) -> None:
+    # One line: the finding is on the line the BOM starts.
+    text = json.dumps(dashboard({"1": data_tile("fetch logs | sortt")}))
+    reports = []
+    for name, prefix in (("plain.json", ""), ("bom.json", "\ufeff"), ("cut.json", "\ufeff")):
+        path = tmp_path / name
+        path.write_text(prefix + (text[:40] if name == "cut.json" else text), encoding="utf-8")
+        _, out, _ = run(["check-documents", str(path), "--format", "json"], capsys, monkeypatch)
+        reports.append([finding["span"] for finding in json.loads(out)])
+    plain, bom, cut = reports
+    assert bom == plain and plain[0]["line"] == 1
+    assert text[plain[0]["start"] :].startswith("sortt")
+    assert plain[0]["column"] == plain[0]["start"] + 1
+    assert cut[0]["column"] == cut[0]["start"] + 1 == 41  # the JSON ends there
+
+
 def test_embedded_content_is_mapped_through_both_encodings(
     tmp_path: Path, capsys: Capsys, monkeypatch: MonkeyPatch
 ) -> None:

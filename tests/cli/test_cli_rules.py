@@ -66,7 +66,9 @@ def files(tmp_path: Path) -> dict[str, Path]:
     shutil.copyfile(EXAMPLE, dash)
     broken = tmp_path / "broken.json"
     shutil.copyfile(UNPARSEABLE, broken)
-    return {"good": good, "bad": bad, "dash": dash, "broken": broken}
+    records = tmp_path / "logs.jsonl"
+    records.write_text('{"content": "a"}\n')
+    return {"good": good, "bad": bad, "dash": dash, "broken": broken, "records": records}
 
 
 # ---------------------------------------------------------------- exit codes
@@ -97,13 +99,19 @@ CASES: dict[str, tuple[list[str], list[str], list[str]]] = {
         ["dash", "--variable", "a-b", "--field", "x", "-n"],
     ),
     "dashboard render": (["dash"], ["broken", "--no-defaults"], ["dash", "--now", "noon"]),
+    "run": (
+        ["good", "--data", "logs=records"],
+        ["bad", "--data", "logs=records"],
+        ["good", "--data", "logs"],
+    ),
 }
 
 
 def _argv(command: str, args: list[str], files: dict[str, Path]) -> list[str]:
     missing = str(files["good"].parent / "missing.dql")
     named = {**{k: str(v) for k, v in files.items()}, "missing": missing}
-    return [*command.split(), *(named.get(a, a) for a in args)]
+    records = f"logs={files['records']}"
+    return [*command.split(), *(records if a == "logs=records" else named.get(a, a) for a in args)]
 
 
 def _commands(parser: argparse.ArgumentParser, prefix: str = "") -> set[str]:
@@ -117,14 +125,16 @@ def _commands(parser: argparse.ArgumentParser, prefix: str = "") -> set[str]:
 
 
 def test_every_subcommand_has_an_exit_code_case() -> None:
-    # The language server and the engine are tested by their own suites.
-    assert _commands(build_parser()) - {"lsp", "run"} == set(CASES)
+    # The language server cannot succeed without an editor: tests/lsp/test_cli.py.
+    assert _commands(build_parser()) - {"lsp"} == set(CASES)
 
 
 @pytest.mark.parametrize("command", sorted(CASES))
 def test_exit_codes_follow_one_rule(
     command: str, files: dict[str, Path], capsys: Capsys, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    if command == "run":
+        pytest.importorskip("duckdb", reason="dqlbuild run needs the run extra")
     ok, invalid, usage = CASES[command]
     code, _, err = run(_argv(command, ok, files), capsys, monkeypatch)
     assert code == 0, err
@@ -181,6 +191,34 @@ def test_every_command_reads_stdin_and_refuses_a_terminal(
     assert code == 2 and out == ""
     assert err.startswith(f"usage: dqlbuild {command}")
     assert "give a FILE, or pipe the input into standard input" in err
+
+
+def test_run_reads_a_query_or_a_document_from_stdin(
+    files: dict[str, Path], capsys: Capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("duckdb", reason="dqlbuild run needs the run extra")
+    args = ["run", "-", "--data", f"logs={files['records']}", "--format", "json"]
+    code, out, err = run(args, capsys, monkeypatch, stdin=GOOD)
+    assert code == 0 and json.loads(out)["records"] == [{"content": "a"}], err
+    code, out, err = run(args, capsys, monkeypatch, stdin=json.dumps(NOTEBOOK))
+    assert code == 0 and [r["id"] for r in json.loads(out)["results"]] == ["a"], err
+    code, out, err = run(args, capsys, monkeypatch, stdin=GOOD, tty=True)
+    assert code == 2 and out == "" and err.startswith("usage: dqlbuild run")
+
+
+def test_run_places_a_tile_error_in_the_file_as_check_documents_does(
+    files: dict[str, Path], capsys: Capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("duckdb", reason="dqlbuild run needs the run extra")
+    path = files["good"].with_name("tiles.json")
+    tiles = {"3": {"type": "data", "title": "T", "query": 'fetch logs\n| filter "é" == sortt()'}}
+    path.write_text(json.dumps({"version": 15, "tiles": tiles}, indent=2))
+    _, checked, _ = run(["check-documents", str(path)], capsys, monkeypatch)
+    code, _, ran = run(
+        ["run", str(path), "--data", f"logs={files['records']}"], capsys, monkeypatch
+    )
+    place = checked.split(": error:")[0]
+    assert code == 1 and ran.startswith(f"{place}: error: tile 3: unknown function sortt()")
 
 
 def test_check_documents_reads_a_document_from_stdin(
@@ -366,6 +404,14 @@ def test_messages_speak_cli_not_python(
     assert "  hint: the text is a pipeline fragment: add --fragment" in err
     _, _, err = run(["render"], capsys, monkeypatch, stdin="fetch logs | filter a == $A")
     assert "render leniently (--lenient)" in err
+
+
+def test_help_texts_read_in_a_terminal(capsys: Capsys, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The same text is docs/cli.md: it must not point at "this page".
+    for command in sorted(_commands(build_parser()) | {"dashboard"}):
+        code, out, _ = run([*command.split(), "--help"], capsys, monkeypatch)
+        assert code == 0 and out.startswith(f"usage: dqlbuild {command}")
+        assert "this page" not in out and not PYTHON_WORDS.search(out), command
 
 
 def test_dashboard_without_a_subcommand_names_itself(

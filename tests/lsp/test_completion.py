@@ -54,7 +54,14 @@ def test_the_typed_word_is_replaced_and_a_glued_pipe_gets_its_space() -> None:
 
 
 def test_data_objects_after_fetch() -> None:
+    # The catalog is the one list: the check (DQL122) and completion agree.
+    assert data_objects() == get_catalog().data_object_names
+    assert all(get_catalog().data_object(name) is not None for name in data_objects())
+    assert {"logs", "user.sessions", "dt.entity.host"} <= set(data_objects())
     assert _labels("fetch ‸") == list(data_objects())
+    found = _at("fetch ‸")
+    assert found is not None
+    assert all(str(item.documentation).startswith("source: ") for item in found.items)
     assert _labels("fetch dt.entity.‸") == list(data_objects())
     found = _at("fetch dt.entity.‸")
     assert found is not None and found.start == len("fetch ")

@@ -63,6 +63,19 @@ def test_variables() -> None:
     assert builtin is not None and "start of the dashboard's timeframe" in builtin.markdown
 
 
+def test_a_data_object_shows_where_it_is_documented() -> None:
+    found = _hover("logs")
+    assert found is not None and found.markdown.startswith("**logs** — data object")
+    assert "grail/data-model" in found.markdown
+    found = _hover("spans")  # in a subquery
+    assert found is not None and "**spans** — data object" in found.markdown
+    entity = hover("fetch dt.entity.host | limit 1", 8)
+    assert entity is not None and (entity.start, entity.end) == (6, 20)
+    assert "one of the `dt.entity.*` views" in entity.markdown
+    assert hover("fetch span", 8) is None  # unknown: the diagnostic says so
+    assert hover("fetch logs | filter logs == 1", 22) is None  # a field, not a data object
+
+
 def test_nothing_on_fields_strings_and_unknown_names() -> None:
     assert _hover("content") is None
     assert hover('fetch logs | filter x == "fetch"', 27) is None

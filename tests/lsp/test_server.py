@@ -8,6 +8,7 @@ import pytest
 from lsprotocol import types
 
 from dqlbuild import format, load_document
+from dqlbuild.catalog import get_catalog
 from dqlbuild.lsp.text import LineIndex
 from tests.lsp.conftest import Client, diagnostics_of, doc, open_file, pos
 
@@ -300,6 +301,16 @@ async def test_completion_in_a_dql_file(client: Client) -> None:
     resolved = await client.completion_item_resolve_async(contains)
     assert isinstance(resolved.documentation, types.MarkupContent)
     assert "contains(expression, substring" in resolved.documentation.value
+
+
+async def test_completion_after_fetch_offers_the_catalog_data_objects(client: Client) -> None:
+    uri = "file:///w/fetch.dql"
+    text = "fetch dt.entity.h"
+    open_file(client, uri, text)
+    result = await _complete(client, uri, text, len(text))
+    labels = [item.label for item in result.items]
+    assert labels == list(get_catalog().data_object_names)
+    assert {"logs", "user.sessions", "dt.entity.host"} <= set(labels)
 
 
 async def test_completion_in_a_dashboard_offers_its_variables(client: Client) -> None:

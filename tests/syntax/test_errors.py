@@ -51,7 +51,7 @@ def error_of(text: str) -> DQLSyntaxError:
         ("fetch logs | fieldsAdd z = 1e400", 1, 28, "`1e400` is too large for a double"),
         ("fetch logs | fields now() @ d", 1, 27, "`@` must be followed directly"),
         ("fetch logs | summarize count() by host", 1, 32, "unexpected `by`"),
-        ("| fetch logs", 1, 1, "a `|` cannot follow a query"),
+        ("| fetch logs", 1, 1, "a query cannot begin with `|`"),
         ("fetch logs || limit 1", 1, 13, "a `|` cannot follow another `|`"),
         ("fetch logs | fieldsRemove dt.*", 1, 29, "unexpected `.`"),
         ("fetch logs | fields *", 1, 21, "unexpected `*`"),

@@ -123,7 +123,8 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted({*globals(), *_EXPORTS})
+    # The public names and the module's dunders, not its own helpers (importlib, Any...).
+    return sorted({*_EXPORTS, *(name for name in globals() if name.startswith("__"))})
 
 
 # Type checkers read the names from these imports, and (strict) re-export those in the

@@ -73,7 +73,9 @@ def test_import_dqlbuild_loads_only_what_is_used() -> None:
         "dqlbuild.parse('fetch logs'); assert 'dqlbuild.rewriting' not in sys.modules; "
         "assert sorted(dqlbuild.__all__) == sorted(set(dqlbuild.__all__)); "
         "[getattr(dqlbuild, name) for name in dqlbuild.__all__]; "
-        "assert set(dqlbuild.__all__) <= set(dir(dqlbuild)); print('ok')"
+        "assert set(dqlbuild.__all__) <= set(dir(dqlbuild)); "
+        "assert not {'importlib', 'Any', 'TYPE_CHECKING', 'annotations'} & set(dir(dqlbuild)); "
+        "print('ok')"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=False

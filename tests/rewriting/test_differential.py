@@ -47,7 +47,8 @@ _EXAMPLES = int(os.environ.get("DQL_INJECT_EXAMPLES", "0"))
 
 def examples(default: int) -> int:
     """The suite's modest count, unless a long run asks for more."""
-    return _EXAMPLES or (settings.default.max_examples if FUZZ else default)
+    profile = settings.default
+    return _EXAMPLES or (profile.max_examples if FUZZ and profile is not None else default)
 
 
 VERSIONS = ["v1", "v2", "v3", None]

@@ -227,11 +227,16 @@ def pipelines(draw: st.DrawFn, stages: Sequence[str] = STAGES) -> str:
 
 
 @settings(max_examples=examples(80), deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(pipelines(), SPAN_ROWS, st.sampled_from([SINGLE, MULTI]))
+@given(
+    pipelines(),
+    SPAN_ROWS,
+    st.sampled_from([SINGLE, MULTI]),
+    st.sampled_from(["auto", "auto", "source", "end"]),
+)
 def test_a_filtered_query_returns_the_original_on_the_restricted_data(
-    text: str, rows: list[tuple[int, int, int, int, int]], condition: Any
+    text: str, rows: list[tuple[int, int, int, int, int]], condition: Any, placement: str
 ) -> None:
-    check(text, spans_of(rows), condition, data_object="spans")
+    check(text, spans_of(rows), condition, data_object="spans", placement=placement)
 
 
 def inserted_at(original: Query, injected: Query) -> int:

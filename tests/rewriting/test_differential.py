@@ -6,9 +6,9 @@ the data restricted to the condition.
 its ``append`` blocks) restricted to the condition; the tables it matches its records
 against (``lookup``, ``join``, ``in [...]``) keep every record (docs/rewriting.md, "What
 filtered means"). The original query reads the restricted records under another data
-object name, so the engine runs both on the same records. Rows compare as multisets, and
-in order where the query ends in ``sort`` (maybe + ``limit``). ``skipped`` results are
-unchanged text.
+object name, so the engine runs both on the same records. Rows compare as multisets (a
+null field the same as a missing one), and in order where the query ends in ``sort``
+(maybe + ``limit``). ``skipped`` results are unchanged text.
 
 Run long: ``HYPOTHESIS_PROFILE=fuzz`` (the profile's example count and every corpus
 query), or set ``DQL_INJECT_EXAMPLES`` (examples of each property).
@@ -164,7 +164,13 @@ def restricted_sources(query: Query, data_object: str = "spans") -> Query:
 
 
 def multiset(rows: Sequence[dict[str, Any]]) -> Counter[str]:
-    return Counter(json.dumps(row, sort_keys=True, default=str) for row in rows)
+    """Rows as a multiset, a null field the same as a missing one (DQL shows them alike;
+    the engine types an empty data object without fields, so an ``append`` of none of its
+    records adds no null columns)."""
+    return Counter(
+        json.dumps({k: v for k, v in row.items() if v is not None}, sort_keys=True, default=str)
+        for row in rows
+    )
 
 
 def check(

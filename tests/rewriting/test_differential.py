@@ -112,6 +112,10 @@ STAGES = [
 ]
 
 
+# Stages without execution blocks, for the pipelines inside generated blocks.
+FLAT = [stage for stage in STAGES if "[" not in stage and "lookup." not in stage]
+
+
 def spans_of(rows: Sequence[tuple[int, int, int, int, int]]) -> list[dict[str, Any]]:
     return [
         {
@@ -227,8 +231,27 @@ def sorted_by(query: Query) -> list[str]:
 
 
 @st.composite
-def pipelines(draw: st.DrawFn, stages: Sequence[str] = STAGES) -> str:
-    drawn = draw(st.lists(st.sampled_from(stages), min_size=1, max_size=4))
+def pipelines(draw: st.DrawFn, stages: Sequence[str] = STAGES, blocks: bool = True) -> str:
+    """Up to four stages; a quarter of them (with ``blocks``) an ``append`` or a
+    ``lookup`` of a generated pipeline of stages without blocks of their own."""
+    drawn = []
+    for _ in range(draw(st.integers(1, 4))):
+        if blocks and draw(st.integers(0, 3)) == 0:
+            inner = draw(pipelines(FLAT, blocks=False))
+            drawn.append(
+                draw(
+                    st.sampled_from(
+                        [
+                            f"append [{inner}]",
+                            f"lookup [{inner}], sourceField: trace.id, lookupField: trace.id",
+                            f"lookup [{inner}], sourceField: model.version, "
+                            "lookupField: model.version",
+                        ]
+                    )
+                )
+            )
+        else:
+            drawn.append(draw(st.sampled_from(stages)))
     return " | ".join(["fetch spans", *drawn])
 
 
@@ -256,7 +279,7 @@ WITHOUT_APPEND = [stage for stage in STAGES if not stage.startswith("append")]
 
 
 @settings(max_examples=examples(40), deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(pipelines(WITHOUT_APPEND), SPAN_ROWS, st.sampled_from([SINGLE, MULTI]))
+@given(pipelines(WITHOUT_APPEND, blocks=False), SPAN_ROWS, st.sampled_from([SINGLE, MULTI]))
 def test_without_a_data_object_the_filter_restricts_records_where_it_stands(
     text: str, rows: list[tuple[int, int, int, int, int]], condition: Any
 ) -> None:

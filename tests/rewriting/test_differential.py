@@ -291,6 +291,7 @@ def test_without_a_data_object_the_filter_restricts_records_where_it_stands(
     assert run is not None
     source, variables, keep = condition
     result = inject_filter_text(text, source)
+    event(result.status)
     if result.status != "filtered":
         assert result.status == "skipped" and result.text == text
         return

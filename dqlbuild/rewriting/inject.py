@@ -44,6 +44,7 @@ from dqlbuild.rewriting.subqueries import (
     role,
 )
 from dqlbuild.rewriting.variables import comments_of
+from dqlbuild.syntax.collector import collector_paused
 from dqlbuild.syntax.parser import parse
 
 Placement = Literal["auto", "source", "end"]
@@ -135,6 +136,7 @@ class _Options:
     and back): a filter in that form is rewritten to the condition's form."""
 
 
+@collector_paused  # acyclic results: see dqlbuild.syntax.collector
 def inject_filter(
     query: Query | str,
     condition: object,
@@ -204,6 +206,7 @@ _cached_facts = functools.lru_cache(maxsize=16)(_facts)
 _cached_condition = functools.lru_cache(maxsize=16)(as_condition)
 
 
+@collector_paused  # acyclic results: see dqlbuild.syntax.collector
 def inject_filter_text(
     text: str,
     condition: object,

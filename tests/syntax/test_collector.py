@@ -1,4 +1,5 @@
-"""The garbage collector is paused only while dqlbuild works, and always resumed."""
+"""The garbage collector is paused only while dqlbuild works, and always resumed
+(parsing alone: tests/syntax/test_limits.py)."""
 
 from __future__ import annotations
 
@@ -6,18 +7,25 @@ import gc
 
 import pytest
 
-from dqlbuild import DQLSyntaxError, analyze, parse
+from dqlbuild import DQLError, analyze, check, parse
+from dqlbuild.rewriting import inject_filter_text, render
 from dqlbuild.syntax.collector import collector_paused
 
 
-def test_resumed_after_success_and_failure() -> None:
-    assert gc.isenabled()
-    query = parse("fetch logs | filter a == 1")
+def test_every_paused_operation_resumes_it_after_success_and_failure() -> None:
+    text = "fetch logs | filter a == 1 // note"
+    query = parse(text)
     analyze(query)
+    check(query)
     query.format()
+    query.insert(1, "limit 1").to_source()
+    inject_filter_text(text, "k == $K")
+    render(text, {})
     assert gc.isenabled()
-    with pytest.raises(DQLSyntaxError):
-        parse("fetch logs | filter (")
+    with pytest.raises(DQLError):
+        inject_filter_text(text, "k ==")
+    with pytest.raises(DQLError):
+        analyze("fetch logs | filter (")
     assert gc.isenabled()
 
 

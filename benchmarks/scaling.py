@@ -9,8 +9,9 @@ than 12x the time, i.e. every 10x step ratio <= 12 (k <= ~1.08).
 
 Times are CPU times of this process (``time.process_time``), the best of at least three
 runs (of as many as fit in a second, for inputs up to 100 KB), so other load on a shared
-machine inflates them little. Absolute times are
-printed for the largest size only; compare shapes and operations by their exponents.
+machine inflates them little; a 10x step is counted only from a time of 10 ms up.
+Absolute times are printed for the largest size only; compare shapes and operations by
+their exponents.
 
 Run: python benchmarks/scaling.py [--quick] [--max-size 10MB] [--shape S] [--op O]
 """
@@ -175,7 +176,8 @@ def main() -> int:
 
             small = size <= 100_000
             points.append((len(text), best_time(run, budget=1.0 if small else 0, runs=3)))
-        steps = [b[1] / a[1] for a, b in itertools.pairwise(points) if a[1] > 0]
+        # Steps from times under 10 ms are mostly timer and load noise: not counted.
+        steps = [b[1] / a[1] for a, b in itertools.pairwise(points) if a[1] >= 0.01]
         worst = max(steps, default=float("nan"))
         worst_overall = max(worst_overall, worst)
         print(
@@ -183,7 +185,8 @@ def main() -> int:
             f"{points[-1][1]:>9.3f}s",
             flush=True,
         )
-    print(f"\nworst 10x step: {worst_overall:.1f}x the time (target <= 12x)")
+    print(f"\nworst 10x step: {worst_overall:.1f}x the time (target <= 12x; steps from")
+    print("under 10 ms not counted); the fitted exponent is the steadier figure: 1.08 = 12x")
     print(f"dqlbuild {getattr(dqlbuild, '__version__', '')} on Python {sys.version.split()[0]}")
     return 0
 

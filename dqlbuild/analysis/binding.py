@@ -188,6 +188,29 @@ def _collect(
             yield last
 
 
+_Plan = tuple[Sequence[Parameter], list[Parameter], dict[str, Parameter], bool]
+_PLANS: dict[int, _Plan] = {}
+
+
+def _plan(parameters: Sequence[Parameter]) -> _Plan:
+    """What binding needs of a parameter list, derived once per list: the lists are the
+    catalog's own, bound again for every command and call of every query. The entry
+    holds the list itself, so its id is not reused while remembered."""
+    plan = _PLANS.get(id(parameters))
+    if plan is not None and plan[0] is parameters:
+        return plan
+    visible = [p for p in parameters if not p.hidden]
+    by_name: dict[str, Parameter] = {}
+    for each in parameters:
+        for name in each.names:
+            by_name.setdefault(name.lower(), each)
+    one_slot_each = sum(1 for p in visible if p.is_positional and p.variadic) >= 2
+    plan = (parameters, visible, by_name, one_slot_each)
+    if len(_PLANS) < 4096:  # the catalog's lists; others (hand-made) are not kept
+        _PLANS[id(parameters)] = plan
+    return plan
+
+
 def bind(
     args: Sequence[Node],
     parameters: Sequence[Parameter],
@@ -197,11 +220,7 @@ def bind(
     """Bind ``args`` to ``parameters`` (catalog order). ``flatten`` selects command
     rules (brace groups are argument lists) over function rules (braces are values)."""
     catalog = get_catalog()
-    visible = [p for p in parameters if not p.hidden]
-    by_name: dict[str, Parameter] = {}
-    for each in parameters:
-        for name in each.names:
-            by_name.setdefault(name.lower(), each)
+    _, visible, by_name, one_slot_each = _plan(parameters)
     # A list first: ``alias:`` updates the value before it after that was collected.
     items = list(_collect(args, flatten=flatten, slot=None, carrier=None))
     # Unnamed values fill the positional parameters that were not given by name.
@@ -211,7 +230,6 @@ def bind(
         if item.named is not None and item.named.lower() in by_name
     }
     positional = [p for p in visible if p.is_positional and p.name not in given]
-    one_slot_each = sum(1 for p in visible if p.is_positional and p.variadic) >= 2
 
     values: list[BoundValue] = []
     problems: list[BindingProblem] = []

@@ -28,6 +28,7 @@ from dqlbuild.ast.nodes import (
 )
 from dqlbuild.catalog import FUNCTION_CONTEXTS, FunctionContext, Parameter, get_catalog, suggest
 from dqlbuild.printing.canonical import format_node
+from dqlbuild.syntax.collector import collector_paused
 from dqlbuild.syntax.lexical import encode_name
 
 BUILTIN_VARIABLES = frozenset({"dt_timeframe_from", "dt_timeframe_to"})
@@ -493,6 +494,7 @@ def _keep_hint(remover: StageFlow, name: str) -> str | None:
     return None
 
 
+@collector_paused  # acyclic results: see dqlbuild.syntax.collector
 def check(
     query: Query | str,
     *,

@@ -22,6 +22,7 @@ from dqlbuild.ast.base import Node, child_nodes
 from dqlbuild.ast.nodes import Assign, Block, Brace, Call, Command, FieldRef, Named, Query, String
 from dqlbuild.catalog import get_catalog
 from dqlbuild.errors import DQLTypeError, DQLValueError
+from dqlbuild.syntax.collector import collector_paused
 
 
 def _matches(name: str, patterns: Iterable[str]) -> bool:
@@ -633,6 +634,7 @@ def _analyze(query: Query, block: Block | None = None) -> QueryFlow:
     return QueryFlow(query, tuple(stages), start, block)
 
 
+@collector_paused  # acyclic results: see dqlbuild.syntax.collector
 def analyze(query: Query | str) -> QueryFlow:
     """The field flow of ``query`` (a Query, or DQL text to parse) and of every subquery
     in it."""

@@ -46,6 +46,7 @@ from dqlbuild.printing.doc import (
     Trailing,
     render,
 )
+from dqlbuild.syntax.collector import collector_paused
 from dqlbuild.syntax.lexical import can_be_triple_quoted, code_only, encode_name, encode_string
 
 # Returns the exact source text of a node that must be reprinted as it was, else None.
@@ -308,6 +309,7 @@ def parenthesized(text: str) -> bool:
     return True
 
 
+@collector_paused  # acyclic documents: see dqlbuild.syntax.collector
 def format_node(node: Node, *, width: int = 100, indent: int = 2) -> str:
     """Canonical text of any node (a whole query, a command or an expression)."""
     printer = Printer(indent=indent)

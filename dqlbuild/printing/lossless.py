@@ -20,6 +20,7 @@ from dqlbuild.errors import DQLSyntaxError
 from dqlbuild.printing import precedence
 from dqlbuild.printing.canonical import Printer, parenthesized
 from dqlbuild.printing.doc import render
+from dqlbuild.syntax.collector import collector_paused
 from dqlbuild.syntax.lexical import code_only
 from dqlbuild.syntax.parser import parse
 from dqlbuild.syntax.source import SourceContext
@@ -28,6 +29,7 @@ from dqlbuild.syntax.source import SourceContext
 _FLAT_WIDTH = 10**9
 
 
+@collector_paused  # acyclic documents: see dqlbuild.syntax.collector
 def to_source(query: Query) -> str:
     ctx: SourceContext | None = get_private(query, "source")
     if ctx is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from dqlbuild.ast.base import Node
+from dqlbuild.ast.base import Node, child_nodes
 from dqlbuild.ast.nodes import (
     EXPRESSION_TYPES,
     Assign,
@@ -33,10 +33,14 @@ def walk_outside_blocks(node: Node) -> Iterator[Node]:
     """``node`` and its descendants, except inside execution blocks (subqueries have
     their own fields and filters); iterative, so long operator chains are fine."""
     stack = [node]
+    pop, push = stack.pop, stack.extend
     while stack:
-        item = stack.pop()
+        item = pop()
         yield item
-        stack.extend(reversed([c for c in item.children() if not isinstance(c, Block)]))
+        kids = child_nodes(item)  # a fresh list: reversed in place (hot in injection)
+        if kids:
+            kids.reverse()
+            push([c for c in kids if type(c) is not Block])
 
 
 def fields_of(node: Node) -> list[str]:
@@ -168,10 +172,17 @@ def filter_conditions(command: Command) -> Iterator[Node]:
     ``search``, and every ``filter:`` parameter (``timeseries``, aggregations)."""
     if command.name in FILTER_STAGES:
         yield from (arg for arg in command.args if not isinstance(arg, Named))
-    for arg in command.args:
-        for node in walk_outside_blocks(arg):
-            if isinstance(node, Named) and node.name.lower() == "filter":
-                yield node.value
+    # The walk of walk_outside_blocks, inlined: injection runs this on every stage twice.
+    stack: list[Node] = list(reversed(command.args))
+    pop, push = stack.pop, stack.extend
+    while stack:
+        node = pop()
+        if type(node) is Named and node.name.lower() == "filter":
+            yield node.value
+        kids = child_nodes(node)
+        if kids:
+            kids.reverse()
+            push([c for c in kids if type(c) is not Block])
 
 
 def dql_text(node: Node) -> str:

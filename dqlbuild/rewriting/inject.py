@@ -12,6 +12,7 @@ query's editing methods, so ``to_source()`` prints the user's text with only the
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal
@@ -43,6 +44,7 @@ from dqlbuild.rewriting.subqueries import (
     role,
 )
 from dqlbuild.rewriting.variables import comments_of
+from dqlbuild.syntax.collector import collector_paused
 from dqlbuild.syntax.parser import parse
 
 Placement = Literal["auto", "source", "end"]
@@ -134,6 +136,7 @@ class _Options:
     and back): a filter in that form is rewritten to the condition's form."""
 
 
+@collector_paused  # acyclic results: see dqlbuild.syntax.collector
 def inject_filter(
     query: Query | str,
     condition: object,
@@ -167,20 +170,43 @@ def inject_filter(
         raise DQLValueError("the query has no stages")
     if data_object is not None and (not isinstance(data_object, str) or not data_object):
         raise DQLValueError("data_object is the name of a data object, such as 'spans'")
-    node = as_condition(condition)
+    node, fields, variables, switch = _condition_facts(condition)
     options = _Options(
         condition=node,
-        fields=tuple(fields_of(node)),
-        variables=frozenset(variables_in(node)),
+        fields=fields,
+        variables=variables,
         placement=placement,
         into_subqueries=into_subqueries,
-        switch=other_selection_form(node),
+        switch=switch,
     )
     flow = analyze(query)
     scope = _Scope(data_object, _main_source(flow) if infer_data_object else None)
     return _inject(query, flow, options, scope, feeds_rows=True)
 
 
+_Facts = tuple[tuple[str, ...], frozenset[str], Node | None]
+
+
+def _condition_facts(condition: object) -> tuple[Node, *_Facts]:
+    """The condition's node and what injection derives from it. A batch injects one
+    condition into many queries, so the derived facts (names, and a node used only for
+    comparisons: equal for equal trees, whatever their layout) are remembered."""
+    node = _cached_condition(condition) if isinstance(condition, str) else as_condition(condition)
+    try:
+        return (node, *_cached_facts(node))
+    except TypeError:  # a hand-made node holding something unhashable
+        return (node, *_facts(node))
+
+
+def _facts(node: Node) -> _Facts:
+    return tuple(fields_of(node)), frozenset(variables_in(node)), other_selection_form(node)
+
+
+_cached_facts = functools.lru_cache(maxsize=16)(_facts)
+_cached_condition = functools.lru_cache(maxsize=16)(as_condition)
+
+
+@collector_paused  # acyclic results: see dqlbuild.syntax.collector
 def inject_filter_text(
     text: str,
     condition: object,
@@ -234,6 +260,8 @@ def inject_filter_text(
 def _keeps_comments(old: str, new: str) -> bool:
     """Every comment of ``old`` is still in ``new``, in order (tree equality ignores
     comments, so this is checked on the text, with the parser's own comment rules)."""
+    if "//" not in old and "/*" not in old:  # no comment to keep
+        return True
     remaining = iter(comments_of(new))
     return all(comment in remaining for comment in comments_of(old))
 

@@ -37,6 +37,7 @@ from dqlbuild.ast.nodes import (
 from dqlbuild.errors import DQLError, DQLSyntaxError, DQLTypeError, DQLValueError
 from dqlbuild.printing import precedence
 from dqlbuild.rewriting.variables import SELECT_ALL, VariableRef, _scan, lexemes
+from dqlbuild.syntax.collector import collector_paused
 from dqlbuild.syntax.lexical import (
     can_be_triple_quoted,
     code_only,
@@ -96,6 +97,7 @@ def _app_one(value: str, modifier: str | None) -> str:
     return '"' + value.replace('"', '\\"') + '"'
 
 
+@collector_paused  # acyclic results: see dqlbuild.syntax.collector
 def render(
     text: str,
     values: Values,

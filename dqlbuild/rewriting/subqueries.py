@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Literal
 
 from dqlbuild.analysis.fieldflow import QueryFlow, StageFlow
-from dqlbuild.ast.base import Node
+from dqlbuild.ast.base import Node, child_nodes
 from dqlbuild.ast.nodes import Access, Binary, Block, FieldRef, In
 from dqlbuild.rewriting.conditions import conjuncts, walk_outside_blocks
 from dqlbuild.rewriting.placement import JOINING, commutes, names, not_row_wise, stage_name
@@ -27,13 +27,16 @@ Role = Literal["rows", "match", "rows-and-match"]
 def blocks(nodes: Iterable[Node]) -> Iterator[Block]:
     """Execution blocks among ``nodes`` and their descendants, not inside other blocks,
     in source order (the order of ``StageFlow.subqueries``)."""
-    stack: list[Node] = list(reversed(list(nodes)))
+    stack: list[Node] = list(nodes)
+    stack.reverse()
     while stack:
         node = stack.pop()
-        if isinstance(node, Block):
+        if type(node) is Block:
             yield node
         else:
-            stack.extend(reversed(list(node.children())))
+            kids = child_nodes(node)  # a fresh list, reversed in place
+            kids.reverse()
+            stack.extend(kids)
 
 
 def role(stage: StageFlow) -> Role:

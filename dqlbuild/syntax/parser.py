@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import gc
 import math
 import re
 from collections.abc import Sequence
@@ -37,6 +36,7 @@ from dqlbuild.ast.nodes import (
 )
 from dqlbuild.errors import SURROGATES, DQLTypeError, surrogate_message
 from dqlbuild.syntax import names
+from dqlbuild.syntax.collector import collector_paused
 from dqlbuild.syntax.comments import attach_comments
 from dqlbuild.syntax.engine import Engine, ParseFailure, Tok
 from dqlbuild.syntax.errors import syntax_error_at, syntax_error_from_failure
@@ -270,6 +270,7 @@ def _engine() -> Engine:
     return Engine(build_lark(), _Builder(), frozenset(COMMENT_TERMINALS))
 
 
+@collector_paused  # no reference cycles: see dqlbuild.syntax.collector
 def _run(text: str, start: str) -> tuple[Any, list[Tok]]:
     if not isinstance(text, str):
         raise DQLTypeError(f"DQL text must be a str, not {type(text).__name__}")
@@ -280,12 +281,6 @@ def _run(text: str, start: str) -> tuple[Any, list[Tok]]:
             text, surrogate.start(), f"the text holds {surrogate_message(surrogate.group())}"
         )
     comments: list[Tok] = []
-    # The parser makes no reference cycles, so the cyclic garbage collector has nothing
-    # to find among its objects: paused while it runs, it does not scan the growing tree
-    # (and every tree kept from earlier parses) again and again.
-    collecting = gc.isenabled()
-    if collecting:
-        gc.disable()
     try:
         _check_nesting(text)
         result, tokens = _engine().parse(text, start, comments)
@@ -297,9 +292,6 @@ def _run(text: str, start: str) -> tuple[Any, list[Tok]]:
         # pydantic's ValidationError is a ValueError: a token the grammar allowed that a
         # node refuses. Reported, never leaked.
         raise syntax_error_at(text, 0, f"not valid DQL: {exc}") from None
-    finally:
-        if collecting:
-            gc.enable()
     # A tree cannot be deeper than its token count (plus the query and command levels).
     if tokens + 2 > MAX_DEPTH:
         too_deep = _too_deep(result)

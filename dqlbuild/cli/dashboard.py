@@ -614,8 +614,12 @@ def _require_data_object(args: argparse.Namespace, docs: dict[str, Document | Cl
         and data_object_of(doc, args.variable, values_from=args.values_from) is None
     ]
     if unknown:
+        # Over a directory of dashboards, name a few, not every file.
+        shown = ", ".join(unknown[:3])
+        if len(unknown) > 3:
+            shown += f" and {plural(len(unknown) - 3, 'more file')}"
         raise UsageError(
-            f"{', '.join(unknown)}: say which data object carries {args.field}: "
+            f"{shown}: say which data object carries {args.field}: "
             f"--data-object OBJ (for example --data-object spans); a filter on a field that "
             "a tile's data object lacks would empty that tile"
         )

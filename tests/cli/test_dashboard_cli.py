@@ -54,6 +54,12 @@ def test_a_data_object_is_required_unless_the_dashboard_names_it(
         ["dashboard", "add-filter", str(path), *options, "--values-from", "spans"], capsys
     )
     assert code == 0
+    # Over many files the message names a few of them, not every one.
+    paths = [str(copy(tmp_path, EXAMPLE, f"d{i}.json")) for i in range(5)]
+    code, _, err = run(["dashboard", "add-filter", *paths, *options], capsys)
+    assert code == 2
+    assert f"{paths[0]}, {paths[1]}, {paths[2]} and 2 more files: say which" in err
+    assert paths[3] not in err
     # The variable it added names the data object: a second run needs no option.
     code, _, err = run(["dashboard", "add-filter", str(path), *options], capsys)
     assert code == 0 and "0 filtered, 10 already filtered, 1 skipped" in err

@@ -573,9 +573,9 @@ ROW_CHANGING = frozenset(
 )  # fmt: skip
 
 
-def _blocks(nodes: Iterable[Node]) -> Iterator[Block]:
+def blocks(nodes: Iterable[Node]) -> Iterator[Block]:
     """Execution blocks among ``nodes`` and their descendants, not inside other blocks,
-    in source order."""
+    in source order (the order of ``StageFlow.subqueries``)."""
     stack = list(nodes)
     stack.reverse()
     while stack:
@@ -592,7 +592,7 @@ def _stage(index: int, command: Command, before: FieldSet) -> StageFlow:
     catalog = get_catalog()
     spec = catalog.command(command.name)
     bound = bind_arguments(command)
-    block_flows = {id(b): _analyze(Query(commands=b.commands), b) for b in _blocks(command.args)}
+    block_flows = {id(b): _analyze(Query(commands=b.commands), b) for b in blocks(command.args)}
     subqueries = tuple(block_flows.values())
     rule = _RULES.get(spec.name) if spec is not None else None
     if spec is None or rule is None:
@@ -659,4 +659,14 @@ def as_query(query: Query | str, *, fragment: bool = False) -> Query:
     raise DQLTypeError(f"expected a Query or DQL text, not {type(query).__name__}")
 
 
-__all__ = ["ANY", "EMPTY", "FieldSet", "QueryFlow", "StageFlow", "analyze", "as_query", "source_of"]
+__all__ = [
+    "ANY",
+    "EMPTY",
+    "FieldSet",
+    "QueryFlow",
+    "StageFlow",
+    "analyze",
+    "as_query",
+    "blocks",
+    "source_of",
+]

@@ -17,7 +17,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
-from dqlbuild.analysis.fieldflow import QueryFlow, StageFlow, analyze
+from dqlbuild.analysis.fieldflow import QueryFlow, StageFlow, analyze, blocks
 from dqlbuild.ast.base import Node
 from dqlbuild.ast.nodes import Block, Command, Query
 from dqlbuild.errors import DQLError, DQLSyntaxError, DQLTypeError, DQLValueError
@@ -39,7 +39,6 @@ from dqlbuild.rewriting.conditions import (
 from dqlbuild.rewriting.placement import names, stage_name
 from dqlbuild.rewriting.subqueries import (
     blocked_after,
-    blocks,
     match_table_reason,
     role,
 )

@@ -12,31 +12,16 @@ the table could never have matched.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Sequence
 from typing import Literal
 
 from dqlbuild.analysis.fieldflow import QueryFlow, StageFlow
-from dqlbuild.ast.base import Node, child_nodes
+from dqlbuild.ast.base import Node
 from dqlbuild.ast.nodes import Access, Binary, Block, FieldRef, In
 from dqlbuild.rewriting.conditions import conjuncts, walk_outside_blocks
 from dqlbuild.rewriting.placement import JOINING, commutes, names, not_row_wise, stage_name
 
 Role = Literal["rows", "match", "rows-and-match"]
-
-
-def blocks(nodes: Iterable[Node]) -> Iterator[Block]:
-    """Execution blocks among ``nodes`` and their descendants, not inside other blocks,
-    in source order (the order of ``StageFlow.subqueries``)."""
-    stack: list[Node] = list(nodes)
-    stack.reverse()
-    while stack:
-        node = stack.pop()
-        if type(node) is Block:
-            yield node
-        else:
-            kids = child_nodes(node)  # a fresh list, reversed in place
-            kids.reverse()
-            stack.extend(kids)
 
 
 def role(stage: StageFlow) -> Role:
@@ -159,4 +144,4 @@ def _side(node: Node) -> tuple[str, str] | None:
     return None
 
 
-__all__ = ["Role", "blocked_after", "blocks", "equated", "match_table_reason", "role"]
+__all__ = ["Role", "blocked_after", "equated", "match_table_reason", "role"]

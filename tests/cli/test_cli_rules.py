@@ -17,6 +17,7 @@ import pytest
 
 from dqlbuild.cli import build_parser, main
 from dqlbuild.cli.common import JSON_SCHEMA
+from tests.conftest import run_cli
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "examples" / "ai-observability.dashboard.json"
@@ -48,12 +49,7 @@ def run(
     tty: bool = False,
 ) -> tuple[int, str, str]:
     monkeypatch.setattr(sys, "stdin", _Stdin(stdin, tty))
-    try:
-        code = main(args)
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
+    return run_cli(args, capsys)
 
 
 @pytest.fixture

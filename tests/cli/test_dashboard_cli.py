@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from dqlbuild.cli import main
 from dqlbuild.documents import load_document
 from dqlbuild.documents.models import SELECT_ALL
+from tests.conftest import run_cli
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "examples" / "ai-observability.dashboard.json"
@@ -26,12 +26,7 @@ Capsys = pytest.CaptureFixture[str]
 
 
 def run(args: list[str], capsys: Capsys) -> tuple[int, str, str]:
-    try:
-        code = main(args)
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
+    return run_cli(args, capsys)
 
 
 def copy(tmp_path: Path, source: Path, name: str | None = None) -> Path:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from dqlbuild.cli import main
+from tests.conftest import run_cli
 
 Capsys = pytest.CaptureFixture[str]
 MonkeyPatch = pytest.MonkeyPatch
@@ -23,12 +23,7 @@ def run(
 ) -> tuple[int, str, str]:  # fmt: skip
     if stdin is not None:
         monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(stdin.encode())))
-    try:
-        code = main(args)
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
+    return run_cli(args, capsys)
 
 
 def test_fmt_reads_stdin_and_prints_canonical_text(

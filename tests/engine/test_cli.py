@@ -10,8 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from dqlbuild.cli import main
-from tests.conftest import REPO
+from tests.conftest import REPO, run_cli
 
 EXAMPLE = f"spans={REPO / 'examples' / 'ai-spans.jsonl'}"
 DASHBOARD = REPO / "examples" / "ai-observability.dashboard.json"
@@ -36,14 +35,9 @@ def run(args: list[str], capsys: Capsys, stdin: str | None = None) -> tuple[int,
     if stdin is not None:
         sys.stdin = io.TextIOWrapper(io.BytesIO(stdin.encode()))
     try:
-        try:
-            code = main(args)
-        except SystemExit as exc:
-            code = int(exc.code or 0)
+        return run_cli(args, capsys)
     finally:
         sys.stdin = sys.__stdin__
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture

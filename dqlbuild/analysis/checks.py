@@ -423,7 +423,7 @@ def _variable_places(query: Query) -> Iterator[tuple[Node, Variable, bool]]:
     while stack:
         node = stack.pop()
         for name in type(node).child_fields():
-            value = node.__dict__[name]
+            value = getattr(node, name)
             items = value if isinstance(value, tuple) else (value,)
             # The operands of an operator chain are not a list: one value each.
             listed = isinstance(value, tuple) and not isinstance(node, Binary)

@@ -200,7 +200,7 @@ def _merge_chain(node: Binary) -> None:
         first = operands[0]
         if type(first) is Binary and first.op == node.op:
             # Not yet visible to anyone: filled in place, like pydantic itself does.
-            node.__dict__["operands"] = (*first.operands, *operands[1:])
+            object.__setattr__(node, "operands", (*first.operands, *operands[1:]))
 
 
 def chain(op: str, left: Node, right: Node) -> Binary:

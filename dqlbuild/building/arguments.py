@@ -157,5 +157,5 @@ def _detached(node: N) -> N:
     # Positions point into the fragment's own text, not into the query the node will
     # join: clear them (the nodes are fresh from the parser and not shared yet).
     for child in node.walk():
-        child.__dict__["span"] = None
+        object.__setattr__(child, "span", None)
     return node

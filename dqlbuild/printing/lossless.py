@@ -146,10 +146,9 @@ class _Lossless:
     def _relayout(self, node: Node, origin: Node) -> str | None:
         """``node`` printed in the layout of ``origin``, or None when the two differ in
         more than their children (then the canonical printer takes over)."""
-        d_new, d_old = node.__dict__, origin.__dict__
         child_fields = type(node).child_fields()
         for name in type(node)._semantic_fields:
-            if name not in child_fields and d_new[name] != d_old[name]:
+            if name not in child_fields and getattr(node, name) != getattr(origin, name):
                 return None
         assert origin.span is not None
         if isinstance(node, Binary) and isinstance(origin, Binary):
@@ -158,7 +157,7 @@ class _Lossless:
         out: list[str] = []
         pos = origin.span.start
         for name in child_fields:
-            old, new = d_old[name], d_new[name]
+            old, new = getattr(origin, name), getattr(node, name)
             if isinstance(old, tuple):
                 if not old:
                     if new:

@@ -475,7 +475,7 @@ def _parenthesized(text: str, ref: VariableRef, parent: Node) -> bool:
 def _variable_nodes(node: Node) -> Iterator[_Context]:
     # Fields in declaration order are source order for every node kind.
     for name in type(node).child_fields():
-        value = node.__dict__[name]
+        value = getattr(node, name)
         items = value if isinstance(value, tuple) else (value,)
         # The operands of a chain are not a list: one value each.
         in_list = isinstance(value, tuple) and not isinstance(node, Binary)
@@ -530,7 +530,7 @@ def _decode_piece(piece: str, triple: bool) -> str:
 def _substitute(node: Node, replacements: Mapping[int, list[Node]]) -> Node:
     changes: dict[str, object] = {}
     for name in type(node).child_fields():
-        value = node.__dict__[name]
+        value = getattr(node, name)
         if isinstance(value, Node):
             new = replacements.get(id(value)) or [_substitute(value, replacements)]
             if len(new) != 1:

@@ -46,7 +46,7 @@ def attach_comments(root: Query, tokens: Sequence[Tok], text: str) -> None:
     for node, comments in attached.values():
         # Parse-time only: the tree is not yet visible to anyone, so filling in the
         # (trivia) comments field in place is safe.
-        node.__dict__["comments"] = (*node.comments, *comments)
+        object.__setattr__(node, "comments", (*node.comments, *comments))
 
 
 def _target(

@@ -197,7 +197,7 @@ class _Builder:
         inner: Node = items[1]
         # The span of a parenthesised node covers its parentheses, so that reprinting
         # the node's text keeps them and the text around it never holds half a pair.
-        inner.__dict__["span"] = _join(items[0], items[2])
+        object.__setattr__(inner, "span", _join(items[0], items[2]))
         return inner
 
     def call(self, items: list[Any]) -> Call:
@@ -321,10 +321,9 @@ def _too_deep(root: Any) -> Node | None:
         fields = fields_of.get(type(node))
         if fields is None:
             fields = fields_of[type(node)] = type(node).child_fields()
-        values = node.__dict__
         level += 1
         for name in fields:
-            value = values[name]
+            value = getattr(node, name)
             if type(value) is tuple:
                 for child in value:
                     push((child, level))
@@ -389,7 +388,7 @@ def parse_expression(text: str) -> Arg:
 def _finish(query: Query, text: str, comments: list[Tok]) -> Query:
     # The query's span is the whole text, so leading and trailing comments and
     # whitespace belong to it and survive lossless printing.
-    query.__dict__["span"] = Span(0, len(text), 1, 1, *_end_position(text))
+    object.__setattr__(query, "span", Span(0, len(text), 1, 1, *_end_position(text)))
     if comments:
         attach_comments(query, comments, text)
     set_private(query, "source", SourceContext(text, query))

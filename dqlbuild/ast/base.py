@@ -74,7 +74,7 @@ class Node(BaseModel):
     # Derived once per class from the field declarations: the fields that make up
     # the node's meaning, and (see child_fields) those of them that hold child nodes.
     _semantic_fields: ClassVar[tuple[str, ...]] = ()
-    _semantic_values: ClassVar[operator.attrgetter[Any]]
+    _semantic_values: ClassVar[Callable[[Any], Any]]
     _resolved_child_fields: ClassVar[tuple[str, ...]]
     _maker: ClassVar[Callable[..., Any]]
 
@@ -130,7 +130,7 @@ class Node(BaseModel):
             return True
         if type(other) is not type(self):
             return NotImplemented
-        values = self._semantic_values
+        values = type(self)._semantic_values
         return bool(values(self) == values(other))
 
     def __ne__(self, other: object) -> bool:
@@ -138,7 +138,7 @@ class Node(BaseModel):
         return eq if eq is NotImplemented else not eq
 
     def __hash__(self) -> int:
-        return hash((type(self).__name__, self._semantic_values(self)))
+        return hash((type(self).__name__, type(self)._semantic_values(self)))
 
     # -- copying ------------------------------------------------------------------
     def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
@@ -311,7 +311,7 @@ def _forget_depth(node: Node) -> None:
         del private["depth"]
 
 
-def _values_getter(names: tuple[str, ...]) -> operator.attrgetter[Any]:
+def _values_getter(names: tuple[str, ...]) -> Callable[[Any], Any]:
     # Attribute reads, not ``__dict__``: reading the dict would make CPython build one
     # for a node whose fields it keeps inline (see _compile_maker). Not a function, so
     # that it stays unbound as a class attribute; one name gives the value itself.

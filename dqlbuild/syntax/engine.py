@@ -1,9 +1,9 @@
 """A lean driver for the LALR tables and contextual scanners that Lark compiles from
-``grammar/dql.lark``.
+``grammar/dql.lark`` (see :mod:`dqlbuild.syntax.tables`).
 
 Lark stays the single source of truth: it builds the parse table and, per parser
-state, the scanner of the terminals acceptable there (the contextual lexer). This module
-only runs them in one tight loop, with plain tuples for tokens and precomputed actions,
+state, the set of terminals acceptable there (the contextual lexer). This module only
+runs them in one tight loop, with plain tuples for tokens and precomputed actions,
 because Lark's general-purpose runtime spends most of its time on bookkeeping we do not
 need (rule-keyed dictionaries, Token objects, per-token callbacks). The result is
 checked against Lark's own parser on the whole corpus by the test-suite.
@@ -12,11 +12,11 @@ checked against Lark's own parser on the whole corpus by the test-suite.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from lark import Lark
+from dqlbuild.syntax.tables import Tables
 
 # A token: (type, text, start offset, line, column). End positions are derived.
 Tok = tuple[str, str, int, int, int]
@@ -49,79 +49,85 @@ class _Rule:
 
 
 _END = "$END"
+# Tokens a parser state scans with the global scanner before it gets its own.
+COMPILE_AFTER = 64
 
 
 class Engine:
-    def __init__(self, lark: Lark, builder: Any, comment_types: frozenset[str]) -> None:
-        frontend = lark.parser
-        table = frontend.parser.parser.parse_table
-        self.start_states: dict[str, int] = dict(table.start_states)
-        self.end_states: dict[str, int] = dict(table.end_states)
+    def __init__(self, tables: Tables, builder: Any, comment_types: frozenset[str]) -> None:
+        self.start_states = tables.start_states
+        self.end_states = tables.end_states
         self.comment_types = comment_types
-        lexer = frontend.lexer
-
-        rules: dict[int, _Rule] = {}
-        rule_ids: dict[Any, int] = {}
-        for rule in lark.rules:
-            rule_ids[rule] = len(rule_ids)
-        for rule, rid in rule_ids.items():
-            name = rule.origin.name
-            names = [s.name for s in rule.expansion]
-            splice_at = tuple(i for i, n in enumerate(names) if n.startswith("_"))
-            splice = name.startswith("_")
-            build: Callable[[list[Any]], Any] | None
-            if splice or (rule.options.expand1 and len(names) == 1 and not rule.alias):
-                build = None
-            else:
-                build = getattr(builder, rule.alias or name)
-            rules[rid] = _Rule(
-                len(names),
-                name,
-                build,
+        self.rules = [
+            _Rule(
+                size,
+                origin,
+                None if callback is None else getattr(builder, callback),
                 splice,
                 splice_at,
-                build is None and not splice,
+                callback is None and not splice,
                 splice and splice_at == (0,),
             )
-        self.rules = rules
+            for size, origin, callback, splice, splice_at in tables.rules
+        ]
+        # actions[state][terminal]: the new state (an int: shift) or the rule to reduce.
+        # Indexed by state number (lists: quicker than dicts in the loop).
+        count = 1 + max(tables.actions)
+        # Values: int (shift) or _Rule (reduce); Any, as mypy does not narrow `type(x) is int`.
+        self.actions: list[dict[str, Any]] = [{} for _ in range(count)]
+        for state, acts in tables.actions.items():
+            self.actions[state] = {t: a if a >= 0 else self.rules[~a] for t, a in acts.items()}
+        self.gotos: list[dict[str, int]] = [{} for _ in range(count)]
+        for state, jumps in tables.gotos.items():
+            self.gotos[state] = jumps
 
-        # actions[state][terminal] = new state (shift, >= 0) or ~rule id (reduce, < 0)
-        self.actions: dict[int, dict[str, int]] = {}
-        self.gotos: dict[int, dict[str, int]] = {}
-        for state, entries in table.states.items():
-            acts: dict[str, int] = {}
-            gotos: dict[str, int] = {}
-            for symbol, (action, arg) in entries.items():
-                if action.name == "Shift":
-                    if symbol.isupper() or symbol == _END:
-                        acts[symbol] = arg
-                    else:
-                        gotos[symbol] = arg
-                else:
-                    acts[symbol] = ~rule_ids[arg]
-            self.actions[state] = acts
-            self.gotos[state] = gotos
-
-        # Per parser state, the terminals Lark's contextual lexer accepts there, in Lark's
-        # order. Scanners are compiled on first use (a query touches few states), each
-        # also skipping the whitespace before its token, which halves the scans.
-        self._state_patterns: dict[int, str] = {
-            state: "|".join(f"(?P<{t.name}>{t.pattern.to_regexp()})" for t in basic.terminals)
-            for state, basic in lexer.lexers.items()
-        }
-        self._flags = lexer.root_lexer.g_regex_flags
-        self._compiled: dict[str, re.Pattern[str]] = {}
-        self.scanners: dict[int, re.Pattern[str]] = {}
-        self._root_lexer = lexer.root_lexer  # all terminals; its scanner is built on errors only
-        self.ignore_types = frozenset(lexer.root_lexer.ignore_types)
-        self.newline_types = frozenset(lexer.root_lexer.newline_types)
+        # One scanner of every terminal, in Lark's priority order, finds the token first:
+        # each parser state's own scanner (Lark's contextual lexer: the terminals
+        # acceptable there, in the same order) would pick the same terminal whenever the
+        # global one picks a terminal the state accepts, because the state's terminals
+        # before it come before it globally too and did not match. Only when the global
+        # pick is not acceptable (`in` written as a field name) does the state's own
+        # scanner run, so a process compiles one big pattern, not one per state.
+        order = {name: i for i, (name, _) in enumerate(tables.terminals)}
+        self._patterns = dict(tables.terminals)
+        self._flags = tables.flags
+        self.accepts: list[frozenset[str]] = [frozenset() for _ in range(count)]
+        self._state_terminals: dict[int, tuple[str, ...]] = {}
+        for state, names in tables.state_terminals.items():
+            ranks = [order[n] for n in names]
+            if ranks != sorted(ranks):
+                raise ValueError(f"parser state {state} orders its terminals unlike the lexer")
+            self.accepts[state] = frozenset(names)
+            self._state_terminals[state] = names
+        self.scanner = self._compile(n for n, _ in tables.terminals)
+        self._compiled: dict[tuple[str, ...], re.Pattern[str]] = {}
+        self.scanners: list[re.Pattern[str] | None] = [None] * count
+        self._visits = [0] * count
+        self.ignore_types = tables.ignore_types
+        self.newline_types = tables.newline_types
         self.chains: dict[tuple[int, int, str], int] = {}
 
+    def _compile(self, names: Iterable[str]) -> re.Pattern[str]:
+        # Each scanner also skips the whitespace before its token, which halves the scans.
+        alternatives = "|".join(f"(?P<{n}>{self._patterns[n]})" for n in names)
+        return re.compile(rf"\s*(?:{alternatives})", self._flags)
+
+    def _cold_scan(self, text: str, pos: int, state: int) -> re.Match[str] | None:
+        # A state's own scanner matches faster (fewer alternatives) but costs a compile:
+        # worth it once the state is seen often, not for the few tokens of a short run.
+        seen = self._visits[state] = self._visits[state] + 1
+        if seen >= COMPILE_AFTER:
+            return self._scanner(state).match(text, pos)
+        m = self.scanner.match(text, pos)
+        if m is not None and m.lastgroup not in self.accepts[state]:
+            return self._scanner(state).match(text, pos)
+        return m
+
     def _scanner(self, state: int) -> re.Pattern[str]:
-        pattern = self._state_patterns[state]
-        compiled = self._compiled.get(pattern)
+        names = self._state_terminals[state]
+        compiled = self._compiled.get(names)
         if compiled is None:
-            compiled = self._compiled[pattern] = re.compile(rf"\s*(?:{pattern})", self._flags)
+            compiled = self._compiled[names] = self._compile(names)
         self.scanners[state] = compiled
         return compiled
 
@@ -129,15 +135,14 @@ class Engine:
         """The top state after all one-child pass-through reductions on ``kind``."""
         while True:
             action = self.actions[state].get(kind)
-            if action is None or action >= 0 or not self.rules[~action].passthrough:
+            if action is None or type(action) is int or not action.passthrough:
                 return state
-            state = self.gotos[below][self.rules[~action].origin]
+            state = self.gotos[below][action.origin]
 
     def parse(self, text: str, start: str, comments: list[Tok]) -> tuple[Any, int]:
         """The value built for ``start`` and the number of tokens read."""
         actions = self.actions
         gotos = self.gotos
-        rules = self.rules
         scanners = self.scanners
         ignore = self.ignore_types
         newline_types = self.newline_types
@@ -155,11 +160,11 @@ class Engine:
 
         while True:
             state = states[-1]
-            # ---- next token, scanned with the current state's terminals
+            # ---- next token: the global scanner, or the state's own where it must decide
             m = None
             if pos < length:
-                scanner = scanners.get(state) or self._scanner(state)
-                m = scanner.match(text, pos)
+                scanner = scanners[state]
+                m = scanner.match(text, pos) if scanner else self._cold_scan(text, pos, state)
             if m is None:
                 # Nothing but whitespace left is the end; anything else is an error.
                 rest = text.count("\n", pos, length)
@@ -180,9 +185,11 @@ class Engine:
                 end = m.end()
                 value = m.group(kind)
                 begin = end - len(value)
-                if begin != pos and "\n" in text[pos:begin]:
-                    line += text.count("\n", pos, begin)
-                    line_start = text.rfind("\n", pos, begin) + 1
+                if begin != pos:
+                    newlines = text.count("\n", pos, begin)
+                    if newlines:
+                        line += newlines
+                        line_start = text.rfind("\n", pos, begin) + 1
                 tok = (kind, value, begin, line, begin - line_start + 1)
                 pos = end
                 if kind in newline_types and "\n" in value:
@@ -197,15 +204,14 @@ class Engine:
             kind = tok[0]
             while True:
                 acts = actions[state]
-                action = acts.get(kind)
-                if action is None:
+                rule = acts.get(kind)
+                if rule is None:
                     raise ParseFailure(tok[2], tok, frozenset(acts))
-                if action >= 0:
-                    states.append(action)
+                if type(rule) is int:
+                    states.append(rule)
                     values.append(tok)
                     shifted += 1
                     break
-                rule = rules[~action]
                 if rule.passthrough:
                     # A chain of inlined one-child ``?rule`` reductions (the precedence
                     # ladder) leaves the value and the state below it untouched; where
@@ -217,31 +223,30 @@ class Engine:
                         target = chains[key] = self._unit_chain(states[-2], state, kind)
                     states[-1] = state = target
                     continue
+                size = rule.size
+                if size:
+                    children = values[-size:]
+                    del states[-size:]
+                    del values[-size:]
                 else:
-                    size = rule.size
-                    if size:
-                        children = values[-size:]
-                        del states[-size:]
-                        del values[-size:]
+                    children = []
+                if rule.splice_at:
+                    if rule.extends:
+                        # `__x_star: __x_star COMMA arg`: the list so far grows in
+                        # place (it is referenced only from this stack), so a list
+                        # of n items costs O(n), not O(n²).
+                        flat: list[Any] = children[0]
+                        flat.extend(children[1:])
                     else:
-                        children = []
-                    if rule.splice_at:
-                        if rule.extends:
-                            # `__x_star: __x_star COMMA arg`: the list so far grows in
-                            # place (it is referenced only from this stack), so a list
-                            # of n items costs O(n), not O(n²).
-                            flat: list[Any] = children[0]
-                            flat.extend(children[1:])
-                        else:
-                            flat = []
-                            for i, child in enumerate(children):
-                                if i in rule.splice_at:
-                                    flat.extend(child)
-                                else:
-                                    flat.append(child)
-                        children = flat
-                    build = rule.build
-                    value_out = children if build is None else build(children)
+                        flat = []
+                        for i, child in enumerate(children):
+                            if i in rule.splice_at:
+                                flat.extend(child)
+                            else:
+                                flat.append(child)
+                    children = flat
+                build = rule.build
+                value_out = children if build is None else build(children)
                 state = gotos[states[-1]][rule.origin]
                 states.append(state)
                 values.append(value_out)
@@ -257,9 +262,8 @@ class Engine:
         # Like Lark's contextual lexer: if some terminal of the whole grammar matches,
         # report it as an unexpected token; otherwise as an unexpected character.
         allowed = frozenset(self.actions[state])
-        for mre in self._root_lexer.scanner._mres:
-            m = mre.match(text, pos)
-            if m and m.lastgroup is not None and m.lastgroup not in self.ignore_types:
-                tok: Tok = (m.lastgroup, m.group(0), pos, line, pos - line_start + 1)
-                return ParseFailure(pos, tok, allowed)
+        m = self.scanner.match(text, pos)
+        if m is not None and m.lastgroup is not None and m.lastgroup not in self.ignore_types:
+            tok: Tok = (m.lastgroup, m.group(m.lastgroup), pos, line, pos - line_start + 1)
+            return ParseFailure(pos, tok, allowed)
         return ParseFailure(pos, None, allowed)

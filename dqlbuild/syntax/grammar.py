@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import functools
-from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from lark import Lark
+if TYPE_CHECKING:
+    from lark import Lark
 
 START_SYMBOLS = ("query", "pipeline", "expression")
 COMMENT_TERMINALS = ("LINE_COMMENT", "BLOCK_COMMENT")
@@ -14,18 +15,23 @@ COMMENT_TERMINALS = ("LINE_COMMENT", "BLOCK_COMMENT")
 
 def grammar_text() -> str:
     """The text of ``dql.lark``: inside the installed wheel, or in the source checkout."""
-    packaged = resources.files("dqlbuild").joinpath("_grammar/dql.lark")
-    if packaged.is_file():
-        return packaged.read_text(encoding="utf-8")
-    checkout = Path(__file__).resolve().parents[2] / "grammar" / "dql.lark"
-    return checkout.read_text(encoding="utf-8")
+    package = Path(__file__).resolve().parents[1]
+    for path in (package / "_grammar" / "dql.lark", package.parent / "grammar" / "dql.lark"):
+        if path.is_file():  # a plain file: read without importlib.resources (start-up)
+            return path.read_text(encoding="utf-8")
+    # An installation importlib reads from elsewhere (a zip archive).
+    from importlib import resources
+
+    return resources.files("dqlbuild").joinpath("_grammar/dql.lark").read_text(encoding="utf-8")
 
 
-def build_lark(*, strict: bool = False, cache: bool = True) -> Lark:
-    """Compile the grammar. ``strict`` turns shift/reduce conflicts and terminal
-    collisions into errors (used by the test-suite)."""
+def build_lark(*, strict: bool = False, cache: bool = True, text: str | None = None) -> Lark:
+    """Compile the grammar (``text``, else dql.lark). ``strict`` turns shift/reduce
+    conflicts and terminal collisions into errors (used by the test-suite)."""
+    from lark import Lark  # imported here: parsing runs on cached tables without it
+
     return Lark(
-        grammar_text(),
+        grammar_text() if text is None else text,
         parser="lalr",
         lexer="contextual",
         start=list(START_SYMBOLS),

@@ -35,12 +35,12 @@ from dqlbuild.ast.nodes import (
     Variable,
 )
 from dqlbuild.errors import SURROGATES, DQLTypeError, surrogate_message
-from dqlbuild.syntax import names
+from dqlbuild.syntax import names, tables
 from dqlbuild.syntax.collector import collector_paused
 from dqlbuild.syntax.comments import attach_comments
 from dqlbuild.syntax.engine import Engine, ParseFailure, Tok
 from dqlbuild.syntax.errors import syntax_error_at, syntax_error_from_failure
-from dqlbuild.syntax.grammar import COMMENT_TERMINALS, build_lark
+from dqlbuild.syntax.grammar import COMMENT_TERMINALS, grammar_text
 from dqlbuild.syntax.lexical import (
     EscapeError,
     code_only,
@@ -73,9 +73,22 @@ def _token_span(tok: Tok) -> Span:
 
 
 def _join(first: Any, last: Any) -> Span:
-    a = _token_span(first) if type(first) is tuple else first.span
-    b = _token_span(last) if type(last) is tuple else last.span
-    return _span(Span, (a[0], b[1], a[2], a[3], b[4], b[5]))
+    # Tokens are (type, text, start, line, column); nodes carry their span.
+    if type(first) is tuple:
+        start, line, column = first[2], first[3], first[4]
+    else:
+        start, _, line, column, _, _ = first.span
+    if type(last) is tuple:
+        _, value, begin, end_line, end_column = last
+        size = len(value)
+        if "\n" in value:
+            end_line += value.count("\n")
+            end_column = size - value.rfind("\n")
+        else:
+            end_column += size
+        return _span(Span, (start, begin + size, line, column, end_line, end_column))
+    b = last.span
+    return _span(Span, (start, b[1], line, column, b[4], b[5]))
 
 
 def _args(items: Sequence[Any]) -> tuple[Arg, ...]:
@@ -267,7 +280,7 @@ _PAIR_HINT = r"a character beyond U+FFFF is written as a surrogate pair, e.g. `\
 
 @functools.cache
 def _engine() -> Engine:
-    return Engine(build_lark(), _Builder(), frozenset(COMMENT_TERMINALS))
+    return Engine(tables.load(grammar_text()), _Builder(), frozenset(COMMENT_TERMINALS))
 
 
 @collector_paused  # no reference cycles: see dqlbuild.syntax.collector

@@ -328,6 +328,12 @@ def _compile_maker(cls: type[Node]) -> Callable[..., Any]:
         "setattr_": object.__setattr__,
         "cls": cls,
         "fields_set": set(cls.model_fields),
+        # pydantic's own slots, set through their descriptors (several times quicker
+        # than object.__setattr__, which looks the name up first).
+        **{
+            f"set{slot}": BaseModel.__dict__[slot].__set__
+            for slot in ("__pydantic_fields_set__", "__pydantic_extra__", "__pydantic_private__")
+        },
     }
     params, body = [], []
     for i, (name, info) in enumerate(cls.model_fields.items()):
@@ -342,9 +348,9 @@ def _compile_maker(cls: type[Node]) -> Callable[..., Any]:
             f"def make(*, {', '.join(params)}):",
             "    node = new(cls)",
             *body,
-            "    setattr_(node, '__pydantic_fields_set__', fields_set)",
-            "    setattr_(node, '__pydantic_extra__', None)",
-            "    setattr_(node, '__pydantic_private__', None)",
+            "    set__pydantic_fields_set__(node, fields_set)",
+            "    set__pydantic_extra__(node, None)",
+            "    set__pydantic_private__(node, None)",
             "    return node",
         ]
     )

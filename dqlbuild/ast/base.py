@@ -50,6 +50,15 @@ class Comment(BaseModel):
     def is_line_comment(self) -> bool:
         return self.text.startswith("//")
 
+    @classmethod
+    def maker(cls) -> Callable[..., Comment]:
+        """A constructor without validation (see :meth:`Node.maker`), for the parser."""
+        made = cls.__dict__.get("_maker")
+        if made is None:
+            made = _compile_maker(cls)
+            type.__setattr__(cls, "_maker", made)
+        return made
+
 
 TRIVIA_FIELDS = frozenset({"span", "comments", "style"})
 
@@ -318,7 +327,7 @@ def _values_getter(names: tuple[str, ...]) -> Callable[[Any], Any]:
     return operator.attrgetter(*names) if names else operator.attrgetter("__class__")
 
 
-def _compile_maker(cls: type[Node]) -> Callable[..., Any]:
+def _compile_maker(cls: type[BaseModel]) -> Callable[..., Any]:
     # Generated like dataclasses' __init__: one assignment per field, in declaration
     # order. Fields set as attributes stay in CPython's inline value array, shared keys
     # per class and no dict object per node: a third less memory, and one object less

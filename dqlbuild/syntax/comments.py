@@ -18,6 +18,7 @@ from dqlbuild.ast.nodes import Block, Brace, Call, Command, Query
 from dqlbuild.syntax.engine import Tok
 
 _SEQUENCE_HOLDERS = (Query, Block, Command, Call, Brace)
+_comment = Comment.maker()
 
 
 class _Children:
@@ -42,7 +43,7 @@ def attach_comments(root: Query, tokens: Sequence[Tok], text: str) -> None:
         if entry is None:
             entry = attached[id(node)] = (node, [])
         # Not validated: the text is a comment token of a text already checked.
-        entry[1].append(Comment.model_construct(text=token[1], placement=placement))
+        entry[1].append(_comment(text=token[1], placement=placement))
     for node, comments in attached.values():
         # Parse-time only: the tree is not yet visible to anyone, so filling in the
         # (trivia) comments field in place is safe.

@@ -329,19 +329,25 @@ def _too_deep(root: Any) -> Node | None:
     pop, push = stack.pop, stack.append
     while stack:
         node, level = pop()
-        if level > MAX_DEPTH:
-            return node
         fields = fields_of.get(type(node))
         if fields is None:
             fields = fields_of[type(node)] = type(node).child_fields()
         level += 1
+        kids: list[Node] = []
         for name in fields:
             value = getattr(node, name)
             if type(value) is tuple:
-                for child in value:
-                    push((child, level))
+                kids.extend(value)
             elif value is not None:
-                push((value, level))
+                kids.append(value)
+        if level > MAX_DEPTH:
+            if kids:
+                return kids[-1]  # the child a walk would meet first
+            continue
+        for child in kids:
+            # Leaves are never deeper than their level: not worth a visit (half the nodes).
+            if fields_of.get(type(child)) != ():
+                push((child, level))
     return None
 
 
@@ -364,6 +370,7 @@ def _check_nesting(text: str) -> None:
             depth -= 1
 
 
+@collector_paused  # attaching comments makes objects too
 def parse(text: str) -> Query:
     """Parse a whole DQL query.
 
@@ -374,6 +381,7 @@ def parse(text: str) -> Query:
     return _finish(query, text, comments)
 
 
+@collector_paused  # attaching comments makes objects too
 def parse_pipeline(text: str) -> Query:
     """Parse a bare list of stages that may start with ``|`` (an OpenPipeline processor,
     a query fragment). The first command need not be a start command."""

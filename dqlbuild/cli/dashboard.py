@@ -14,6 +14,7 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -672,7 +673,9 @@ def _render(args: argparse.Namespace) -> int:
     from dqlbuild.rewriting.variables import variables
 
     given = set_values(args.set)
-    now = parse_now(args.now)
+    # One moment for the whole run (as --now gives), so every file shows the same
+    # timeframe and a query repeated in several files is rendered once.
+    now = parse_now(args.now) or datetime.now(UTC)
 
     def work(name: str) -> None:
         doc = _load(name)
@@ -701,10 +704,11 @@ def _render(args: argparse.Namespace) -> int:
             sys.stdout.write(f"// {noun} {loc.id}{title}\n{result.text}\n\n")
             for warning in result.warnings:
                 emit(f"{name}: {noun} {loc.id}: warning: {warning}")
-        referenced = {ref.name for loc in doc.queries for ref in variables(loc.query)}
-        for key in given:
-            if key not in referenced:
-                emit(f"{name}: warning: --set {key}: no query uses ${key} (a typo?)")
+        if given:
+            referenced = {ref.name for loc in doc.queries for ref in variables(loc.query)}
+            for key in given:
+                if key not in referenced:
+                    emit(f"{name}: warning: --set {key}: no query uses ${key} (a typo?)")
         for error in failed[:-1]:
             emit(format_error(name, _without_position(error)))
         if failed:

@@ -65,15 +65,16 @@ _EXPLORE_REASON = (
 _EMPTY_REASON = "the query is empty (nothing but blanks and comments)"
 
 
-def _is_empty(query: str) -> bool:
-    """No command at all: blank, or only comments (and stray string literals)."""
-    return not code_only(query).strip()
-
-
 # A batch of documents repeats its queries (copies of a tile, versions of a dashboard):
 # what follows from a query's text alone is derived once per process. Only small results
 # are kept (names, messages, texts), never trees, so memory stays bounded.
 _MEMO_SIZE = 4096
+
+
+@functools.lru_cache(maxsize=_MEMO_SIZE)
+def _is_empty(query: str) -> bool:
+    """No command at all: blank, or only comments (and stray string literals)."""
+    return not code_only(query).strip()
 
 
 @functools.lru_cache(maxsize=_MEMO_SIZE)
@@ -480,6 +481,12 @@ def _describe_definition(type_: str, input_: str | None, multiple: bool) -> str:
     return f"{type_}, {_selection_name(multiple)}: {flat}"
 
 
+@functools.lru_cache(maxsize=64)
+def _variable_input(data_object: str, field_name: str, where: str | None) -> str:
+    """The text of :func:`variable_query`: every document of a batch asks for the same."""
+    return variable_query(data_object, field_name, where=where).format()
+
+
 def variable_query(
     data_object: str, field_name: str | FieldRef, *, where: str | Node | None = None
 ) -> Query:
@@ -651,9 +658,7 @@ def add_filter(
     if not is_notebook:
         uses = [r for r in reports if r.status != "skipped" and r.status != "unparseable"]
         source = values_from or known or _most_fetched(uses, sources)
-        wanted = (
-            variable_query(source, target, where=where).format() if source is not None else None
-        )
+        wanted = _variable_input(source, target.name, where) if source is not None else None
         if existing is not None and not replace_variable:
             var_result = _reuse_variable(doc, *existing, wanted, multiple, default)
         elif uses and wanted is None:

@@ -1011,8 +1011,10 @@ def render_document(
     """Every query of ``doc`` with the variables rendered (see :func:`~dqlbuild.render`).
 
     With ``defaults``, variables without a given value use the dashboard's defaults
-    (:func:`document_values`). The first query that cannot be rendered raises; the error
-    names the tile, and its line and column are relative to that tile's query.
+    (:func:`document_values`). Without ``now``, the moment of the call serves every
+    query, so all tiles show the same timeframe. The first query that cannot be rendered
+    raises; the error names the tile, and its line and column are relative to that
+    tile's query.
     :func:`render_each` renders the others too.
     """
     out: list[tuple[QueryLocation, RenderResult]] = []

@@ -521,7 +521,7 @@ def check(
         names = {defined_variables} if isinstance(defined_variables, str) else defined_variables
         checker.variables(query, frozenset(names))
     multi = {multi_select} if isinstance(multi_select, str) else multi_select
-    if multi:
+    if multi and _may_hold_variables(query):
         checker.selections(query, frozenset(multi))
     return sorted(checker.found, key=_position)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import gc
 import json
 import sys
 from collections.abc import Callable, Sequence
@@ -563,12 +564,15 @@ def _add_filter(args: argparse.Namespace) -> int:
     except DQLError as exc:
         raise CliError("--where", exc) from None
     targets = _targets(args)
-    docs = {name: _load_or_error(name) for name in _files(args)}
+    docs: dict[str, Document | CliError] = {}
     if args.data_object is None:
+        # Every file must say which data object it filters before any is changed.
+        docs = {name: _load_or_error(name) for name in _files(args)}
+        gc.freeze()  # kept until their turn: the cyclic collector need not walk them
         _require_data_object(args, docs)
 
     def work(name: str) -> None:
-        doc = docs[name]
+        doc = docs.pop(name) if name in docs else _load_or_error(name)
         if isinstance(doc, CliError):
             raise doc
         try:

@@ -165,7 +165,7 @@ def line_offset(text: str, line: int, column: int) -> int:
 def _document_queries(doc: Document) -> Iterator[_Query]:
     from dqlbuild.documents import DocumentKind
 
-    file = _File(doc.text)
+    file = _File(doc.text, doc.json_text)
     defined: frozenset[str] | None = None
     multi: frozenset[str] = frozenset()
     if doc.kind is DocumentKind.DASHBOARD:
@@ -223,14 +223,15 @@ class _Positions:
 
 
 class _File:
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, parsed: JsonText | None = None) -> None:
         self.text = text
+        self._parsed = parsed  # the loaded document's own, when there is one
 
     @cached_property
     def json(self) -> JsonText:
         from dqlbuild.documents import parse_json
 
-        return parse_json(self.text)
+        return self._parsed if self._parsed is not None else parse_json(self.text)
 
 
 # An escape in a JSON string: a surrogate pair (one character from two escapes, as

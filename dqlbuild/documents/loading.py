@@ -298,6 +298,12 @@ class Document:
         return self._cdoc.get(self._prefix + pointer)
 
     @property
+    def json_text(self) -> JsonText:
+        """The file's lossless JSON layer (offsets, positions); its layout is read from
+        the text as far as it is asked for."""
+        return self._json
+
+    @property
     def style(self) -> JsonStyle:
         """Formatting of the text that holds the content (the inner text if embedded)."""
         return self._cdoc.style

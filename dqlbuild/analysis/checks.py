@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from dqlbuild.analysis.binding import BindingProblem, BoundArguments, BoundValue, bind_call
 from dqlbuild.analysis.diagnostics import Diagnostic, diagnostic
 from dqlbuild.analysis.fieldflow import QueryFlow, StageFlow, analyze, as_query
-from dqlbuild.ast.base import Node, Span
+from dqlbuild.ast.base import Node, Span, child_nodes
 from dqlbuild.ast.nodes import (
     Assign,
     Binary,
@@ -143,7 +143,7 @@ class _Checker:
             if param is not None:
                 self.value(owner, value, param)
                 context = param.function_context or inherited
-                if param.names_other_side or not REFERENCE_KINDS & set(param.kinds):
+                if param.names_other_side or REFERENCE_KINDS.isdisjoint(param.kinds):
                     wants_refs = None
             self.expression(value.expr, context, wants_refs)
 
@@ -295,7 +295,7 @@ class _Checker:
                 node.block,
                 'for a list of values use the in() function: `in(x, {"a", "b"})`',
             )
-        for child in node.children():
+        for child in child_nodes(node):
             self.expression(child, context, refs)
 
     def call(
@@ -521,7 +521,7 @@ def check(
         names = {defined_variables} if isinstance(defined_variables, str) else defined_variables
         checker.variables(query, frozenset(names))
     multi = {multi_select} if isinstance(multi_select, str) else multi_select
-    if multi:
+    if multi and _may_hold_variables(query):
         checker.selections(query, frozenset(multi))
     return sorted(checker.found, key=_position)
 

@@ -10,6 +10,8 @@ one pre-commit hook covers both.
 from __future__ import annotations
 
 import argparse
+import re
+from bisect import bisect_left
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
@@ -163,7 +165,7 @@ def line_offset(text: str, line: int, column: int) -> int:
 def _document_queries(doc: Document) -> Iterator[_Query]:
     from dqlbuild.documents import DocumentKind
 
-    file = _File(doc.text)
+    file = _File(doc.text, doc.json_text)
     defined: frozenset[str] | None = None
     multi: frozenset[str] = frozenset()
     if doc.kind is DocumentKind.DASHBOARD:
@@ -199,66 +201,72 @@ class _Positions:
         self._path = path  # where the query string is (a pointer into embedded JSON too)
 
     @cached_property
-    def _offsets(self) -> list[int]:
-        """The file offset of each query character, plus one for its end."""
+    def _offsets(self) -> Callable[[int], int]:
+        """The file offset of a query character (of its end, past the last one)."""
         from dqlbuild.documents.jsontext import parse_embedded
 
         doc = self._file.json
         node = doc.find(self._path[0])
-        offsets = _string_offsets(doc.text, node)
-        if len(self._path) == 2:  # the content is a JSON string; the query is a string in it
-            inner = parse_embedded(doc, node)
-            inner_node = inner.find(self._path[1])
-            offsets = [offsets[i] for i in _string_offsets(inner.text, inner_node)]
-        return offsets
+        outer = StringOffsets(doc.text, node)
+        if len(self._path) == 1:
+            return outer
+        # The content is a JSON string; the query is a string in it.
+        inner = parse_embedded(doc, node)
+        within = StringOffsets(inner.text, inner.find(self._path[1]))
+        return lambda index: outer(within(index))
 
     def __call__(self, start: int, end: int) -> FileSpan:
         offsets = self._offsets
-        first = offsets[min(start, len(offsets) - 1)]
-        last = offsets[min(end, len(offsets) - 1)]
+        first, last = offsets(start), offsets(end)
         position = self._file.json.position
         return _past_bom((first, last, *position(first), *position(last)), self._file.text)
 
 
 class _File:
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, parsed: JsonText | None = None) -> None:
         self.text = text
+        self._parsed = parsed  # the loaded document's own, when there is one
 
     @cached_property
     def json(self) -> JsonText:
         from dqlbuild.documents import parse_json
 
-        return parse_json(self.text)
+        return self._parsed if self._parsed is not None else parse_json(self.text)
 
 
-def _string_offsets(text: str, node: JsonNode) -> list[int]:
-    """For each character of the string ``node``'s value, the offset in ``text`` where
-    its (possibly escaped) spelling starts; one more entry for the closing quote."""
-    offsets: list[int] = []
-    i, end = node.start + 1, node.end - 1
-    while i < end:
-        offsets.append(i)
-        if text[i] != "\\":
-            i += 1
-        elif text[i + 1] != "u":
-            i += 2
-        elif _is_surrogate_pair(text, i):
-            i += 12  # one character from two escapes, as json.loads decodes it
-        else:
-            i += 6
-    offsets.append(end)
-    return offsets
+# An escape in a JSON string: a surrogate pair (one character from two escapes, as
+# json.loads decodes it), another \u escape, or a backslash and one character.
+_ESCAPE = re.compile(
+    r"\\(?:u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|.)", re.S
+)
 
 
-def _is_surrogate_pair(text: str, i: int) -> bool:
-    high = text[i + 2 : i + 6].lower()
-    low = text[i + 8 : i + 12].lower()
-    return (
-        "d800" <= high <= "dbff"
-        and text.startswith("\\u", i + 6)
-        and len(low) == 4
-        and "dc00" <= low <= "dfff"
-    )
+class StringOffsets:
+    """Maps an index into the value of the string ``node`` to the offset in ``text``
+    where that character's (possibly escaped) spelling starts; the length of the value
+    maps to the closing quote, and larger indexes are clamped to it. Only the escapes
+    are listed: a query with findings may be long and have few of them."""
+
+    def __init__(self, text: str, node: JsonNode) -> None:
+        start, self._end = node.start + 1, node.end - 1
+        self._start = start
+        # Per escape: the index of its character in the value, and where it ends.
+        self._indexes: list[int] = []
+        self._ends: list[int] = []
+        shrink = 0  # characters of spelling beyond one per value character so far
+        for m in _ESCAPE.finditer(text, start, self._end):
+            self._indexes.append(m.start() - start - shrink)
+            self._ends.append(m.end())
+            shrink += m.end() - m.start() - 1
+        self._length = self._end - start - shrink
+
+    def __call__(self, index: int) -> int:
+        index = min(max(index, 0), self._length)
+        # The last escape before the character: plain characters follow it one by one.
+        k = bisect_left(self._indexes, index)
+        if k == 0:
+            return self._start + index
+        return self._ends[k - 1] + index - self._indexes[k - 1] - 1
 
 
 def _looks_like_document(text: str) -> bool:

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import gc
 import json
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -562,12 +564,15 @@ def _add_filter(args: argparse.Namespace) -> int:
     except DQLError as exc:
         raise CliError("--where", exc) from None
     targets = _targets(args)
-    docs = {name: _load_or_error(name) for name in _files(args)}
+    docs: dict[str, Document | CliError] = {}
     if args.data_object is None:
+        # Every file must say which data object it filters before any is changed.
+        docs = {name: _load_or_error(name) for name in _files(args)}
+        gc.freeze()  # kept until their turn: the cyclic collector need not walk them
         _require_data_object(args, docs)
 
     def work(name: str) -> None:
-        doc = docs[name]
+        doc = docs.pop(name) if name in docs else _load_or_error(name)
         if isinstance(doc, CliError):
             raise doc
         try:
@@ -672,7 +677,9 @@ def _render(args: argparse.Namespace) -> int:
     from dqlbuild.rewriting.variables import variables
 
     given = set_values(args.set)
-    now = parse_now(args.now)
+    # One moment for the whole run (as --now gives), so every file shows the same
+    # timeframe and a query repeated in several files is rendered once.
+    now = parse_now(args.now) or datetime.now(UTC)
 
     def work(name: str) -> None:
         doc = _load(name)
@@ -701,10 +708,11 @@ def _render(args: argparse.Namespace) -> int:
             sys.stdout.write(f"// {noun} {loc.id}{title}\n{result.text}\n\n")
             for warning in result.warnings:
                 emit(f"{name}: {noun} {loc.id}: warning: {warning}")
-        referenced = {ref.name for loc in doc.queries for ref in variables(loc.query)}
-        for key in given:
-            if key not in referenced:
-                emit(f"{name}: warning: --set {key}: no query uses ${key} (a typo?)")
+        if given:
+            referenced = {ref.name for loc in doc.queries for ref in variables(loc.query)}
+            for key in given:
+                if key not in referenced:
+                    emit(f"{name}: warning: --set {key}: no query uses ${key} (a typo?)")
         for error in failed[:-1]:
             emit(format_error(name, _without_position(error)))
         if failed:

@@ -24,9 +24,11 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -41,6 +43,7 @@ from dqlbuild.documents.jsontext import (
     JsonValue,
     SetValue,
     apply_edits,
+    escape_token,
     parse_embedded,
     parse_json,
     pointer_join,
@@ -113,10 +116,39 @@ class QueryLocation:
     path: tuple[str, ...]
     content_pointer: str
     query: str
-    line: int
-    column: int
     explore: bool = False
     stale_copies: tuple[tuple[str, ...], ...] = ()
+    _position: _Position | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def line(self) -> int:
+        return self._where()[0]
+
+    @property
+    def column(self) -> int:
+        return self._where()[1]
+
+    def _where(self) -> tuple[int, int]:
+        if self._position is None:
+            raise DocumentError(f"the position of query {self.id!r} is not known")
+        return self._position.get()
+
+
+class _Position:
+    """Line and column of a string in the file, found when first asked for: most callers
+    never ask, and finding it means reading the file's layout."""
+
+    __slots__ = ("_file", "_found", "_pointer")
+
+    def __init__(self, file: JsonText, pointer: str) -> None:
+        self._file = file
+        self._pointer = pointer
+        self._found: tuple[int, int] | None = None
+
+    def get(self) -> tuple[int, int]:
+        if self._found is None:
+            self._found = self._file.position(self._file.find(self._pointer).start)
+        return self._found
 
 
 def load_document(source: str | os.PathLike[str]) -> Document:
@@ -154,13 +186,16 @@ class Document:
         root = self._json.root
         if root.kind != "object":
             raise DocumentError(f"expected a JSON object at the top level, found {root.kind}")
-        self._find_content(root)
-        value = self._cdoc.to_python(self._cnode)
+        # The decoded values say where everything is; the text layout (offsets) is read
+        # only for what needs it: edits, positions, error locations.
+        value = self._json.to_python(root)
+        assert isinstance(value, dict)
+        content = self._find_content(value)
         model: type[DashboardContent] | type[NotebookContent] = (
             DashboardContent if self.kind is DocumentKind.DASHBOARD else NotebookContent
         )
         try:
-            self.content = model.model_validate(value)
+            self.content = model.model_validate(content)
         except ValidationError as e:
             err = e.errors()[0]
             where = pointer_join(self._prefix, *_json_location(err["loc"]))
@@ -172,82 +207,86 @@ class Document:
                 line=line,
                 column=column,
             ) from None
-        self.queries = tuple(self._collect_queries())
+        self.queries = tuple(self._collect_queries(content))
         self._by_id: dict[str, QueryLocation] | None = None
 
     # -- loading -------------------------------------------------------------
 
-    def _find_content(self, root: JsonNode) -> None:
+    def _find_content(self, root: dict[str, Any]) -> dict[str, Any]:
+        """Set where the content is and how it is stored; returns its decoded value."""
         kind = _classify(root)
         self.envelope = None
         self.content_embedded = False
-        self._envelope_node: JsonNode | None = None
         if kind is not None:
-            self._set_content(kind, StorageForm.BARE, self._json, root, ("",))
-            return
-        envelope = root
-        content = root.member("content")
-        if content is None:
+            self._set_content(kind, StorageForm.BARE, self._json, ("",), root, "")
+            return root
+        envelope, envelope_pointer = root, ""
+        if "content" not in root:
             for key in WRAPPER_KEYS:
-                m = root.member(key)
-                inner = m.value.member("content") if m and m.value.kind == "object" else None
-                if m is not None and inner is not None:
-                    envelope, content = m.value, inner
+                wrapper = root.get(key)
+                if isinstance(wrapper, dict) and "content" in wrapper:
+                    envelope, envelope_pointer = wrapper, "/" + escape_token(key)
                     break
-        if content is None:
-            raise DocumentError(
-                "not a dashboard or notebook: no 'tiles', 'sections' or 'content' at the top level"
-            )
-        node = content.value
-        cdoc, cnode = self._json, node
-        base: tuple[str, ...] = (node.pointer,)
-        if node.kind == "string":
-            cdoc = parse_embedded(self._json, node)
-            cnode, base = cdoc.root, (node.pointer, "")
-            self.content_embedded = True
-        if cnode.kind != "object":
-            raise DocumentError(f"'content' is a JSON {cnode.kind}, not a dashboard or notebook")
-        kind = _classify_checked(cnode)
-        declared = envelope.member("type")
-        if declared is not None and isinstance(declared.value.value, str):
-            if declared.value.value not in ("dashboard", "notebook"):
+            else:
                 raise DocumentError(
-                    f"documents of type {declared.value.value!r} are not supported "
+                    "not a dashboard or notebook: no 'tiles', 'sections' or 'content' at the "
+                    "top level"
+                )
+        pointer = envelope_pointer + "/content"
+        content = envelope["content"]
+        cdoc = self._json
+        base: tuple[str, ...] = (pointer,)
+        if isinstance(content, str):
+            cdoc = parse_embedded(self._json, self._json.find(pointer))
+            content = cdoc.to_python(cdoc.root)
+            base = (pointer, "")
+            self.content_embedded = True
+        if not isinstance(content, dict):
+            raise DocumentError(
+                f"'content' is a JSON {_kind(content)}, not a dashboard or notebook"
+            )
+        kind = _classify_checked(content)
+        declared = envelope.get("type")
+        if isinstance(declared, str):
+            if declared not in ("dashboard", "notebook"):
+                raise DocumentError(
+                    f"documents of type {declared!r} are not supported "
                     "(only dashboards and notebooks)"
                 )
-            if declared.value.value != kind.value:
+            if declared != kind.value:
                 raise DocumentError(
-                    f"the envelope says type {declared.value.value!r} "
-                    f"but the content is a {kind.value}"
+                    f"the envelope says type {declared!r} but the content is a {kind.value}"
                 )
-        meta = {
-            m.key: self._json.to_python(m.value) for m in envelope.members if m.key != "content"
-        }
+        meta = {k: v for k, v in envelope.items() if k != "content"}
         self.envelope = DocumentEnvelope.model_validate(meta)
-        self._envelope_node = envelope
-        api = any(envelope.member(k) for k in ("owner", "modificationInfo"))
+        api = "owner" in envelope or "modificationInfo" in envelope
         form = StorageForm.DOCUMENT_API if api else StorageForm.ENVELOPE
-        self._set_content(kind, form, cdoc, cnode, base)
+        self._set_content(kind, form, cdoc, base, envelope, envelope_pointer)
+        return content
 
     def _set_content(
         self,
         kind: DocumentKind,
         form: StorageForm,
         cdoc: JsonText,
-        cnode: JsonNode,
         base: tuple[str, ...],
+        holder: dict[str, Any],
+        holder_pointer: str,
     ) -> None:
+        """``holder`` has the document's name: the envelope, else the content itself
+        (bare notebooks sometimes carry a top-level "name" of their own)."""
         self.kind, self.form = kind, form
-        self._cdoc, self._cnode, self._base = cdoc, cnode, base
+        self._cdoc, self._base = cdoc, base
         self._prefix = base[-1]
-        # Bare notebooks sometimes carry a top-level "name" of their own.
-        holder = self._envelope_node if self._envelope_node is not None else cnode
-        name = holder.member("name")
-        self._name_path: tuple[str, ...] | None = None
-        self.name = None
-        if name is not None and isinstance(name.value.value, str):
-            self.name = name.value.value
-            self._name_path = (name.value.pointer,)
+        name = holder.get("name")
+        self.name = name if isinstance(name, str) else None
+        self._name_path: tuple[str, ...] | None = (
+            (holder_pointer + "/name",) if self.name is not None else None
+        )
+
+    @cached_property
+    def _cnode(self) -> JsonNode:
+        return self._cdoc.find(self._prefix)
 
     # -- paths ---------------------------------------------------------------
 
@@ -257,6 +296,12 @@ class Document:
 
     def _node(self, pointer: str) -> JsonNode | None:
         return self._cdoc.get(self._prefix + pointer)
+
+    @property
+    def json_text(self) -> JsonText:
+        """The file's lossless JSON layer (offsets, positions); its layout is read from
+        the text as far as it is asked for."""
+        return self._json
 
     @property
     def style(self) -> JsonStyle:
@@ -297,82 +342,90 @@ class Document:
         known = ", ".join(loc.id for loc in self.queries) or "none"
         raise DocumentError(f"no query with id {location_id!r} (known: {known})")
 
-    def _collect_queries(self) -> list[QueryLocation]:
+    def _collect_queries(self, content: dict[str, Any]) -> list[QueryLocation]:
         if self.kind is DocumentKind.DASHBOARD:
-            return self._tile_queries()
-        return self._section_queries()
+            return self._tile_queries(content)
+        return self._section_queries(content)
 
     def _location(
         self,
         id_: str,
         kind: str,
         title: str | None,
-        node: JsonNode,
+        pointer: str,
+        query: str,
         explore: bool,
-        copies: list[JsonNode],
+        copies: list[str],
     ) -> QueryLocation:
-        assert isinstance(node.value, str)
-        at = node.start if not self.content_embedded else self._json.find(self._base[0]).start
-        line, column = self._json.position(at)
-        rel = node.pointer[len(self._prefix) :]
+        path = self.content_path(pointer)
         return QueryLocation(
             id=id_,
             kind=kind,
             title=title,
-            path=self.content_path(rel),
-            content_pointer=rel,
-            query=node.value,
-            line=line,
-            column=column,
+            path=path,
+            content_pointer=pointer,
+            query=query,
             explore=explore,
-            stale_copies=tuple(self.content_path(c.pointer[len(self._prefix) :]) for c in copies),
+            stale_copies=tuple(self.content_path(c) for c in copies),
+            # In the file: the query string, or the string holding embedded content.
+            _position=_Position(self._json, path[0]),
         )
 
-    def _tile_queries(self) -> list[QueryLocation]:
-        tiles = self._node("/tiles")
-        if tiles is None or tiles.kind != "object":
+    def _tile_queries(self, content: dict[str, Any]) -> list[QueryLocation]:
+        tiles = content.get("tiles")
+        if not isinstance(tiles, dict):
             return []
         out = []
-        last = {m.key: i for i, m in enumerate(tiles.members)}
-        for i, m in enumerate(tiles.members):
-            tile = m.value
-            if last[m.key] != i or tile.kind != "object" or _str(tile, "type") != "data":
+        for key, tile in tiles.items():
+            if not isinstance(tile, dict) or tile.get("type") != "data":
                 continue
-            query = tile.member("query")
-            if query is None or query.value.kind != "string":
+            query = tile.get("query")
+            if not isinstance(query, str):
                 continue
+            base = "/tiles/" + escape_token(key)
             copies = []
             inputs = _dig(tile, "davis", "componentState", "inputData")
-            for analyzer in inputs.members if inputs and inputs.kind == "object" else ():
-                q = analyzer.value.member("query") if analyzer.value.kind == "object" else None
-                if q is not None and q.value.kind == "string":
-                    copies.append(q.value)
-            explore = tile.member("subType") is not None or tile.member("queryConfig") is not None
+            for name, analyzer in inputs.items() if isinstance(inputs, dict) else ():
+                if isinstance(analyzer, dict) and isinstance(analyzer.get("query"), str):
+                    inner = escape_token(name)
+                    copies.append(f"{base}/davis/componentState/inputData/{inner}/query")
+            explore = "subType" in tile or "queryConfig" in tile
             out.append(
-                self._location(m.key, "data", _str(tile, "title"), query.value, explore, copies)
+                self._location(
+                    key, "data", _str(tile, "title"), base + "/query", query, explore, copies
+                )
             )
         return out
 
-    def _section_queries(self) -> list[QueryLocation]:
-        sections = self._node("/sections")
-        if sections is None or sections.kind != "array":
+    def _section_queries(self, content: dict[str, Any]) -> list[QueryLocation]:
+        sections = content.get("sections")
+        if not isinstance(sections, list):
             return []
-        ids = [_str(s, "id") if s.kind == "object" else None for s in sections.items]
+        ids = [_str(s, "id") if isinstance(s, dict) else None for s in sections]
         out = []
-        for i, section in enumerate(sections.items):
-            if section.kind != "object" or _str(section, "type") != "dql":
+        for i, section in enumerate(sections):
+            if not isinstance(section, dict) or section.get("type") != "dql":
                 continue
             value = _dig(section, "state", "input", "value")
-            if value is None or value.kind != "string":
+            if not isinstance(value, str):
                 continue
             sid = ids[i]
             id_ = sid if sid is not None and ids.count(sid) == 1 else f"#{i}"
             copy = _dig(section, "state", "result", "input", "value")
-            copies = [copy] if copy is not None and copy.kind == "string" else []
-            explore = (
-                section.member("subType") is not None or section.member("queryConfig") is not None
+            base = f"/sections/{i}/state"
+            copies = [f"{base}/result/input/value"] if isinstance(copy, str) else []
+            explore = "subType" in section or "queryConfig" in section
+            out.append(
+                self._location(
+                    id_,
+                    "dql",
+                    _str(section, "title"),
+                    f"{base}/input/value",
+                    value,
+                    explore,
+                    copies,
+                )
             )
-            out.append(self._location(id_, "dql", _str(section, "title"), value, explore, copies))
         return out
 
     # -- editing -------------------------------------------------------------
@@ -512,44 +565,54 @@ def _json_location(loc: tuple[int | str, ...]) -> list[str]:
     ]
 
 
-def _str(node: JsonNode, key: str) -> str | None:
-    m = node.member(key)
-    return m.value.value if m is not None and isinstance(m.value.value, str) else None
+def _str(value: dict[str, Any], key: str) -> str | None:
+    found = value.get(key)
+    return found if isinstance(found, str) else None
 
 
-def _dig(node: JsonNode | None, *keys: str) -> JsonNode | None:
+def _dig(value: object, *keys: str) -> object:
     for key in keys:
-        if node is None or node.kind != "object":
+        if not isinstance(value, dict):
             return None
-        m = node.member(key)
-        node = m.value if m is not None else None
-    return node
+        value = value.get(key)
+    return value
 
 
-def _classify(node: JsonNode) -> DocumentKind | None:
+def _kind(value: object) -> str:
+    """The JSON kind of a decoded value, named as :class:`JsonNode` names it."""
+    if isinstance(value, dict):
+        return "object"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, str):
+        return "string"
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "number"
+
+
+def _classify(value: dict[str, Any]) -> DocumentKind | None:
     """What an object is by its shape; raises for classic dashboards."""
-    tiles = node.member("tiles")
+    tiles = value.get("tiles")
     # Tiles as an object with a `version` is the platform (Gen3) shape, even when a stray
     # `dashboardMetadata` (left over from a conversion) sits next to them.
-    gen3 = tiles is not None and tiles.value.kind == "object" and node.member("version") is not None
-    if not gen3 and (
-        node.member("dashboardMetadata") is not None
-        or (tiles is not None and tiles.value.kind == "array")
-    ):
+    gen3 = isinstance(tiles, dict) and "version" in value
+    if not gen3 and ("dashboardMetadata" in value or isinstance(tiles, list)):
         raise DocumentError(
             "this is a classic (Gen2) dashboard ('tiles' is an array / 'dashboardMetadata'); "
             "classic dashboards are not supported, only platform dashboards and notebooks"
         )
-    if tiles is not None and tiles.value.kind == "object":
+    if isinstance(tiles, dict):
         return DocumentKind.DASHBOARD
-    sections = node.member("sections")
-    if sections is not None and sections.value.kind == "array":
+    if isinstance(value.get("sections"), list):
         return DocumentKind.NOTEBOOK
     return None
 
 
-def _classify_checked(node: JsonNode) -> DocumentKind:
-    kind = _classify(node)
+def _classify_checked(value: dict[str, Any]) -> DocumentKind:
+    kind = _classify(value)
     if kind is None:
         raise DocumentError("the content has neither 'tiles' (dashboard) nor 'sections' (notebook)")
     return kind

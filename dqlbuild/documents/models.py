@@ -12,12 +12,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, JsonValue, Tag
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, JsonValue, SkipValidation, Tag
 
 # The token the Dashboards app stores as a variable's default for "select all".
 SELECT_ALL = "3420b2ac-f1cf-4b24-b62d-61ba1ba8ed05*"
 
 VariableType = Literal["query", "csv", "text", "code"]
+
+# Plain JSON that a model keeps as it is (visualization settings, cached results). The
+# models read decoded JSON only, so checking again that such a value is JSON would walk
+# the largest parts of a document for nothing.
+Json = Annotated[JsonValue, SkipValidation]
 
 
 class OpenModel(BaseModel):
@@ -72,13 +77,13 @@ class DataTile(_Tile):
     type: Literal["data"] = "data"
     query: str | None = None
     visualization: str | None = None
-    visualization_settings: JsonValue = Field(default=None, alias="visualizationSettings")
+    visualization_settings: Json = Field(default=None, alias="visualizationSettings")
     query_settings: QuerySettings | None = Field(default=None, alias="querySettings")
-    davis: JsonValue = None
-    timeframe: JsonValue = None
-    segments: JsonValue = None
+    davis: Json = None
+    timeframe: Json = None
+    segments: Json = None
     sub_type: str | None = Field(default=None, alias="subType")
-    query_config: JsonValue = Field(default=None, alias="queryConfig")
+    query_config: Json = Field(default=None, alias="queryConfig")
 
     @property
     def is_explore(self) -> bool:
@@ -97,14 +102,14 @@ class CodeTile(_Tile):
     type: Literal["code"] = "code"
     input: str | None = None
     visualization: str | None = None
-    visualization_settings: JsonValue = Field(default=None, alias="visualizationSettings")
+    visualization_settings: Json = Field(default=None, alias="visualizationSettings")
     query_settings: QuerySettings | None = Field(default=None, alias="querySettings")
 
 
 class SloTile(_Tile):
     type: Literal["slo"] = "slo"
     input: str | None = None
-    visualization_settings: JsonValue = Field(default=None, alias="visualizationSettings")
+    visualization_settings: Json = Field(default=None, alias="visualizationSettings")
 
 
 class GenericTile(OpenModel):
@@ -136,8 +141,8 @@ class GridLayout(OpenModel):
 
 class DashboardSettings(OpenModel):
     grid_layout: GridLayout | None = Field(default=None, alias="gridLayout")
-    default_timeframe: JsonValue = Field(default=None, alias="defaultTimeframe")
-    default_segments: JsonValue = Field(default=None, alias="defaultSegments")
+    default_timeframe: Json = Field(default=None, alias="defaultTimeframe")
+    default_segments: Json = Field(default=None, alias="defaultSegments")
 
 
 class DashboardContent(OpenModel):
@@ -152,7 +157,7 @@ class DashboardContent(OpenModel):
         default_factory=dict
     )
     settings: DashboardSettings | None = None
-    annotations: list[JsonValue] | None = None
+    annotations: list[Json] | None = None
     imported_with_code: bool | None = Field(default=None, alias="importedWithCode")
     refresh_rate: int | None = Field(default=None, alias="refreshRate")
     grid_columns_count: int | None = Field(default=None, alias="gridColumnsCount")
@@ -166,12 +171,12 @@ class SectionInput(OpenModel):
 class DqlSectionState(OpenModel):
     input: SectionInput | None = None
     visualization: str | None = None
-    visualization_settings: JsonValue = Field(default=None, alias="visualizationSettings")
+    visualization_settings: Json = Field(default=None, alias="visualizationSettings")
     query_settings: QuerySettings | None = Field(default=None, alias="querySettings")
-    davis: JsonValue = None
+    davis: Json = None
     # Cached output of the last run; its ``input.value`` is a copy of the query.
-    result: JsonValue = None
-    state: JsonValue = None
+    result: Json = None
+    state: Json = None
 
 
 class _Section(OpenModel):
@@ -187,7 +192,7 @@ class DqlSection(_Section):
     show_input: bool | None = Field(default=None, alias="showInput")
     height: float | None = None
     sub_type: str | None = Field(default=None, alias="subType")
-    query_config: JsonValue = Field(default=None, alias="queryConfig")
+    query_config: Json = Field(default=None, alias="queryConfig")
     state: DqlSectionState | None = None
 
     @property
@@ -210,7 +215,7 @@ class FunctionSection(_Section):
     """A JavaScript/TypeScript section (``state.input.value`` is code)."""
 
     type: Literal["function"] = "function"
-    state: JsonValue = None
+    state: Json = None
 
 
 class GenericSection(OpenModel):
@@ -237,7 +242,7 @@ class NotebookContent(OpenModel):
 
     version: str | int | None = None
     default_timeframe: Timeframe | None = Field(default=None, alias="defaultTimeframe")
-    default_segments: JsonValue = Field(default=None, alias="defaultSegments")
+    default_segments: Json = Field(default=None, alias="defaultSegments")
     sections: list[Section] = Field(default_factory=list)
 
 
@@ -261,6 +266,6 @@ class DocumentEnvelope(OpenModel):
     description: str | None = None
     owner: str | None = None
     is_private: bool | None = Field(default=None, alias="isPrivate")
-    version: JsonValue = None
-    labels: JsonValue = None
+    version: Json = None
+    labels: Json = None
     modification_info: ModificationInfo | None = Field(default=None, alias="modificationInfo")

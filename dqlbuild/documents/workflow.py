@@ -11,12 +11,13 @@ The lower document modules must not import the rewriter; this one may.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from datetime import datetime
-from typing import Literal
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Literal, NamedTuple
 
 from dqlbuild.analysis.checks import check
 from dqlbuild.analysis.fieldflow import source_of
@@ -64,9 +65,41 @@ _EXPLORE_REASON = (
 _EMPTY_REASON = "the query is empty (nothing but blanks and comments)"
 
 
+# A batch of documents repeats its queries (copies of a tile, versions of a dashboard):
+# what follows from a query's text alone is derived once per process. Only small results
+# are kept (names, messages, texts), never trees, so memory stays bounded.
+_MEMO_SIZE = 4096
+
+
+@functools.lru_cache(maxsize=_MEMO_SIZE)
 def _is_empty(query: str) -> bool:
     """No command at all: blank, or only comments (and stray string literals)."""
     return not code_only(query).strip()
+
+
+@functools.lru_cache(maxsize=_MEMO_SIZE)
+def _reference_names(text: str) -> tuple[str, ...]:
+    """The names of the variables a query text references, in text order."""
+    return tuple(r.name for r in variables(text))
+
+
+class _QueryFacts(NamedTuple):
+    empty: bool
+    error: DQLSyntaxError | None
+    source: str | None
+    data_object: str | None
+
+
+@functools.lru_cache(maxsize=_MEMO_SIZE)
+def _query_facts(text: str) -> _QueryFacts:
+    """What inspecting a query reports about its text."""
+    if _is_empty(text):
+        return _QueryFacts(True, None, None, None)
+    try:
+        query = parse(text)
+    except DQLSyntaxError as exc:
+        return _QueryFacts(False, exc.with_traceback(None), None, None)
+    return _QueryFacts(False, None, *_source(query))
 
 
 # ---------------------------------------------------------------------------- inspect
@@ -133,13 +166,13 @@ def inspect_document(doc: Document) -> Inspection:
     document's variables: defined, referenced but undefined, defined but unused."""
     tiles = [_tile_info(*entry) for entry in _entries(doc)]
     used = [name for tile in tiles for name in tile.variables]
-    dql_refs = [r.name for loc in doc.queries for r in variables(loc.query)]
+    dql_refs = [name for loc in doc.queries for name in _reference_names(loc.query)]
     defined = [v.key for v in doc.variables() if v.key is not None]
     for var in doc.variables():
         if var.input is None:
             continue
         if var.type == "query":
-            names = [r.name for r in variables(var.input)]
+            names = list(_reference_names(var.input))
             dql_refs.extend(names)
         else:
             names = _TEXT_REFERENCE.findall(var.input)
@@ -195,24 +228,27 @@ def _tile_info(
     texts: Sequence[str | None],
 ) -> TileInfo:
     names = [n for t in texts if t for n in _TEXT_REFERENCE.findall(t)]
-    info = TileInfo(
-        id=tile_id,
-        title=title if isinstance(title, str) else None,
-        type=type_ if isinstance(type_, str) else "(none)" if type_ is None else str(type_),
-        explore=explore,
-    )
+    title = title if isinstance(title, str) else None
+    type_ = type_ if isinstance(type_, str) else "(none)" if type_ is None else str(type_)
     if loc is None:
-        return replace(info, variables=tuple(dict.fromkeys(names)))
-    names = [r.name for r in variables(loc.query)] + names
-    info = replace(info, has_query=True, variables=tuple(dict.fromkeys(names)))
-    if _is_empty(loc.query):
-        return replace(info, empty=True)
-    try:
-        query = parse(loc.query)
-    except DQLSyntaxError as exc:
-        return replace(info, error=exc.message, error_line=exc.line, error_column=exc.column)
-    source, data_object = _source(query)
-    return replace(info, source=source, data_object=data_object)
+        return TileInfo(tile_id, title, type_, explore, variables=tuple(dict.fromkeys(names)))
+    names = [*_reference_names(loc.query), *names]
+    facts = _query_facts(loc.query)
+    error = facts.error
+    return TileInfo(
+        tile_id,
+        title,
+        type_,
+        explore,
+        has_query=True,
+        empty=facts.empty,
+        source=facts.source,
+        data_object=facts.data_object,
+        error=error.message if error is not None else None,
+        error_line=error.line if error is not None else None,
+        error_column=error.column if error is not None else None,
+        variables=tuple(dict.fromkeys(names)),
+    )
 
 
 def _pointer(collection: str, key: str | int) -> str:
@@ -445,6 +481,12 @@ def _describe_definition(type_: str, input_: str | None, multiple: bool) -> str:
     return f"{type_}, {_selection_name(multiple)}: {flat}"
 
 
+@functools.lru_cache(maxsize=64)
+def _variable_input(data_object: str, field_name: str, where: str | None) -> str:
+    """The text of :func:`variable_query`: every document of a batch asks for the same."""
+    return variable_query(data_object, field_name, where=where).format()
+
+
 def variable_query(
     data_object: str, field_name: str | FieldRef, *, where: str | Node | None = None
 ) -> Query:
@@ -561,12 +603,14 @@ def add_filter(
                 f'section then gets `{format_node(target)} == "V"`',
             )
         condition = _literal_condition(target, values, multiple)
+        condition_key: tuple[object, ...] = ("values", field, tuple(values), multiple)
         if where is not None or values_from is not None:
             notes.append("notebooks have no variables: --where/--values-from are not used")
     else:
         if where is not None:
             _check_where(where)
         condition = variable_filter(target, variable, multiple=multiple)
+        condition_key = ("variable", field, variable, multiple)
         default = _default_value(values, multiple) if values else None
         existing = next(((i, v) for i, v in enumerate(doc.variables()) if v.key == variable), None)
         if existing is None:
@@ -590,7 +634,7 @@ def add_filter(
     sources: dict[str, str | None] = {}
     new_queries: dict[str, str] = {}
     for loc in doc.queries:
-        report, new_text, fetched = _filter_location(doc, loc, condition, known)
+        report, new_text, fetched = _filter_location(doc, loc, condition, condition_key, known)
         reports.append(report)
         sources[loc.id] = fetched
         if new_text != loc.query:
@@ -614,9 +658,7 @@ def add_filter(
     if not is_notebook:
         uses = [r for r in reports if r.status != "skipped" and r.status != "unparseable"]
         source = values_from or known or _most_fetched(uses, sources)
-        wanted = (
-            variable_query(source, target, where=where).format() if source is not None else None
-        )
+        wanted = _variable_input(source, target.name, where) if source is not None else None
         if existing is not None and not replace_variable:
             var_result = _reuse_variable(doc, *existing, wanted, multiple, default)
         elif uses and wanted is None:
@@ -770,7 +812,11 @@ def _literal_condition(target: FieldRef, values: Sequence[str], multiple: bool) 
 
 
 def _filter_location(
-    doc: Document, loc: QueryLocation, condition: Node, data_object: str | None
+    doc: Document,
+    loc: QueryLocation,
+    condition: Node,
+    condition_key: tuple[object, ...],
+    data_object: str | None,
 ) -> tuple[LocationReport, str, str | None]:
     """The report, the new query text and the fetched data object of one query.
     Without ``data_object`` only pipelines that use the fields themselves are filtered:
@@ -785,22 +831,49 @@ def _filter_location(
     if _is_empty(loc.query):
         return report("skipped", _EMPTY_REASON), loc.query, None
     try:
-        result = inject_filter_text(
-            loc.query, condition, data_object=data_object, infer_data_object=False
-        )
-    except DQLSyntaxError as exc:
-        # Only the query's own text is parsed as text here: the condition is a node.
-        failed = LocationReport(
-            loc.id, loc.title, loc.kind, "unparseable", exc.message, loc.query, exc.line, exc.column
-        )
-        return failed, loc.query, None
+        result = _injected(loc.query, condition_key, condition, data_object)
     except DQLError as exc:
         raise DocumentError(
             f"{_label(doc, loc.id, loc.title)}: the filter could not be added: {exc.message}",
             hint=exc.hint,
         ) from None
-    fetched = _fetched(result.query)
-    return report(result.status, result.reason, result.text), result.text, fetched
+    if isinstance(result, DQLSyntaxError):
+        # Only the query's own text is parsed as text here: the condition is a node.
+        failed = LocationReport(
+            loc.id,
+            loc.title,
+            loc.kind,
+            "unparseable",
+            result.message,
+            loc.query,
+            result.line,
+            result.column,
+        )
+        return failed, loc.query, None
+    return report(result.status, result.reason, result.text), result.text, result.fetched
+
+
+class _Injection(NamedTuple):
+    status: LocationStatus
+    reason: str
+    text: str
+    fetched: str | None
+
+
+@functools.lru_cache(maxsize=_MEMO_SIZE)
+def _injected(
+    text: str, condition_key: tuple[object, ...], condition: Node, data_object: str | None
+) -> _Injection | DQLSyntaxError:
+    """The filtered query text, or why the text does not parse. ``condition_key`` is what
+    the condition was made from: the node compares without its layout (a backticked name
+    equals a plain one), the new text does not."""
+    try:
+        result = inject_filter_text(
+            text, condition, data_object=data_object, infer_data_object=False
+        )
+    except DQLSyntaxError as exc:
+        return exc.with_traceback(None)
+    return _Injection(result.status, result.reason, result.text, _fetched(result.query))
 
 
 def _fetched(query: Query) -> str | None:
@@ -938,8 +1011,10 @@ def render_document(
     """Every query of ``doc`` with the variables rendered (see :func:`~dqlbuild.render`).
 
     With ``defaults``, variables without a given value use the dashboard's defaults
-    (:func:`document_values`). The first query that cannot be rendered raises; the error
-    names the tile, and its line and column are relative to that tile's query.
+    (:func:`document_values`). Without ``now``, the moment of the call serves every
+    query, so all tiles show the same timeframe. The first query that cannot be rendered
+    raises; the error names the tile, and its line and column are relative to that
+    tile's query.
     :func:`render_each` renders the others too.
     """
     out: list[tuple[QueryLocation, RenderResult]] = []
@@ -968,10 +1043,14 @@ def render_each(
     else:
         merged = {k: _value_of(k, v) for k, v in values.items()}
         every = {k: _items_of(k, v) for k, v in (all_values or {}).items()}
+    # One moment for every query: the document's tiles show the same timeframe.
+    moment = now if now is not None else datetime.now(UTC)
+    given = _frozen(merged)
+    lists = tuple((k, tuple(v)) for k, v in every.items())
     for loc in doc.queries:
-        try:
-            result = render(loc.query, merged, strict=strict, all_values=every, now=now)
-        except DQLError as exc:
+        result = _rendered(loc.query, given, lists, strict, moment)
+        if isinstance(result, DQLError):
+            exc = result
             yield (
                 loc,
                 DQLValueError(
@@ -983,6 +1062,26 @@ def render_each(
             )
             continue
         yield loc, result
+
+
+def _frozen(values: Mapping[str, str | list[str]]) -> tuple[tuple[str, str | tuple[str, ...]], ...]:
+    # A list stays a sequence (multi-select) and a string a string (single-select).
+    return tuple((k, v if isinstance(v, str) else tuple(v)) for k, v in values.items())
+
+
+@functools.lru_cache(maxsize=_MEMO_SIZE)
+def _rendered(
+    text: str,
+    values: tuple[tuple[str, str | tuple[str, ...]], ...],
+    all_values: tuple[tuple[str, tuple[str, ...]], ...],
+    strict: bool,
+    now: datetime,
+) -> RenderResult | DQLError:
+    """One query rendered, or why it cannot be."""
+    try:
+        return render(text, dict(values), strict=strict, all_values=dict(all_values), now=now)
+    except DQLError as exc:
+        return exc.with_traceback(None)
 
 
 __all__ = [

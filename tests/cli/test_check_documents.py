@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dqlbuild.cli.check_documents import _string_offsets
+from dqlbuild.cli.check_documents import StringOffsets
 from dqlbuild.documents import parse_json
 from tests.cli.test_syntax_cli import Capsys, MonkeyPatch, run
 
@@ -216,10 +216,10 @@ def test_unreadable_file(tmp_path: Path, capsys: Capsys, monkeypatch: MonkeyPatc
 def test_string_offsets_locate_every_character(value: str, ensure_ascii: bool) -> None:
     raw = json.dumps({"k": value}, ensure_ascii=ensure_ascii)
     node = parse_json(raw).find("/k")
-    offsets = _string_offsets(raw, node)
-    assert len(offsets) == len(value) + 1 and offsets[-1] == node.end - 1
+    offsets = StringOffsets(raw, node)
+    assert offsets(len(value)) == offsets(len(value) + 5) == node.end - 1
     for i, char in enumerate(value):
-        assert json.loads('"' + raw[offsets[i] : offsets[i + 1]] + '"') == char
+        assert json.loads('"' + raw[offsets(i) : offsets(i + 1)] + '"') == char
 
 
 @pytest.mark.skipif(not CORPUS_DASHBOARDS.is_dir(), reason="../shared/corpus is absent")

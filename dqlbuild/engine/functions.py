@@ -383,8 +383,51 @@ def to_string(value: Typed, node: Node) -> exp.Expr:
     if kind == "record" and not value.type.fields:
         return value.sql  # stored as the text {}
     if kind in ("array", "record", "timeframe"):
-        return sql.cast(sql.fn("to_json", value.sql), "VARCHAR")
+        return sql.cast(sql.fn("to_json", _as_json_text(value.sql, value.type)), "VARCHAR")
     raise unsupported(f"toString() of a {value.type} value", node)
+
+
+def _holds_time(kind: DType) -> bool:
+    if kind.kind in ("timestamp", "duration", "timeframe"):
+        return True
+    if kind.kind == "array":
+        return kind.element is not None and _holds_time(kind.element)
+    return any(_holds_time(field) for _, field in kind.fields)
+
+
+def _as_json_text(value: exp.Expr, kind: DType, depth: int = 0) -> exp.Expr:
+    """``value`` with the timestamps and durations inside it written as DQL writes them
+    in text (ISO time, nanoseconds as a string): to_json would show their stored numbers."""
+    if not _holds_time(kind):
+        return value
+    if kind.kind == "timestamp":
+        from dqlbuild.engine.timefunctions import iso_text
+
+        return iso_text(value)
+    if kind.kind == "duration":
+        return sql.cast(value, "VARCHAR")
+    if kind.kind == "array":
+        assert kind.element is not None
+        item = f"_e{depth}"
+        body = _as_json_text(exp.column(item), kind.element, depth + 1)
+        return sql.fn(
+            "list_transform", value, exp.Lambda(this=body, expressions=[exp.to_identifier(item)])
+        )
+    fields = kind.fields if kind.kind == "record" else (("start", TIMESTAMP), ("end", TIMESTAMP))
+    record = exp.Struct(
+        expressions=[
+            exp.PropertyEQ(
+                this=sql.ident(name),
+                expression=_as_json_text(
+                    exp.StructExtract(this=value.copy(), expression=sql.string(name)),
+                    field,
+                    depth + 1,
+                ),
+            )
+            for name, field in fields
+        ]
+    )
+    return sql.case([(sql.is_null(value.copy()), sql.null())], record)
 
 
 @scalar("toLong", "value")

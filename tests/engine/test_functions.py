@@ -357,6 +357,33 @@ def test_aggregation_errors() -> None:
         aggregate("collectArray(n, expand: true)")
 
 
+def test_times_inside_arrays_and_records_as_text() -> None:
+    # Regression: to_json wrote the stored nanoseconds of nested timestamps and durations.
+    data = {"t": [{"timestamp": "2026-01-01T00:10:00Z"}, {"timestamp": None}]}
+    query = (
+        "fetch t | fields a = toString(array(timestamp)), "
+        "r = toString(record(t = timestamp, d = 1h, n = record(x = array(timestamp), y = 2)))"
+    )
+    assert dqlbuild.run(query, data).rows == [
+        {
+            "a": '["2026-01-01T00:10:00.000000000Z"]',
+            "r": '{"t":"2026-01-01T00:10:00.000000000Z","d":"3600000000000",'
+            '"n":{"x":["2026-01-01T00:10:00.000000000Z"],"y":2}}',
+        },
+        {"a": "[null]", "r": '{"t":null,"d":"3600000000000","n":{"x":[null],"y":2}}'},
+    ]
+    # Fields of several types are summarised as text.
+    series = "fetch t | makeTimeseries count(), interval: 1h | fieldsSummary timeframe, interval"
+    row, _ = dqlbuild.run(series, data).rows
+    assert row["values"] == [
+        {
+            "value": '{"start":"2026-01-01T00:00:00.000000000Z",'
+            '"end":"2026-01-01T01:00:00.000000000Z"}',
+            "count": 1,
+        }
+    ]
+
+
 def test_records_without_keys_as_text_and_next_to_records_with_keys() -> None:
     # Regressions (.mismatches.md M15, M16).
     assert dqlbuild.run("fetch t | fields v = toString(r)", {"t": [{"r": {}}]}).rows == [

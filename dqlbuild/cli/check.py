@@ -37,9 +37,6 @@ SYNTAX_CODE = "DQL001"
 FileSpan = tuple[int, int, int, int, int, int]
 
 
-COMMANDS = ("check",)
-
-
 def register(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "check",

@@ -33,9 +33,6 @@ if TYPE_CHECKING:
     from dqlbuild.documents.jsontext import JsonNode, JsonText
 
 
-COMMANDS = ("check-documents",)
-
-
 def register(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "check-documents",

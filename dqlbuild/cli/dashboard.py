@@ -48,9 +48,6 @@ _RAW = argparse.RawDescriptionHelpFormatter
 _EXAMPLE = "examples/ai-observability.dashboard.json"
 
 
-COMMANDS = ("dashboard",)
-
-
 def register(subparsers: Any) -> None:
     group = subparsers.add_parser(
         "dashboard",

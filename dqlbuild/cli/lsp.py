@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from typing import Any
 
 from dqlbuild.cli.common import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, emit
 from dqlbuild.errors import DQLError
-
-COMMANDS = ("lsp",)
 
 
 def register(subparsers: Any) -> None:
@@ -45,6 +42,8 @@ def _lsp(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     if args.log_file:
         try:
+            import logging  # here: importing it costs every other command's start-up
+
             logging.basicConfig(filename=args.log_file, level=logging.DEBUG)
         except OSError as exc:
             emit(f"dqlbuild lsp: error: cannot write the log file: {exc.strerror or exc}")

@@ -39,9 +39,6 @@ PLACEMENT_CHOICES = ("auto", "source", "end")
 SELECT_ALL_TOKEN = "3420b2ac-f1cf-4b24-b62d-61ba1ba8ed05*"
 
 
-COMMANDS = ("inject", "vars", "render")
-
-
 def register(subparsers: Any) -> None:
     i = subparsers.add_parser(
         "inject",

@@ -42,9 +42,6 @@ _SPANS = "spans=examples/ai-spans.jsonl"
 FORMATS = ("table", "json", "jsonl", "csv")
 
 
-COMMANDS = ("run",)
-
-
 def register(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "run",

@@ -34,9 +34,6 @@ FRAGMENT_HELP = (
 )
 
 
-COMMANDS = ("parse", "fmt")
-
-
 def register(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "parse",

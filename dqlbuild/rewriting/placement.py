@@ -121,9 +121,8 @@ def _unknown_exports(stage: StageFlow) -> bool:
     command = stage.command.name
     if command == "jsonExtract":
         return True
-    bound = stage.bound
-    if command == "parse" and bound is not None:
-        pattern = bound.first("pattern")
+    if command == "parse" and stage.bound is not None:
+        pattern = stage.bound.first("pattern")
         return pattern is None or not isinstance(pattern.expr, String)
     if command == "fieldsFlatten":
         return not stage.created and not stage.created_patterns

@@ -270,7 +270,17 @@ class _Lossless:
         consumed = 0
         out: list[str] = []
         prev_k: int | None = None
+        # A run of original elements in their original order is their original text with
+        # the gaps between them: one slice (an edit costs what it changes).
+        run: int | None = None
         for j, (item, k) in enumerate(zip(new, slots, strict=True)):
+            untouched = k is not None and old[k] is item
+            if run is not None and prev_k is not None:
+                if untouched and k == prev_k + 1:
+                    prev_k = k
+                    continue
+                out.append(src[_start(old[run]) : _end(old[prev_k])])
+                run = None
             if j:
                 if prev_k is not None and k is not None and k == prev_k + 1:
                     out.append(gaps[prev_k])
@@ -280,11 +290,16 @@ class _Lossless:
                     out.append(_separator(gaps, prev_k, k, sep, clean, head=trailing))
                 else:
                     out.append(_separator(gaps, prev_k, k, sep, clean))
-            if k is not None and item.comments and not self.ctx.is_original(item):
-                # Its comments are in the original text around its slot, printed above.
-                item = item.model_copy(update={"comments": ()})
-            out.append(self._child(item, precedence.ANY))
+            if untouched:
+                run = k
+            else:
+                if k is not None and item.comments and not self.ctx.is_original(item):
+                    # Its comments are in the original text around its slot, printed above.
+                    item = item.model_copy(update={"comments": ()})
+                out.append(self._child(item, precedence.ANY))
             prev_k = k
+        if run is not None and prev_k is not None:
+            out.append(src[_start(old[run]) : _end(old[prev_k])])
         if prev_k is not None and prev_k < last:
             # The elements after the new last one were removed: it keeps the comment on its
             # line, and the comment trailing the removed last element goes with it.

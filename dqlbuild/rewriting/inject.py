@@ -199,17 +199,18 @@ def _condition_facts(condition: object) -> tuple[Node, *_Facts, Command, bool]:
     is the new stage: nodes are immutable, so the results share it, built (validated)
     once per condition node."""
     node = _text_condition(condition) if isinstance(condition, str) else as_condition(condition)
-    try:
-        facts = _cached_facts(node)
-    except TypeError:  # a hand-made node holding something unhashable
-        facts = _facts(node)
-    known = _STAGES.get(id(node))
+    known = _KNOWN.get(id(node))
     if known is None or known[0] is not node:
-        if len(_STAGES) >= 16:
-            _STAGES.clear()
+        try:
+            facts = _cached_facts(node)
+        except TypeError:  # a hand-made node holding something unhashable
+            facts = _facts(node)
+        if len(_KNOWN) >= 16:
+            _KNOWN.clear()
         has_blocks = any(isinstance(n, Block) for n in node.walk())
-        known = _STAGES[id(node)] = (node, Command(name="filter", args=(node,)), has_blocks)
-    return (node, *facts, known[1], known[2])
+        stage = Command(name="filter", args=(node,))
+        known = _KNOWN[id(node)] = (node, *facts, stage, has_blocks)
+    return known
 
 
 def _facts(node: Node) -> _Facts:
@@ -239,8 +240,9 @@ def _without_spans(node: Node) -> Node:
 
 
 _cached_facts = functools.lru_cache(maxsize=16)(_facts)
-# By the identity of the condition node (kept here, so its id is not reused meanwhile).
-_STAGES: dict[int, tuple[Node, Command, bool]] = {}
+# By the identity of the condition node (held here, so its id is not reused meanwhile):
+# no hashing of the tree for a batch that passes the same node (or text) every time.
+_KNOWN: dict[int, tuple[Node, *_Facts, Command, bool]] = {}
 
 
 @collector_paused  # acyclic results: see dqlbuild.syntax.collector

@@ -188,7 +188,23 @@ def _collect(
             yield last
 
 
-_Plan = tuple[Sequence[Parameter], list[Parameter], dict[str, Parameter], bool]
+@dataclass(frozen=True)
+class _Plan:
+    """What binding needs of a parameter list, derived once per list."""
+
+    parameters: Sequence[Parameter]
+    visible: list[Parameter]
+    by_name: dict[str, Parameter]
+    one_slot_each: bool
+    positional: list[Parameter]
+    """The visible positional parameters, in catalog order."""
+    checks: list[tuple[Parameter, str, tuple[str, ...]]]
+    """Per visible parameter: its lowercase name and those of the parameters it
+    excludes, for the required/excluded checks after binding."""
+    pairs: bool
+    """Some parameter accepts ``old, new`` pairs."""
+
+
 _PLANS: dict[int, _Plan] = {}
 
 
@@ -197,15 +213,22 @@ def _plan(parameters: Sequence[Parameter]) -> _Plan:
     catalog's own, bound again for every command and call of every query. The entry
     holds the list itself, so its id is not reused while remembered."""
     plan = _PLANS.get(id(parameters))
-    if plan is not None and plan[0] is parameters:
+    if plan is not None and plan.parameters is parameters:
         return plan
     visible = [p for p in parameters if not p.hidden]
     by_name: dict[str, Parameter] = {}
     for each in parameters:
         for name in each.names:
             by_name.setdefault(name.lower(), each)
-    one_slot_each = sum(1 for p in visible if p.is_positional and p.variadic) >= 2
-    plan = (parameters, visible, by_name, one_slot_each)
+    plan = _Plan(
+        parameters,
+        visible,
+        by_name,
+        sum(1 for p in visible if p.is_positional and p.variadic) >= 2,
+        [p for p in visible if p.is_positional],
+        [(p, p.name.lower(), tuple(o.lower() for o in p.excludes)) for p in visible],
+        any(p.accepts_pairs for p in parameters),
+    )
     if len(_PLANS) < 4096:  # the catalog's lists; others (hand-made) are not kept
         _PLANS[id(parameters)] = plan
     return plan
@@ -219,8 +242,8 @@ def bind(
 ) -> BoundArguments:
     """Bind ``args`` to ``parameters`` (catalog order). ``flatten`` selects command
     rules (brace groups are argument lists) over function rules (braces are values)."""
-    catalog = get_catalog()
-    _, visible, by_name, one_slot_each = _plan(parameters)
+    plan = _plan(parameters)
+    visible, by_name, one_slot_each = plan.visible, plan.by_name, plan.one_slot_each
     # A list first: ``alias:`` updates the value before it after that was collected.
     items = list(_collect(args, flatten=flatten, slot=None, carrier=None))
     # Unnamed values fill the positional parameters that were not given by name.
@@ -229,7 +252,7 @@ def bind(
         for item in items
         if item.named is not None and item.named.lower() in by_name
     }
-    positional = [p for p in visible if p.is_positional and p.name not in given]
+    positional = [p for p in plan.positional if p.name not in given] if given else plan.positional
 
     values: list[BoundValue] = []
     problems: list[BindingProblem] = []
@@ -246,7 +269,7 @@ def bind(
             param = by_name.get(item.named.lower())
             where = item.carrier or item.node
             if param is None:
-                if not catalog.is_pseudo_parameter(item.named):
+                if not get_catalog().is_pseudo_parameter(item.named):
                     problems.append(BindingProblem("unknown-parameter", item.named, where))
                 values.append(BoundValue(item.node, None, True, item.alias, item.carrier))
                 continue
@@ -279,21 +302,19 @@ def bind(
         positional_count += 1
         values.append(BoundValue(item.node, param, False, item.alias, item.carrier))
 
-    values = _rename_pairs(values)
+    if plan.pairs:
+        values = _rename_pairs(values)
     reported: set[frozenset[str]] = set()
-    for param in visible:
-        key = param.name.lower()
+    for param, key, excludes in plan.checks:
         if key in filled:
-            for other in param.excludes:
-                pair = frozenset((key, other.lower()))
-                if other.lower() in filled and pair not in reported:
+            for other, lowered in zip(param.excludes, excludes, strict=True):
+                pair = frozenset((key, lowered))
+                if lowered in filled and pair not in reported:
                     reported.add(pair)
                     problems.append(
-                        BindingProblem(
-                            "excluded-together", other, named_seen.get(other.lower()), param
-                        )
+                        BindingProblem("excluded-together", other, named_seen.get(lowered), param)
                     )
-        elif param.required and not any(o.lower() in filled for o in param.excludes):
+        elif param.required and not any(o in filled for o in excludes):
             problems.append(BindingProblem("missing-required", param.name, None, param))
     return BoundArguments(tuple(values), tuple(problems), tuple(parameters))
 

@@ -18,11 +18,12 @@ from dataclasses import dataclass, field
 
 from dqlbuild.analysis.binding import BoundArguments, BoundValue, bind_arguments, output_name
 from dqlbuild.analysis.dpl import dpl_exports
-from dqlbuild.ast.base import Node, child_nodes
+from dqlbuild.ast.base import Node, child_nodes, get_private
 from dqlbuild.ast.nodes import Assign, Block, Brace, Call, Command, FieldRef, Named, Query, String
 from dqlbuild.catalog import get_catalog
 from dqlbuild.errors import DQLTypeError, DQLValueError
 from dqlbuild.syntax.collector import collector_paused
+from dqlbuild.syntax.source import SourceContext
 
 
 def _matches(name: str, patterns: Iterable[str]) -> bool:
@@ -192,7 +193,18 @@ class StageFlow:
     is_start: bool = False
     known: bool = True
     """The command is in the catalog (unknown commands make the field set open)."""
-    bound: BoundArguments | None = field(default=None, repr=False, compare=False)
+    named: tuple[Named, ...] = ()
+    """Every ``name: value`` argument of the stage, also inside brace groups and function
+    calls (``countIf(..., filter: ...)``) but not inside execution blocks, in source order."""
+    _bound: BoundArguments | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def bound(self) -> BoundArguments | None:
+        """The command's arguments bound to its parameters (bound on first use: many
+        stages, ``filter`` or ``sort``, never need it)."""
+        if self._bound is None:
+            object.__setattr__(self, "_bound", bind_arguments(self.command))
+        return self._bound
 
     def drops(self, name: str) -> bool:
         """Whether a field ``name`` that existed before this stage is gone (or replaced
@@ -251,10 +263,16 @@ class QueryFlow:
 @dataclass
 class _Context:
     command: Command
-    bound: BoundArguments
     before: FieldSet
     block_flows: dict[int, QueryFlow]
     """Subquery flows by ``id()`` of their block node."""
+    _bound: BoundArguments | None = None
+
+    @property
+    def bound(self) -> BoundArguments:
+        if self._bound is None:
+            self._bound = bind_arguments(self.command)
+        return self._bound
 
     def values(self, param: str) -> tuple[BoundValue, ...]:
         return self.bound.get(param)
@@ -576,32 +594,65 @@ ROW_CHANGING = frozenset(
 def blocks(nodes: Iterable[Node]) -> Iterator[Block]:
     """Execution blocks among ``nodes`` and their descendants, not inside other blocks,
     in source order (the order of ``StageFlow.subqueries``)."""
+    return iter(_scan(nodes)[0])
+
+
+def _scan(nodes: Iterable[Node]) -> tuple[list[Block], list[Named]]:
+    """The execution blocks and the ``name: value`` arguments among ``nodes`` and their
+    descendants, not inside blocks, in source order: one walk gives what a stage's
+    analysis and filter injection need."""
+    found: list[Block] = []
+    named: list[Named] = []
     stack = list(nodes)
     stack.reverse()
+    pop, push = stack.pop, stack.extend
     while stack:
-        node = stack.pop()
-        if type(node) is Block:
-            yield node
-        else:
-            kids = child_nodes(node)
+        node = pop()
+        kind = type(node)
+        if kind is Block:
+            found.append(node)  # type: ignore[arg-type]
+            continue
+        if kind is Named:
+            named.append(node)  # type: ignore[arg-type]
+        kids = child_nodes(node)
+        if kids:
             kids.reverse()
-            stack.extend(kids)
+            push(kids)
+    return found, named
 
 
-def _stage(index: int, command: Command, before: FieldSet) -> StageFlow:
+def _plain(text: str, start: int, end: int) -> bool:
+    """The parsed text of a stage holds no ``[`` and no ``:``, so the stage has no
+    execution block and no ``name: value`` argument (each is written with that token, and
+    a node's span covers its tokens): the walk of :func:`_scan` would find nothing."""
+    return text.find(":", start, end) < 0 and text.find("[", start, end) < 0
+
+
+_make_query = Query.maker()
+
+
+def _stage(index: int, command: Command, before: FieldSet, text: str | None = None) -> StageFlow:
+    """``text``: the source text ``command`` was parsed from, when it is a parsed node."""
     catalog = get_catalog()
     spec = catalog.command(command.name)
-    bound = bind_arguments(command)
-    block_flows = {id(b): _analyze(Query(commands=b.commands), b) for b in blocks(command.args)}
+    span = command.span
+    if text is not None and span is not None and _plain(text, span.start, span.end):
+        found: list[Block] = []
+        named: list[Named] = []
+    else:
+        found, named = _scan(command.args)
+    # The blocks come from a valid command, so their stages make a valid query.
+    block_flows = {id(b): _analyze(_make_query(commands=b.commands), b, text) for b in found}
     subqueries = tuple(block_flows.values())
     rule = _RULES.get(spec.name) if spec is not None else None
     if spec is None or rule is None:
         # Unknown effect: keep what we knew, but anything may exist now.
         return StageFlow(
             index, command, None, before, before.union(ANY), row_changing=True,
-            subqueries=subqueries, known=False, bound=bound,
+            subqueries=subqueries, known=False, named=tuple(named),
         )  # fmt: skip
-    effect = rule(_Context(command, bound, before, block_flows))
+    ctx = _Context(command, before, block_flows)
+    effect = rule(ctx)
     return StageFlow(
         index=index,
         command=command,
@@ -617,18 +668,24 @@ def _stage(index: int, command: Command, before: FieldSet) -> StageFlow:
         removed_patterns=effect.removed_patterns,
         created_patterns=effect.created_patterns,
         is_start=spec.is_start,
-        bound=bound,
+        named=tuple(named),
+        _bound=ctx._bound,
     )
 
 
-def _analyze(query: Query, block: Block | None = None) -> QueryFlow:
+def _analyze(query: Query, block: Block | None = None, text: str | None = None) -> QueryFlow:
+    """``text``: the source text of ``block``, when it is a parsed node (a block inside a
+    parsed stage)."""
     catalog = get_catalog()
     first = catalog.command(query.commands[0].name) if query.commands else None
     start = EMPTY if first is not None and first.is_start else ANY
     stages: list[StageFlow] = []
     before = start
+    source: SourceContext | None = get_private(query, "source") if block is None else None
     for index, command in enumerate(query.commands):
-        stage = _stage(index, command, before)
+        if source is not None:
+            text = source.text if source.stage_index(command) is not None else None
+        stage = _stage(index, command, before, text)
         stages.append(stage)
         before = stage.fields_after
     return QueryFlow(query, tuple(stages), start, block)

@@ -48,16 +48,29 @@ def reads_back(query: Query, text: str) -> bool:
     separators around them. Everything before and after is the original text, byte for
     byte, standing for the same (shared) stages, so this proves as much as parsing the
     whole text again, at the cost of the edit's size."""
+    return check_edit(query, text)[0]
+
+
+Kept = tuple[int, int]
+"""The lengths of the original text kept before and after an edit."""
+
+
+def check_edit(query: Query, text: str) -> tuple[bool, Kept | None]:
+    """:func:`reads_back`, and, when only the edit was parsed again, the lengths of the
+    original text that ``text`` begins and ends with: stage boundaries of both texts,
+    outside any string or comment (the edit is ``text`` between them)."""
     ctx: SourceContext | None = get_private(query, "source")
     if ctx is None or not ctx.commands or not query.commands:
-        return parse(text) == query
+        return parse(text) == query, None
     if ctx.is_root(query):
-        return text == ctx.text
+        return text == ctx.text, None
     try:
         checked = _reads_back_edit(ctx.text, text, ctx.commands, query)
     except DQLSyntaxError:
         checked = None
-    return parse(text) == query if checked is None else checked  # errors: whole-text positions
+    if checked is None:
+        return parse(text) == query, None  # errors: whole-text positions
+    return checked
 
 
 # What the lexer skips between tokens (grammar/dql.lark: WS, LINE_COMMENT, BLOCK_COMMENT).
@@ -68,7 +81,7 @@ _ONLY_TRIVIA = re.compile(_TRIVIA + r"\Z")
 
 def _reads_back_edit(
     old_text: str, text: str, before: tuple[Command, ...], new: Query
-) -> bool | None:
+) -> tuple[bool, Kept] | None:
     """The check of :func:`reads_back` on the changed part only (``before``: the stages
     parsed from ``old_text``); None when the edit does not have a shape it knows (then
     the whole text is parsed)."""
@@ -100,7 +113,7 @@ def _reads_back_edit(
     if not (text.startswith(old_text[:head]) and text.endswith(old_text[len(old_text) - tail :])):
         return None
     if first < stop:
-        return parse(text[head : len(text) - tail]).commands == changed
+        return _stages_of(text[head : len(text) - tail]) == changed, (head, tail)
     gap = text[head : len(text) - tail]
     begin, end = 0, len(gap)
     if first:
@@ -112,7 +125,31 @@ def _reads_back_edit(
         end = code_only(gap).rfind("|")
         if end < begin or not _ONLY_TRIVIA.match(gap, end + 1):
             return None
-    return parse(gap[begin:end]).commands == changed
+    return _stages_of(gap[begin:end]) == changed, (head, tail)
+
+
+# Parsed stage texts by text: a batch inserts the same stage text into many queries.
+_PARSED: dict[str, tuple[Command, ...]] = {}
+_PARSED_TEXT_LIMIT = 2000  # longer texts are rare and would keep big trees alive
+
+
+def _stages_of(text: str) -> tuple[Command, ...]:
+    """``parse(text).commands``, remembered for short texts: parsing is a function of the
+    text alone, so a remembered result proves exactly what parsing again would."""
+    known = _PARSED.get(text)
+    if known is None:
+        known = parse(text).commands
+        if len(text) <= _PARSED_TEXT_LIMIT:
+            if len(_PARSED) >= 256:
+                _PARSED.clear()
+            _PARSED[text] = known
+    return known
+
+
+# Printed text of new nodes (no part parsed or copied from a parsed node) by identity,
+# with the node (so its id is not reused meanwhile): a batch inserts one new stage into
+# many queries, and such a node prints the same whatever query holds it.
+_PRINTED: dict[int, tuple[Node, str]] = {}
 
 
 class _Lossless:
@@ -127,7 +164,24 @@ class _Lossless:
             return reused
         if isinstance(node, Query):
             return render(self.printer.query(node), _FLAT_WIDTH)
-        return render(self.printer.expr(node, precedence.ANY), _FLAT_WIDTH)
+        known = _PRINTED.get(id(node))
+        if known is not None and known[0] is node and self._all_new(node):
+            return known[1]
+        text = render(self.printer.expr(node, precedence.ANY), _FLAT_WIDTH)
+        if self._all_new(node):
+            if len(_PRINTED) >= 64:
+                _PRINTED.clear()
+            _PRINTED[id(node)] = (node, text)
+        return text
+
+    def _all_new(self, node: Node) -> bool:
+        """No part of ``node`` is a node of the parsed text or a copy of one (those print
+        their source text, so what ``node`` prints would depend on the query)."""
+        ctx = self.ctx
+        return not any(
+            (n.span is not None and ctx.is_original(n)) or origin_of(n) is not None
+            for n in node.walk()
+        )
 
     def _reusable_text(self, node: Node) -> str | None:
         if self.ctx.is_original(node):
@@ -216,7 +270,17 @@ class _Lossless:
         consumed = 0
         out: list[str] = []
         prev_k: int | None = None
+        # A run of original elements in their original order is their original text with
+        # the gaps between them: one slice (an edit costs what it changes).
+        run: int | None = None
         for j, (item, k) in enumerate(zip(new, slots, strict=True)):
+            untouched = k is not None and old[k] is item
+            if run is not None and prev_k is not None:
+                if untouched and k == prev_k + 1:
+                    prev_k = k
+                    continue
+                out.append(src[_start(old[run]) : _end(old[prev_k])])
+                run = None
             if j:
                 if prev_k is not None and k is not None and k == prev_k + 1:
                     out.append(gaps[prev_k])
@@ -226,11 +290,16 @@ class _Lossless:
                     out.append(_separator(gaps, prev_k, k, sep, clean, head=trailing))
                 else:
                     out.append(_separator(gaps, prev_k, k, sep, clean))
-            if k is not None and item.comments and not self.ctx.is_original(item):
-                # Its comments are in the original text around its slot, printed above.
-                item = item.model_copy(update={"comments": ()})
-            out.append(self._child(item, precedence.ANY))
+            if untouched:
+                run = k
+            else:
+                if k is not None and item.comments and not self.ctx.is_original(item):
+                    # Its comments are in the original text around its slot, printed above.
+                    item = item.model_copy(update={"comments": ()})
+                out.append(self._child(item, precedence.ANY))
             prev_k = k
+        if run is not None and prev_k is not None:
+            out.append(src[_start(old[run]) : _end(old[prev_k])])
         if prev_k is not None and prev_k < last:
             # The elements after the new last one were removed: it keeps the comment on its
             # line, and the comment trailing the removed last element goes with it.

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from dqlbuild.analysis.fieldflow import StageFlow
 from dqlbuild.ast.base import Node, child_nodes
 from dqlbuild.ast.nodes import (
     EXPRESSION_TYPES,
@@ -167,22 +168,17 @@ def merge_reason(command: Command) -> str:
     return f"merged into the `filter:` parameter of `{command.name}`"
 
 
-def filter_conditions(command: Command) -> Iterator[Node]:
+def filter_conditions(stage: StageFlow) -> list[Node]:
     """The conditions a stage filters on: the arguments of ``filter``, ``filterOut`` and
     ``search``, and every ``filter:`` parameter (``timeseries``, aggregations)."""
-    if command.name in FILTER_STAGES:
-        yield from (arg for arg in command.args if not isinstance(arg, Named))
-    # The walk of walk_outside_blocks, inlined: injection runs this on every stage twice.
-    stack: list[Node] = list(reversed(command.args))
-    pop, push = stack.pop, stack.extend
-    while stack:
-        node = pop()
-        if type(node) is Named and node.name.lower() == "filter":
-            yield node.value
-        kids = child_nodes(node)
-        if kids:
-            kids.reverse()
-            push([c for c in kids if type(c) is not Block])
+    command = stage.command
+    found: list[Node] = (
+        [arg for arg in command.args if not isinstance(arg, Named)]
+        if command.name in FILTER_STAGES
+        else []
+    )
+    found.extend(named.value for named in stage.named if named.name.lower() == "filter")
+    return found
 
 
 def dql_text(node: Node) -> str:

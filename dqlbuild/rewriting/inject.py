@@ -14,14 +14,14 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Literal
 
-from dqlbuild.analysis.fieldflow import QueryFlow, StageFlow, analyze, blocks
+from dqlbuild.analysis.fieldflow import QueryFlow, StageFlow, analyze
 from dqlbuild.ast.base import Node
 from dqlbuild.ast.nodes import Block, Command, Query
 from dqlbuild.errors import DQLError, DQLSyntaxError, DQLTypeError, DQLValueError
-from dqlbuild.printing.lossless import reads_back
+from dqlbuild.printing.lossless import Kept, check_edit
 from dqlbuild.rewriting import placement as model
 from dqlbuild.rewriting.conditions import (
     FILTER_STAGES,
@@ -133,6 +133,10 @@ class _Options:
     switch: Node | None
     """The condition in the other selection form (``f == $V`` for ``in(f, array($V))``
     and back): a filter in that form is rewritten to the condition's form."""
+    stage: Command
+    """The new ``filter`` stage."""
+    has_blocks: bool
+    """The condition holds an execution block."""
 
 
 @collector_paused  # acyclic results: see dqlbuild.syntax.collector
@@ -169,7 +173,7 @@ def inject_filter(
         raise DQLValueError("the query has no stages")
     if data_object is not None and (not isinstance(data_object, str) or not data_object):
         raise DQLValueError("data_object is the name of a data object, such as 'spans'")
-    node, fields, variables, switch = _condition_facts(condition)
+    node, fields, variables, switch, stage, has_blocks = _condition_facts(condition)
     options = _Options(
         condition=node,
         fields=fields,
@@ -177,6 +181,8 @@ def inject_filter(
         placement=placement,
         into_subqueries=into_subqueries,
         switch=switch,
+        stage=stage,
+        has_blocks=has_blocks,
     )
     flow = analyze(query)
     scope = _Scope(data_object, _main_source(flow) if infer_data_object else None)
@@ -186,23 +192,57 @@ def inject_filter(
 _Facts = tuple[tuple[str, ...], frozenset[str], Node | None]
 
 
-def _condition_facts(condition: object) -> tuple[Node, *_Facts]:
+def _condition_facts(condition: object) -> tuple[Node, *_Facts, Command, bool]:
     """The condition's node and what injection derives from it. A batch injects one
     condition into many queries, so the derived facts (names, and a node used only for
-    comparisons: equal for equal trees, whatever their layout) are remembered."""
-    node = _cached_condition(condition) if isinstance(condition, str) else as_condition(condition)
-    try:
-        return (node, *_cached_facts(node))
-    except TypeError:  # a hand-made node holding something unhashable
-        return (node, *_facts(node))
+    comparisons: equal for equal trees, whatever their layout) are remembered, and so
+    is the new stage: nodes are immutable, so the results share it, built (validated)
+    once per condition node."""
+    node = _text_condition(condition) if isinstance(condition, str) else as_condition(condition)
+    known = _KNOWN.get(id(node))
+    if known is None or known[0] is not node:
+        try:
+            facts = _cached_facts(node)
+        except TypeError:  # a hand-made node holding something unhashable
+            facts = _facts(node)
+        if len(_KNOWN) >= 16:
+            _KNOWN.clear()
+        has_blocks = any(isinstance(n, Block) for n in node.walk())
+        stage = Command(name="filter", args=(node,))
+        known = _KNOWN[id(node)] = (node, *facts, stage, has_blocks)
+    return known
 
 
 def _facts(node: Node) -> _Facts:
     return tuple(fields_of(node)), frozenset(variables_in(node)), other_selection_form(node)
 
 
+@functools.lru_cache(maxsize=16)
+def _text_condition(text: str) -> Node:
+    """The condition parsed from ``text``, without the positions in that text: they say
+    nothing about the queries it goes into (and a node without one is known at once not
+    to be a node of a query's own text, which lossless printing asks of every node)."""
+    return _without_spans(as_condition(text))
+
+
+def _without_spans(node: Node) -> Node:
+    cls = type(node)
+    values = {name: getattr(node, name) for name in cls.model_fields}
+    for name in cls.child_fields():
+        value = values[name]
+        if isinstance(value, Node):
+            values[name] = _without_spans(value)
+        elif isinstance(value, tuple):
+            values[name] = tuple(_without_spans(v) if isinstance(v, Node) else v for v in value)
+    values["span"] = None
+    made: Node = cls.maker()(**values)
+    return made
+
+
 _cached_facts = functools.lru_cache(maxsize=16)(_facts)
-_cached_condition = functools.lru_cache(maxsize=16)(as_condition)
+# By the identity of the condition node (held here, so its id is not reused meanwhile):
+# no hashing of the tree for a batch that passes the same node (or text) every time.
+_KNOWN: dict[int, tuple[Node, *_Facts, Command, bool]] = {}
 
 
 @collector_paused  # acyclic results: see dqlbuild.syntax.collector
@@ -231,11 +271,13 @@ def inject_filter_text(
         into_subqueries=into_subqueries,
     )
     new_text = result.query.to_source()
+    # The result is new and nobody else holds it yet: its text is filled in place.
     if new_text == text:
-        return replace(result, _text=text)
+        object.__setattr__(result, "_text", text)
+        return result
     try:
         # Parses again only the stages around the edit (the rest is the original text).
-        same = reads_back(result.query, new_text)
+        same, kept = check_edit(result.query, new_text)
     except DQLSyntaxError as exc:
         raise DQLError(
             f"the edited query text does not parse: {exc.message}",
@@ -248,21 +290,40 @@ def inject_filter_text(
             "the edited query text does not mean what the edit made",
             hint="this is a dqlbuild bug; please report the query",
         )
-    if not _keeps_comments(text, new_text):
+    if not _keeps_comments(text, new_text, kept):
         raise DQLError(
             "the edited query text lost a comment of the original",
             hint="this is a dqlbuild bug; please report the query",
         )
-    return replace(result, _text=new_text)
+    object.__setattr__(result, "_text", new_text)
+    return result
 
 
-def _keeps_comments(old: str, new: str) -> bool:
+def _keeps_comments(old: str, new: str, kept: Kept | None) -> bool:
     """Every comment of ``old`` is still in ``new``, in order (tree equality ignores
-    comments, so this is checked on the text, with the parser's own comment rules)."""
+    comments, so this is checked on the text, with the parser's own comment rules).
+
+    ``kept``: the lengths of ``old`` that ``new`` begins and ends with, cut at stage
+    boundaries (see :func:`~dqlbuild.printing.lossless.check_edit`). No string or
+    comment spans such a cut, so the comments of each text are those of the part before
+    it, of the edit and of the part after it, and the parts before and after are the
+    same in both: the comments of the old edited part kept in order in the new one are
+    enough (else the whole texts are compared, which may still find them)."""
     if "//" not in old and "/*" not in old:  # no comment to keep
         return True
-    remaining = iter(comments_of(new))
-    return all(comment in remaining for comment in comments_of(old))
+    if kept is not None:
+        head, tail = kept
+        was = old[head : len(old) - tail]
+        if ("//" not in was and "/*" not in was) or _in_order(
+            comments_of(was), comments_of(new[head : len(new) - tail])
+        ):
+            return True
+    return _in_order(comments_of(old), comments_of(new))
+
+
+def _in_order(wanted: list[str], found: list[str]) -> bool:
+    remaining = iter(found)
+    return all(comment in remaining for comment in wanted)
 
 
 # ---------------------------------------------------------------- one query
@@ -384,7 +445,8 @@ def _decide(query: Query, flow: QueryFlow, options: _Options, scope: _Scope) -> 
         return _Pipeline(
             "skipped", f"the query does not begin with a source command (`{name}`)", query
         )
-    switched = _switch_selection(query, flow, options)
+    filters = _filters(flow)
+    switched = _switch_selection(query, filters, options)
     if switched is not None:
         return switched
     if (
@@ -395,7 +457,7 @@ def _decide(query: Query, flow: QueryFlow, options: _Options, scope: _Scope) -> 
         return _Pipeline(
             "skipped", f"it reads {_describe(source)}, not `fetch {scope.data_object}`", query
         )
-    already = _already_filtered(stages, options)
+    already = _already_filtered(filters, options)
     if already is not None:
         return _Pipeline("already-filtered", already, query, applies=True)
     if name in _NOT_FILTERABLE:
@@ -478,8 +540,9 @@ def _place(query: Query, flow: QueryFlow, options: _Options, own_field: bool) ->
             query,
             applies=True,
         )
-    new_stage = Command(name="filter", args=(options.condition,))
-    return _Pipeline("filtered", reason, query.insert(position, new_stage), True, position, True)
+    return _Pipeline(
+        "filtered", reason, query.insert(position, options.stage), True, position, True
+    )
 
 
 def _blocked(
@@ -537,49 +600,60 @@ def _decide_timeseries(query: Query, flow: QueryFlow, options: _Options) -> _Pip
             "`timeseries`: after it, only the keys are left"
         )
         return _Pipeline("skipped", why, query, applies=True)
-    stage = Command(name="filter", args=(options.condition,))
     reason = f"appended after `{flow.stages[-1].command.name}` (the end)"
     position = len(flow.stages)
-    return _Pipeline("filtered", reason, query.insert(position, stage), True, position, True)
+    return _Pipeline(
+        "filtered", reason, query.insert(position, options.stage), True, position, True
+    )
 
 
 # ---------------------------------------------------------------- already filtered?
-def _already_filtered(stages: Sequence[StageFlow], options: _Options) -> str | None:
-    for stage in stages:
-        for condition in filter_conditions(stage.command):
-            where = stage_name(stage)
-            if any(part == options.condition for part in conjuncts(condition)):
-                return f"{where} already filters on the condition"
-            used = options.variables & frozenset(variables_in(condition))
-            if used:
-                listed = ", ".join(f"${v}" for v in sorted(used))
-                return f"{where} already filters on {listed}"
+_Filters = list[tuple[StageFlow, Node, list[Node]]]
+
+
+def _filters(flow: QueryFlow) -> _Filters:
+    """Every condition the pipeline filters on, with its stage and its conjuncts."""
+    return [
+        (stage, condition, list(conjuncts(condition)))
+        for stage in flow.stages
+        for condition in filter_conditions(stage)
+    ]
+
+
+def _already_filtered(filters: _Filters, options: _Options) -> str | None:
+    for stage, condition, parts in filters:
+        where = stage_name(stage)
+        if any(part == options.condition for part in parts):
+            return f"{where} already filters on the condition"
+        used = options.variables & frozenset(variables_in(condition))
+        if used:
+            listed = ", ".join(f"${v}" for v in sorted(used))
+            return f"{where} already filters on {listed}"
     return None
 
 
-def _switch_selection(query: Query, flow: QueryFlow, options: _Options) -> _Pipeline | None:
+def _switch_selection(query: Query, filters: _Filters, options: _Options) -> _Pipeline | None:
     """A filter on the condition's field and variable in the other selection form
     (``f == $V`` where the variable is now multi-select, or back) is rewritten to the
     condition's form: the old form breaks, or stops matching, with the new variable."""
     other = options.switch
     if other is None:
         return None
-    for stage in flow.stages:
-        for condition in filter_conditions(stage.command):
-            if any(part == options.condition for part in conjuncts(condition)):
-                return None
-            for part in conjuncts(condition):
-                if same_selection(part, other):
-                    command = query.commands[stage.index]
-                    new = _replace_node(command, part, options.condition)
-                    return _Pipeline(
-                        "filtered",
-                        f"{stage_name(stage)} filtered on `{dql_text(part)}`; rewritten to "
-                        f"`{dql_text(options.condition)}`, the form of the variable's selection",
-                        query.replace(stage.index, new),
-                        applies=True,
-                        rewritten=True,
-                    )
+    for stage, _condition, parts in filters:
+        if any(part == options.condition for part in parts):
+            return None
+        for part in parts:
+            if same_selection(part, other):
+                command = query.commands[stage.index]
+                new = _replace_node(command, part, options.condition)
+                return _Pipeline(
+                    "filtered",
+                    f"{stage_name(stage)} filtered on `{dql_text(part)}`; rewritten to "
+                    f"`{dql_text(options.condition)}`, the form of the variable's selection",
+                    query.replace(stage.index, new),
+                    applies=True,
+                    rewritten=True,
+                )
     return None
 
 
@@ -593,16 +667,13 @@ def _inject_subqueries(
     results: list[InjectResult] = []
     # Blocks inside an earlier copy of the condition are the condition's own subquery:
     # filtering them would make the copy differ from the condition (and injection repeat).
-    own = options.condition if any(isinstance(n, Block) for n in options.condition.walk()) else None
+    own = options.condition if options.has_blocks else None
     for stage in flow.stages:
-        found = list(blocks(stage.command.args))
-        if len(found) != len(stage.subqueries):
-            raise DQLError(
-                f"field flow and query disagree about the subqueries of stage {stage.index + 1}"
-            )
         inside = _blocks_inside(stage.command, own) if own is not None else set()
         changed: dict[int, Block] = {}
-        for block, sub_flow in zip(found, stage.subqueries, strict=True):
+        for sub_flow in stage.subqueries:
+            block = sub_flow.block
+            assert block is not None  # the flow of a block records it
             if not block.commands or id(block) in inside:
                 continue
             result = _inject_block(block, sub_flow, stage, flow, decision, options, scope)
@@ -627,7 +698,7 @@ def _inject_block(
     options: _Options,
     scope: _Scope,
 ) -> InjectResult:
-    sub = Query(commands=block.commands)
+    sub = flow.query  # the block's stages
     kind = role(stage)
     if kind == "rows":
         return _inject(sub, flow, options, scope, feeds_rows=True)

@@ -82,11 +82,16 @@ class FieldEffect:
     """Assigned an expression that reads no field: the same value on every record."""
 
 
+# The common effects, shared (frozen): injection asks for one per stage and field.
+_NONE = FieldEffect()
+_REMOVES = FieldEffect(removes=True)
+
+
 def field_effect(stage: StageFlow, name: str) -> FieldEffect:
     command = stage.command.name
     if command == "append":
         # Appended records bring their own fields; the records before keep theirs.
-        return FieldEffect()
+        return _NONE
     if _expands_in_place(stage, name):
         return FieldEffect(assigns=True)
     exact = name in stage.created or any(new == name for _old, new in stage.renamed)
@@ -107,7 +112,7 @@ def field_effect(stage: StageFlow, name: str) -> FieldEffect:
         )
     if wildcard or unknown:
         return FieldEffect(may_assign=True, removes=stage.drops(name))
-    return FieldEffect(removes=stage.drops(name))
+    return _REMOVES if stage.drops(name) else _NONE
 
 
 def _prefixed_match(stage: StageFlow, name: str) -> bool:
@@ -121,9 +126,8 @@ def _unknown_exports(stage: StageFlow) -> bool:
     command = stage.command.name
     if command == "jsonExtract":
         return True
-    bound = stage.bound
-    if command == "parse" and bound is not None:
-        pattern = bound.first("pattern")
+    if command == "parse" and stage.bound is not None:
+        pattern = stage.bound.first("pattern")
         return pattern is None or not isinstance(pattern.expr, String)
     if command == "fieldsFlatten":
         return not stage.created and not stage.created_patterns

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import weakref
+from bisect import bisect_right
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -21,22 +22,50 @@ class SourceContext:
     the garbage collector instead of freed when dropped.
     """
 
-    __slots__ = ("_ids", "_root", "commands", "text")
+    __slots__ = ("_ids", "_root", "_stages", "_starts", "commands", "text")
 
     def __init__(self, text: str, root: Query) -> None:
         self.text = text
         self.commands: tuple[Command, ...] = root.commands
         self._root = weakref.ref(root)
-        self._ids: frozenset[int] | None = None
+        # Filled on first use: most queries are never edited.
+        self._stages: dict[int, int] | None = None
+        self._starts: list[int] | None = None
+        self._ids: dict[int, frozenset[int]] = {}
 
     def is_root(self, node: Node) -> bool:
         """Whether ``node`` is the parsed query itself."""
         return self._root() is node
 
+    def stage_index(self, command: Node) -> int | None:
+        """The position of ``command`` among the parsed stages, if it is one of them."""
+        if self._stages is None:
+            self._stages = {id(c): k for k, c in enumerate(self.commands)}
+        index = self._stages.get(id(command))
+        return index if index is not None and self.commands[index] is command else None
+
     def is_original(self, node: Node) -> bool:
-        if self._ids is None:
-            self._ids = frozenset(id(n) for command in self.commands for n in command.walk())
-        return (id(node) in self._ids or self._root() is node) and node.span is not None
+        span = node.span
+        if span is None:  # copies and built nodes have none
+            return False
+        if self._root() is node or self.stage_index(node) is not None:
+            return True
+        # Any other parsed node lies inside one stage, and inside that stage's span (the
+        # parser's spans cover their tokens; stages do not overlap): only the nodes of
+        # the stage whose span holds this one's are looked at, so an edit costs the
+        # stages it touches, not a walk of the whole tree.
+        if self._starts is None:
+            self._starts = [c.span.start if c.span is not None else -1 for c in self.commands]
+        k = bisect_right(self._starts, span.start) - 1
+        if k < 0:
+            return False
+        stage = self.commands[k]
+        if stage.span is None or span.end > stage.span.end:
+            return False
+        ids = self._ids.get(k)
+        if ids is None:
+            ids = self._ids[k] = frozenset(id(n) for n in stage.walk())
+        return id(node) in ids
 
     def text_of(self, node: Node) -> str:
         span = node.span

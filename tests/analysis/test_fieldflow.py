@@ -369,3 +369,20 @@ def test_traverse_drops_source_fields_although_open() -> None:
 def test_data_record_with_a_misused_name_is_open() -> None:
     stage = last_stage("data record(code: 200, label = 1)")
     assert stage.fields_after.open and stage.fields_after.names == {"label"}
+
+
+@pytest.mark.parametrize("build", [parse, lambda text: parse(text).insert(1, "sort a")])
+def test_blocks_and_named_arguments_of_parsed_and_edited_stages(build: object) -> None:
+    # Parsed stages without ':' and '[' in their text are not walked; the result is the
+    # same as for stages that are (the edited query's stages are copies: walked).
+    text = (
+        "fetch logs | filter a == 1 | lookup [fetch x | filter b > 0], sourceField: a, "
+        'lookupField: a | summarize countIf(c, filter: d == "x:y"), by: {a}'
+    )
+    flow = analyze(build(text))  # type: ignore[operator]
+    by_name = {stage.command.name: stage for stage in flow.stages}
+    assert by_name["filter"].named == () and by_name["filter"].subqueries == ()
+    assert [n.name for n in by_name["lookup"].named] == ["sourceField", "lookupField"]
+    assert len(by_name["lookup"].subqueries) == 1
+    assert [n.name for n in by_name["summarize"].named] == ["filter", "by"]
+    assert by_name["summarize"].bound is not None  # bound on first use

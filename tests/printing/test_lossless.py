@@ -274,3 +274,26 @@ def test_reads_back_reports_text_that_does_not_parse_at_its_position() -> None:
     with pytest.raises(DQLSyntaxError) as whole:
         parse(wrong)
     assert (caught.value.line, caught.value.column) == (whole.value.line, whole.value.column)
+
+
+def test_original_nodes_are_those_of_the_parse_itself() -> None:
+    # Only the stage whose span holds a node is looked at: every node of the parse is
+    # found, and no node of another parse of the same text (same spans) is.
+    from dqlbuild.ast.base import get_private
+
+    text = "fetch logs | filter in(a, [fetch x | fields a]) | summarize count(), by: {b}"
+    q, other = parse(text), parse(text)
+    ctx = get_private(q, "source")
+    assert all(ctx.is_original(n) for n in q.walk())
+    assert not any(ctx.is_original(n) for n in other.walk())
+    assert not ctx.is_original(parse_expression("a == 1"))
+
+
+def test_untouched_runs_of_stages_and_arguments_keep_their_text() -> None:
+    text = "fetch logs\n| filter a == 1 // one\n|  sort b\n| fields a,  b ,c\n| limit 3"
+    q = parse(text)
+    fields = q.commands[3]
+    edited = q.insert(2, "filter c > 0").replace(4, fields.with_changes(args=fields.args[:2]))
+    assert edited.to_source() == (
+        "fetch logs\n| filter a == 1 // one\n| filter c > 0\n|  sort b\n| fields a,  b\n| limit 3"
+    )

@@ -308,3 +308,19 @@ def test_a_subquery_is_not_filtered_on_the_fields_its_stage_creates_from_it() ->
     result = inject_filter_text(joined, "right.name == $S")
     assert "[fetch spans | fields trace.id, name]" in result.text
     assert result.subqueries[0].status == "skipped"
+
+
+def test_comment_check_looks_at_the_edited_part() -> None:
+    from dqlbuild.rewriting.inject import _keeps_comments
+
+    old = "fetch logs // a\n| filter x == 1 /* b */ | limit 3 // c"
+    head, tail = old.index("| filter"), len(old) - old.index(" | limit")
+    kept = (head, tail)
+    same = old[:head] + "| filter x == 1 /* b */ | filter k == $K" + old[len(old) - tail :]
+    lost = old[:head] + "| filter x == 1 | filter k == $K" + old[len(old) - tail :]
+    assert _keeps_comments(old, same, kept) and _keeps_comments(old, same, None)
+    assert not _keeps_comments(old, lost, kept) and not _keeps_comments(old, lost, None)
+    # Comments outside the edited part are those of the kept text on both sides.
+    assert _keeps_comments(old, old[:head] + "| sort a" + old[len(old) - tail :], (head, 0)) is (
+        _keeps_comments(old, old[:head] + "| sort a" + old[len(old) - tail :], None)
+    )

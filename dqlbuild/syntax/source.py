@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import weakref
 from bisect import bisect_right
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from dqlbuild.ast.base import Node
@@ -27,11 +28,25 @@ class SourceContext:
     def __init__(self, text: str, root: Query) -> None:
         self.text = text
         self.commands: tuple[Command, ...] = root.commands
-        self._root = weakref.ref(root)
+        self._root: Callable[[], Query | None] = weakref.ref(root)
         # Filled on first use: most queries are never edited.
         self._stages: dict[int, int] | None = None
         self._starts: list[int] | None = None
         self._ids: dict[int, frozenset[int]] = {}
+
+    # Pickled with its query (which holds it; pickle's memo shares the objects), so a
+    # query sent to another process keeps its text and layout for lossless printing.
+    def __getstate__(self) -> dict[str, object]:
+        return {"text": self.text, "commands": self.commands, "root": self._root()}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.text = state["text"]
+        self.commands = state["commands"]
+        root = state["root"]
+        self._root = weakref.ref(root) if root is not None else _gone
+        self._stages = None
+        self._starts = None
+        self._ids = {}
 
     def is_root(self, node: Node) -> bool:
         """Whether ``node`` is the parsed query itself."""
@@ -71,3 +86,8 @@ class SourceContext:
         span = node.span
         assert span is not None
         return self.text[span.start : span.end]
+
+
+def _gone() -> None:
+    # Stands for a weak reference whose query was already gone when pickled.
+    return None

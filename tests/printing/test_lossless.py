@@ -297,3 +297,27 @@ def test_untouched_runs_of_stages_and_arguments_keep_their_text() -> None:
     assert edited.to_source() == (
         "fetch logs\n| filter a == 1 // one\n| filter c > 0\n|  sort b\n| fields a,  b\n| limit 3"
     )
+
+
+@pytest.mark.parametrize("protocol", [2, 5])
+def test_a_pickled_query_keeps_its_text_for_lossless_printing(protocol: int) -> None:
+    # A query sent to another process (multiprocessing pickles it) still prints its
+    # untouched parts byte for byte, comments included.
+    import copy
+    import pickle
+
+    text = 'fetch logs   // all\n| filter a == 1 and b != "x"  /* keep */\n| limit 5'
+    query = parse(text)
+    back = pickle.loads(pickle.dumps(query, protocol=protocol))
+    assert back == query and back.to_source() == text
+    assert [n.span for n in back.walk()] == [n.span for n in query.walk()]
+    stage = parse("fetch x | filter z == 2").commands[1]
+    assert (
+        back.insert(1, stage).to_source()
+        == query.insert(1, stage).to_source()
+        == (
+            "fetch logs   // all\n| filter z == 2\n"
+            '| filter a == 1 and b != "x"  /* keep */\n| limit 5'
+        )
+    )
+    assert copy.deepcopy(query).to_source() == text

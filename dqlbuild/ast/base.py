@@ -153,7 +153,21 @@ class Node(BaseModel):
     def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
         """A changed copy. The copy loses ``span`` (it no longer matches the text) but
         remembers its origin, so lossless printing keeps the untouched layout."""
-        copied = super().model_copy(update=update, deep=deep)
+        cls = type(self)
+        if deep or (update and not update.keys() <= cls.model_fields.keys()):
+            copied = super().model_copy(update=update, deep=deep)
+        else:
+            # What pydantic's copy does, through the generated constructor: several times
+            # quicker, and it keeps the fields inline (no dictionary per node).
+            values = {name: getattr(self, name) for name in cls.model_fields}
+            if update:
+                values.update(update)
+            copied = cls.maker()(**values)
+            fields_set = self.__pydantic_fields_set__ | (update.keys() if update else set())
+            object.__setattr__(copied, "__pydantic_fields_set__", fields_set)
+            private = self.__pydantic_private__
+            if private:
+                object.__setattr__(copied, "__pydantic_private__", dict(private))
         if update:
             _forget_depth(copied)
             if "span" not in update:

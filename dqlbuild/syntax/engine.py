@@ -81,13 +81,14 @@ class Engine:
         for state, jumps in tables.gotos.items():
             self.gotos[state] = jumps
 
-        # One scanner of every terminal, in Lark's priority order, finds the token first:
-        # each parser state's own scanner (Lark's contextual lexer: the terminals
-        # acceptable there, in the same order) would pick the same terminal whenever the
-        # global one picks a terminal the state accepts, because the state's terminals
-        # before it come before it globally too and did not match. Only when the global
-        # pick is not acceptable (`in` written as a field name) does the state's own
-        # scanner run, so a process compiles one big pattern, not one per state.
+        # One scanner of every terminal, in Lark's priority order, stands in for a state's
+        # own scanner until that state is used often (see _cold_scan): the state's own
+        # (Lark's contextual lexer: the terminals acceptable there, in the same order)
+        # would pick the same terminal whenever the global one picks a terminal the state
+        # accepts, because the state's terminals before it come before it globally too
+        # and did not match. Only when the global pick is not acceptable (`in` written as
+        # a field name) must the state's own decide. So a short run compiles one big
+        # pattern, not one per state, and a long one the few, faster, that it uses most.
         order = {name: i for i, (name, _) in enumerate(tables.terminals)}
         self._patterns = dict(tables.terminals)
         self._flags = tables.flags

@@ -10,7 +10,7 @@ import importlib
 import json
 import keyword
 import re
-from importlib import resources
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dqlbuild.errors import DQLCatalogError
@@ -69,6 +69,11 @@ def __getattr__(name: str) -> Any:
 
 def _catalog_text() -> str:
     try:
+        beside = Path(__file__).with_name(CATALOG_FILE)
+        if beside.is_file():  # read without importlib.resources, which costs start-up
+            return beside.read_text(encoding="utf-8")
+        from importlib import resources  # an installation in a zip archive
+
         return resources.files(__name__).joinpath(CATALOG_FILE).read_text(encoding="utf-8")
     except OSError as exc:
         raise DQLCatalogError(f"cannot load the bundled DQL catalog: {exc}") from exc

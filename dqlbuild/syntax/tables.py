@@ -13,7 +13,6 @@ import contextlib
 import hashlib
 import json
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -143,6 +142,8 @@ def load(grammar: str) -> Tables:
 
 def _write(path: Path, text: str) -> None:
     # Atomic: a concurrent reader sees the old file or the whole new one, never half.
+    import tempfile  # only when the cache is written: it costs every start-up otherwise
+
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tables-", suffix=".tmp")
     try:

@@ -53,11 +53,7 @@ class Comment(BaseModel):
     @classmethod
     def maker(cls) -> Callable[..., Comment]:
         """A constructor without validation (see :meth:`Node.maker`), for the parser."""
-        made = cls.__dict__.get("_maker")
-        if made is None:
-            made = _compile_maker(cls)
-            type.__setattr__(cls, "_maker", made)
-        return made
+        return _maker_of(cls)
 
 
 TRIVIA_FIELDS = frozenset({"span", "comments", "style"})
@@ -109,11 +105,7 @@ class Node(BaseModel):
         the fields accept; the test-suite re-validates every parsed corpus tree to hold
         that promise). Several times faster than ``model_construct``, and it fills the
         fields in one order, so that instances share their dict keys (less memory)."""
-        made = cls.__dict__.get("_maker")
-        if made is None:
-            made = _compile_maker(cls)
-            cls._maker = made
-        return made
+        return _maker_of(cls)
 
     @classmethod
     def trusted(cls, fields: dict[str, Any]) -> Self:
@@ -339,6 +331,14 @@ def _values_getter(names: tuple[str, ...]) -> Callable[[Any], Any]:
     # for a node whose fields it keeps inline (see _compile_maker). Not a function, so
     # that it stays unbound as a class attribute; one name gives the value itself.
     return operator.attrgetter(*names) if names else operator.attrgetter("__class__")
+
+
+def _maker_of(cls: type[BaseModel]) -> Callable[..., Any]:
+    made = cls.__dict__.get("_maker")  # the class's own, not a base class's
+    if made is None:
+        made = _compile_maker(cls)
+        type.__setattr__(cls, "_maker", made)
+    return made
 
 
 def _compile_maker(cls: type[BaseModel]) -> Callable[..., Any]:

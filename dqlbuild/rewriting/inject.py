@@ -20,6 +20,7 @@ from typing import Literal
 from dqlbuild.analysis.fieldflow import QueryFlow, StageFlow, analyze
 from dqlbuild.ast.base import Node
 from dqlbuild.ast.nodes import Block, Command, Query
+from dqlbuild.building.arguments import fragment
 from dqlbuild.errors import DQLError, DQLSyntaxError, DQLTypeError, DQLValueError
 from dqlbuild.printing.lossless import Kept, check_edit
 from dqlbuild.rewriting import placement as model
@@ -222,21 +223,7 @@ def _text_condition(text: str) -> Node:
     """The condition parsed from ``text``, without the positions in that text: they say
     nothing about the queries it goes into (and a node without one is known at once not
     to be a node of a query's own text, which lossless printing asks of every node)."""
-    return _without_spans(as_condition(text))
-
-
-def _without_spans(node: Node) -> Node:
-    cls = type(node)
-    values = {name: getattr(node, name) for name in cls.model_fields}
-    for name in cls.child_fields():
-        value = values[name]
-        if isinstance(value, Node):
-            values[name] = _without_spans(value)
-        elif isinstance(value, tuple):
-            values[name] = tuple(_without_spans(v) if isinstance(v, Node) else v for v in value)
-    values["span"] = None
-    made: Node = cls.maker()(**values)
-    return made
+    return as_condition(fragment(text))
 
 
 _cached_facts = functools.lru_cache(maxsize=16)(_facts)

@@ -8,7 +8,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from dqlbuild.ast.base import MAX_DEPTH, Node, Span, set_private
+from dqlbuild.ast.base import MAX_DEPTH, Node, Span, child_nodes, set_private
 from dqlbuild.ast.nodes import (
     CHAINING_OPERATORS,
     Access,
@@ -78,16 +78,7 @@ def _join(first: Any, last: Any) -> Span:
         start, line, column = first[2], first[3], first[4]
     else:
         start, _, line, column, _, _ = first.span
-    if type(last) is tuple:
-        _, value, begin, end_line, end_column = last
-        size = len(value)
-        if "\n" in value:
-            end_line += value.count("\n")
-            end_column = size - value.rfind("\n")
-        else:
-            end_column += size
-        return _span(Span, (start, begin + size, line, column, end_line, end_column))
-    b = last.span
+    b = _token_span(last) if type(last) is tuple else last.span
     return _span(Span, (start, b[1], line, column, b[4], b[5]))
 
 
@@ -333,13 +324,7 @@ def _too_deep(root: Any) -> Node | None:
         if fields is None:
             fields = fields_of[type(node)] = type(node).child_fields()
         level += 1
-        kids: list[Node] = []
-        for name in fields:
-            value = getattr(node, name)
-            if type(value) is tuple:
-                kids.extend(value)
-            elif value is not None:
-                kids.append(value)
+        kids = child_nodes(node)
         if level > MAX_DEPTH:
             if kids:
                 return kids[-1]  # the child a walk would meet first

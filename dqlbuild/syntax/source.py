@@ -29,6 +29,9 @@ class SourceContext:
         self.text = text
         self.commands: tuple[Command, ...] = root.commands
         self._root: Callable[[], Query | None] = weakref.ref(root)
+        self._empty_caches()
+
+    def _empty_caches(self) -> None:
         # Filled on first use: most queries are never edited.
         self._stages: dict[int, int] | None = None
         self._starts: list[int] | None = None
@@ -44,9 +47,7 @@ class SourceContext:
         self.commands = state["commands"]
         root = state["root"]
         self._root = weakref.ref(root) if root is not None else _gone
-        self._stages = None
-        self._starts = None
-        self._ids = {}
+        self._empty_caches()
 
     def is_root(self, node: Node) -> bool:
         """Whether ``node`` is the parsed query itself."""

@@ -49,8 +49,10 @@ class _Rule:
 
 
 _END = "$END"
-# Tokens a parser state scans with the global scanner before it gets its own.
-COMPILE_AFTER = 64
+# Whitespace before a token is skipped by the loop itself (the WS terminal would cost a
+# token round). ASCII only: other whitespace is scanned as the WS terminal.
+_SPACES = frozenset(ch for ch in map(chr, range(128)) if ch.isspace())
+_WS = re.compile(r"\s+")
 
 
 class Engine:
@@ -81,16 +83,19 @@ class Engine:
         for state, jumps in tables.gotos.items():
             self.gotos[state] = jumps
 
-        # One scanner of every terminal, in Lark's priority order, stands in for a state's
-        # own scanner until that state is used often (see _cold_scan): the state's own
-        # (Lark's contextual lexer: the terminals acceptable there, in the same order)
-        # would pick the same terminal whenever the global one picks a terminal the state
-        # accepts, because the state's terminals before it come before it globally too
-        # and did not match. Only when the global pick is not acceptable (`in` written as
-        # a field name) must the state's own decide. So a short run compiles one big
-        # pattern, not one per state, and a long one the few, faster, that it uses most.
+        # Scanning. Lark's contextual lexer tries, per parser state, the terminals
+        # acceptable there, in its priority order. One scanner of every terminal in that
+        # order picks the same terminal whenever it picks one the state accepts (the
+        # state's terminals before it come before it globally too, and did not match), so
+        # the state's own scanner is asked only when the global pick is not acceptable
+        # (`in` written as a field name). Each scanner is narrowed further to the
+        # terminals that can start with the character at hand (tables.first_chars): a
+        # terminal that cannot start there cannot match, so dropping it keeps the order
+        # of the rest, and the regex engine tries a handful of alternatives, not forty.
         order = {name: i for i, (name, _) in enumerate(tables.terminals)}
         self._patterns = dict(tables.terminals)
+        self._names = tuple(order)
+        self._first = tables.first_chars
         self._flags = tables.flags
         self.accepts: list[frozenset[str]] = [frozenset() for _ in range(count)]
         self._state_terminals: dict[int, tuple[str, ...]] = {}
@@ -100,37 +105,43 @@ class Engine:
                 raise ValueError(f"parser state {state} orders its terminals unlike the lexer")
             self.accepts[state] = frozenset(names)
             self._state_terminals[state] = names
-        self.scanner = self._compile(n for n, _ in tables.terminals)
-        self._compiled: dict[tuple[str, ...], re.Pattern[str]] = {}
-        self.scanners: list[re.Pattern[str] | None] = [None] * count
-        self._visits = [0] * count
+        self.scanner = self._compile(self._names)
+        self._compiled: dict[tuple[str, ...], re.Pattern[str] | None] = {}
+        # The global scanner narrowed per first character (filled as characters are met).
+        self.by_char: dict[str, re.Pattern[str] | None] = {}
+        self._own: dict[tuple[int, str], re.Pattern[str] | None] = {}
         self.ignore_types = tables.ignore_types
         self.newline_types = tables.newline_types
         self.chains: dict[tuple[int, int, str], int] = {}
 
     def _compile(self, names: Iterable[str]) -> re.Pattern[str]:
-        # Each scanner also skips the whitespace before its token, which halves the scans.
         alternatives = "|".join(f"(?P<{n}>{self._patterns[n]})" for n in names)
-        return re.compile(rf"\s*(?:{alternatives})", self._flags)
+        return re.compile(alternatives, self._flags)
 
-    def _cold_scan(self, text: str, pos: int, state: int) -> re.Match[str] | None:
-        # A state's own scanner matches faster (fewer alternatives) but costs a compile:
-        # worth it once the state is seen often, not for the few tokens of a short run.
-        seen = self._visits[state] = self._visits[state] + 1
-        if seen >= COMPILE_AFTER:
-            return self._scanner(state).match(text, pos)
-        m = self.scanner.match(text, pos)
-        if m is not None and m.lastgroup not in self.accepts[state]:
-            return self._scanner(state).match(text, pos)
-        return m
-
-    def _scanner(self, state: int) -> re.Pattern[str]:
-        names = self._state_terminals[state]
+    def _narrowed(self, names: tuple[str, ...], ch: str) -> re.Pattern[str] | None:
+        """A scanner of those of ``names`` that can start with ``ch`` (None: none can)."""
+        if ch < "\x80":
+            first = self._first
+            names = tuple(n for n in names if (f := first[n]) is None or ch in f)
+        if not names:
+            return None
         compiled = self._compiled.get(names)
         if compiled is None:
             compiled = self._compiled[names] = self._compile(names)
-        self.scanners[state] = compiled
         return compiled
+
+    def _scan_char(self, ch: str) -> re.Pattern[str] | None:
+        found = self.by_char[ch] = self._narrowed(self._names, ch)
+        return found
+
+    def _own_scan(self, state: int, text: str, pos: int) -> re.Match[str] | None:
+        # The state's own scanner, for where the global pick is not acceptable there.
+        key = (state, text[pos])
+        try:
+            scanner = self._own[key]
+        except KeyError:
+            scanner = self._own[key] = self._narrowed(self._state_terminals[state], key[1])
+        return None if scanner is None else scanner.match(text, pos)
 
     def _unit_chain(self, below: int, state: int, kind: str) -> int:
         """The top state after all one-child pass-through reductions on ``kind``."""
@@ -144,7 +155,10 @@ class Engine:
         """The value built for ``start`` and the number of tokens read."""
         actions = self.actions
         gotos = self.gotos
-        scanners = self.scanners
+        by_char = self.by_char
+        accepts = self.accepts
+        spaces = _SPACES
+        skip_space = _WS.match
         ignore = self.ignore_types
         newline_types = self.newline_types
         comment_types = self.comment_types
@@ -163,9 +177,23 @@ class Engine:
             state = states[-1]
             # ---- next token: the global scanner, or the state's own where it must decide
             m = None
+            if pos < length and text[pos] in spaces:
+                begin = skip_space(text, pos).end()  # type: ignore[union-attr]
+                newlines = text.count("\n", pos, begin)
+                if newlines:
+                    line += newlines
+                    line_start = text.rfind("\n", pos, begin) + 1
+                pos = begin
             if pos < length:
-                scanner = scanners[state]
-                m = scanner.match(text, pos) if scanner else self._cold_scan(text, pos, state)
+                ch = text[pos]
+                try:
+                    scanner = by_char[ch]
+                except KeyError:
+                    scanner = self._scan_char(ch)
+                if scanner is not None:
+                    m = scanner.match(text, pos)
+                if m is None or m.lastgroup not in accepts[state]:
+                    m = self._own_scan(state, text, pos)
             if m is None:
                 # Nothing but whitespace left is the end; anything else is an error.
                 rest = text.count("\n", pos, length)
@@ -184,14 +212,8 @@ class Engine:
                 kind = m.lastgroup
                 assert kind is not None
                 end = m.end()
-                value = m.group(kind)
-                begin = end - len(value)
-                if begin != pos:
-                    newlines = text.count("\n", pos, begin)
-                    if newlines:
-                        line += newlines
-                        line_start = text.rfind("\n", pos, begin) + 1
-                tok = (kind, value, begin, line, begin - line_start + 1)
+                value = m.group()
+                tok = (kind, value, pos, line, pos - line_start + 1)
                 pos = end
                 if kind in newline_types and "\n" in value:
                     line += value.count("\n")
@@ -263,7 +285,7 @@ class Engine:
         # Like Lark's contextual lexer: if some terminal of the whole grammar matches,
         # report it as an unexpected token; otherwise as an unexpected character.
         allowed = frozenset(self.actions[state])
-        m = self.scanner.match(text, pos)
+        m = self.scanner.match(text, pos)  # at a character that is not whitespace
         if m is not None and m.lastgroup is not None and m.lastgroup not in self.ignore_types:
             tok: Tok = (m.lastgroup, m.group(m.lastgroup), pos, line, pos - line_start + 1)
             return ParseFailure(pos, tok, allowed)

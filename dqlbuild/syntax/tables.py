@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 # Bumped whenever the layout below changes, so old cache files are never misread.
-FORMAT = 1
+FORMAT = 2
 
 # (children, rule name, builder callback or None, splices its children, spliced positions)
 Rule = tuple[int, str, str | None, bool, tuple[int, ...]]
@@ -35,6 +35,8 @@ class Tables:
     # Per parser state, the terminals its scanner tries, in Lark's priority order.
     state_terminals: dict[int, tuple[str, ...]]
     terminals: list[tuple[str, str]]  # every terminal and its regular expression, in order
+    # Per terminal, the ASCII characters a match can start with (None: not known, any).
+    first_chars: dict[str, str | None]
     flags: int
     ignore_types: frozenset[str]
     newline_types: frozenset[str]
@@ -48,6 +50,7 @@ class Tables:
             "gotos": self.gotos,
             "state_terminals": self.state_terminals,
             "terminals": self.terminals,
+            "first_chars": self.first_chars,
             "flags": self.flags,
             "ignore_types": sorted(self.ignore_types),
             "newline_types": sorted(self.newline_types),
@@ -63,6 +66,7 @@ class Tables:
             gotos={int(k): dict(v) for k, v in data["gotos"].items()},
             state_terminals={int(k): tuple(v) for k, v in data["state_terminals"].items()},
             terminals=[(name, pattern) for name, pattern in data["terminals"]],
+            first_chars=dict(data["first_chars"]),
             flags=int(data["flags"]),
             ignore_types=frozenset(data["ignore_types"]),
             newline_types=frozenset(data["newline_types"]),
@@ -107,10 +111,76 @@ def from_lark(lark: Any) -> Tables:
             state: tuple(t.name for t in basic.terminals) for state, basic in lexer.lexers.items()
         },
         terminals=[(t.name, t.pattern.to_regexp()) for t in root.terminals],
+        first_chars={
+            t.name: first_chars(t.pattern.to_regexp(), root.g_regex_flags) for t in root.terminals
+        },
         flags=root.g_regex_flags,
         ignore_types=frozenset(root.ignore_types),
         newline_types=frozenset(root.newline_types),
     )
+
+
+def first_chars(pattern: str, flags: int) -> str | None:
+    """The ASCII characters that a match of ``pattern`` can start with, or None when the
+    pattern is beyond this analysis (then it is tried at every character).
+
+    Python's regex engine tries the alternatives of a scanner one by one; knowing where
+    each terminal can start lets the parser try only those that can match at all (the
+    others cannot, so their priority order among the rest is kept). Uses the standard
+    library's regex parser, only when the tables are built (never at parse time); any
+    construct it does not know makes the answer None, which is always correct.
+    """
+    try:
+        from re import _parser
+
+        tree = _parser.parse(pattern, flags)
+        chars, nullable = _first(tree.data, tree.state.flags | flags, tree.state)
+    except Exception:  # a private module's shape changed: fall back to "any"
+        return None
+    if chars is None or nullable:
+        return None
+    return "".join(sorted(chars))
+
+
+def _first(items: Any, flags: int, state: Any) -> tuple[set[str] | None, bool]:
+    # (characters a match of the sequence can start with, whether it can match empty)
+    from re import _compiler, _constants as c, _parser
+
+    chars: set[str] = set()
+    for op, av in items:
+        if op in (c.LITERAL, c.NOT_LITERAL, c.IN, c.ANY, c.CATEGORY):
+            # One character: which ASCII ones it accepts is asked of the regex engine
+            # itself, so case folding and character classes are exactly Python's.
+            atom = _compiler.compile(_parser.SubPattern(state, [(op, av)]), flags)
+            chars.update(ch for ch in map(chr, range(128)) if atom.match(ch))
+            return chars, False
+        if op is c.SUBPATTERN:
+            _, add, remove, sub = av
+            found, nullable = _first(sub.data, (flags | add) & ~remove, state)
+        elif op is c.ATOMIC_GROUP:
+            found, nullable = _first(av.data, flags, state)
+        elif op is c.BRANCH:
+            found, nullable = set(), False
+            for alternative in av[1]:
+                more, empty = _first(alternative.data, flags, state)
+                if more is None:
+                    return None, False
+                found |= more
+                nullable = nullable or empty
+        elif op in (c.MAX_REPEAT, c.MIN_REPEAT, c.POSSESSIVE_REPEAT):
+            low, _, sub = av
+            found, nullable = _first(sub.data, flags, state)
+            nullable = nullable or low == 0
+        elif op in (c.AT, c.ASSERT, c.ASSERT_NOT):
+            continue  # zero width: it only narrows what follows
+        else:
+            return None, False
+        if found is None:
+            return None, False
+        chars |= found
+        if not nullable:
+            return chars, False
+    return chars, True
 
 
 def cache_dir() -> Path:

@@ -346,18 +346,18 @@ def _compile_maker(cls: type[BaseModel]) -> Callable[..., Any]:
     # order. Fields set as attributes stay in CPython's inline value array, shared keys
     # per class and no dict object per node: a third less memory, and one object less
     # per node for the garbage collector to walk, while the instance holds a tree.
-    env: dict[str, Any] = {
-        "new": object.__new__,
-        "setattr_": object.__setattr__,
-        "cls": cls,
-        "fields_set": set(cls.model_fields),
-        # pydantic's own slots, set through their descriptors (several times quicker
-        # than object.__setattr__, which looks the name up first).
-        **{
-            f"set{slot}": BaseModel.__dict__[slot].__set__
-            for slot in ("__pydantic_fields_set__", "__pydantic_extra__", "__pydantic_private__")
-        },
-    }
+    #
+    # pydantic's three bookkeeping slots are not set per node: class attributes of the
+    # same names stand in for them (every made node has every field set, no extra and
+    # no private values), and an instance that sets one (pydantic when it validates,
+    # set_private) keeps its own value, which attribute lookup finds first.
+    for name, value in (
+        ("__pydantic_fields_set__", set(cls.model_fields)),
+        ("__pydantic_extra__", None),
+        ("__pydantic_private__", None),
+    ):
+        type.__setattr__(cls, name, value)
+    env: dict[str, Any] = {"new": object.__new__, "setattr_": object.__setattr__, "cls": cls}
     params, body = [], []
     for i, (name, info) in enumerate(cls.model_fields.items()):
         if info.is_required():
@@ -371,9 +371,6 @@ def _compile_maker(cls: type[BaseModel]) -> Callable[..., Any]:
             f"def make(*, {', '.join(params)}):",
             "    node = new(cls)",
             *body,
-            "    set__pydantic_fields_set__(node, fields_set)",
-            "    set__pydantic_extra__(node, None)",
-            "    set__pydantic_private__(node, None)",
             "    return node",
         ]
     )

@@ -161,6 +161,7 @@ class Engine:
         skip_space = _WS.match
         ignore = self.ignore_types
         newline_types = self.newline_types
+        special = ignore | newline_types
         comment_types = self.comment_types
         end_state = self.end_states[start]
         chains = self.chains
@@ -177,15 +178,19 @@ class Engine:
             state = states[-1]
             # ---- next token: the global scanner, or the state's own where it must decide
             m = None
-            if pos < length and text[pos] in spaces:
-                begin = skip_space(text, pos).end()  # type: ignore[union-attr]
-                newlines = text.count("\n", pos, begin)
-                if newlines:
-                    line += newlines
-                    line_start = text.rfind("\n", pos, begin) + 1
-                pos = begin
-            if pos < length:
-                ch = text[pos]
+            ch = text[pos] if pos < length else ""
+            if ch in spaces:
+                if ch == " " and text[pos + 1 : pos + 2] not in spaces:
+                    pos += 1  # one space, the common case: not worth two calls
+                else:
+                    begin = skip_space(text, pos).end()  # type: ignore[union-attr]
+                    newlines = text.count("\n", pos, begin)
+                    if newlines:
+                        line += newlines
+                        line_start = text.rfind("\n", pos, begin) + 1
+                    pos = begin
+                ch = text[pos] if pos < length else ""
+            if ch:
                 try:
                     scanner = by_char[ch]
                 except KeyError:
@@ -210,26 +215,26 @@ class Engine:
                 pos = length
             else:
                 kind = m.lastgroup
-                assert kind is not None
                 end = m.end()
                 value = m.group()
-                tok = (kind, value, pos, line, pos - line_start + 1)
+                tok = (kind, value, pos, line, pos - line_start + 1)  # type: ignore[assignment]
                 pos = end
-                if kind in newline_types and "\n" in value:
-                    line += value.count("\n")
-                    line_start = end - (len(value) - value.rfind("\n") - 1)
-                if kind in ignore:
-                    if kind in comment_types:
-                        comments.append(tok)
-                    continue
+                if kind in special:
+                    if kind in newline_types and "\n" in value:
+                        line += value.count("\n")
+                        line_start = end - (len(value) - value.rfind("\n") - 1)
+                    if kind in ignore:
+                        if kind in comment_types:
+                            comments.append(tok)
+                        continue
 
             # ---- feed it: reduce as long as needed, then shift
             kind = tok[0]
             while True:
-                acts = actions[state]
-                rule = acts.get(kind)
-                if rule is None:
-                    raise ParseFailure(tok[2], tok, frozenset(acts))
+                try:
+                    rule = actions[state][kind]
+                except KeyError:
+                    raise ParseFailure(tok[2], tok, frozenset(actions[state])) from None
                 if type(rule) is int:
                     states.append(rule)
                     values.append(tok)
@@ -241,10 +246,11 @@ class Engine:
                     # it ends depends only on (state below, top state, lookahead), so
                     # it is computed once and then jumped over.
                     key = (states[-2], state, kind)
-                    target = chains.get(key)
-                    if target is None:
-                        target = chains[key] = self._unit_chain(states[-2], state, kind)
-                    states[-1] = state = target
+                    try:
+                        state = chains[key]
+                    except KeyError:
+                        state = chains[key] = self._unit_chain(states[-2], state, kind)
+                    states[-1] = state
                     continue
                 size = rule.size
                 if size:
@@ -273,7 +279,7 @@ class Engine:
                 state = gotos[states[-1]][rule.origin]
                 states.append(state)
                 values.append(value_out)
-                if kind == _END and state == end_state:
+                if state == end_state and kind == _END:
                     return value_out, shifted
             if kind == _END:
                 # $END is never shifted by Lark's tables; never loop forever regardless.

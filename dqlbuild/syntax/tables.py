@@ -131,9 +131,7 @@ def first_chars(pattern: str, flags: int) -> str | None:
     construct it does not know makes the answer None, which is always correct.
     """
     try:
-        from re import _parser
-
-        tree = _parser.parse(pattern, flags)
+        tree = _sre("parser").parse(pattern, flags)
         chars, nullable = _first(tree.data, tree.state.flags | flags, tree.state)
     except Exception:  # a private module's shape changed: fall back to "any"
         return None
@@ -144,14 +142,13 @@ def first_chars(pattern: str, flags: int) -> str | None:
 
 def _first(items: Any, flags: int, state: Any) -> tuple[set[str] | None, bool]:
     # (characters a match of the sequence can start with, whether it can match empty)
-    from re import _compiler, _constants as c, _parser
-
+    c = _sre("constants")
     chars: set[str] = set()
     for op, av in items:
         if op in (c.LITERAL, c.NOT_LITERAL, c.IN, c.ANY, c.CATEGORY):
             # One character: which ASCII ones it accepts is asked of the regex engine
             # itself, so case folding and character classes are exactly Python's.
-            atom = _compiler.compile(_parser.SubPattern(state, [(op, av)]), flags)
+            atom = _sre("compiler").compile(_sre("parser").SubPattern(state, [(op, av)]), flags)
             chars.update(ch for ch in map(chr, range(128)) if atom.match(ch))
             return chars, False
         if op is c.SUBPATTERN:
@@ -181,6 +178,13 @@ def _first(items: Any, flags: int, state: Any) -> tuple[set[str] | None, bool]:
         if not nullable:
             return chars, False
     return chars, True
+
+
+def _sre(name: str) -> Any:
+    # The standard library's regex internals (private, so typed loosely; see first_chars).
+    import importlib
+
+    return importlib.import_module(f"re._{name}")
 
 
 def cache_dir() -> Path:

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
 from dqlbuild.syntax import tables
 from dqlbuild.syntax.engine import Engine
@@ -92,3 +95,52 @@ def test_parsing_with_cached_tables_does_not_import_lark(cache: Path) -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize(
+    ("pattern", "expected"),
+    [
+        ("abc", "a"),
+        ("(?i:and)(?![a-z])", "Aa"),
+        ("[0-9]+(?:ms|s)", "0123456789"),
+        ("-?[xy]", "-xy"),
+        ("(?:a|b)*c", "abc"),
+        ("(?=q)qr", "q"),
+        (r"\$[A-Z]", "$"),
+        (r"\s+", "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f "),
+        ("(?>ab|cd)", "ac"),
+        ("[^\x00-\x7e]", "\x7f"),
+        ("a*", None),  # can match nothing: a terminal like it could start anywhere
+        ("(a)?(?(1)b|c)", None),  # a construct the analysis does not know
+    ],
+)
+def test_first_chars_are_the_ascii_characters_a_match_can_start_with(
+    pattern: str, expected: str | None
+) -> None:
+    assert tables.first_chars(pattern, 0) == expected
+
+
+_TABLES = tables.load(grammar_text())
+
+
+@pytest.mark.parametrize("name", [n for n, _ in _TABLES.terminals])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_no_terminal_starts_outside_its_first_chars(name: str, data: st.DataObject) -> None:
+    # A scanner narrowed by first characters must never drop a terminal that matches.
+    pattern = dict(_TABLES.terminals)[name]
+    first = _TABLES.first_chars[name]
+    text = data.draw(
+        st.from_regex(re.compile(rf"(?:{pattern})[\s\S]{{0,3}}", _TABLES.flags), fullmatch=True)
+    )
+    assume(re.compile(pattern, _TABLES.flags).match(text))
+    if first is not None and text[0] < "\x80":
+        assert text[0] in first
+
+
+@pytest.mark.parametrize("space", [" ", "\t", "\x0b", "\x0c", "\x1c", "\xa0", "\u2003", "\u3000"])
+def test_any_whitespace_separates_tokens_as_in_larks_lexer(space: str) -> None:
+    from tests.syntax.test_grammar import lark_reference_parse
+
+    text = f"fetch{space}logs{space}|{space}filter{space}in{space}=={space}1{space}"
+    assert _parse(_TABLES, text) == lark_reference_parse(text)

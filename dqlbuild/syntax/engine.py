@@ -112,6 +112,7 @@ class Engine:
         self._own: dict[tuple[int, str], re.Pattern[str] | None] = {}
         self.ignore_types = tables.ignore_types
         self.newline_types = tables.newline_types
+        self._special = self.ignore_types | self.newline_types  # kinds that need a look
         self.chains: dict[tuple[int, int, str], int] = {}
 
     def _compile(self, names: Iterable[str]) -> re.Pattern[str]:
@@ -161,7 +162,7 @@ class Engine:
         skip_space = _WS.match
         ignore = self.ignore_types
         newline_types = self.newline_types
-        special = ignore | newline_types
+        special = self._special
         comment_types = self.comment_types
         end_state = self.end_states[start]
         chains = self.chains

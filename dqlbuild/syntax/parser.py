@@ -274,7 +274,6 @@ def _engine() -> Engine:
     return Engine(tables.load(grammar_text()), _Builder(), frozenset(COMMENT_TERMINALS))
 
 
-@collector_paused  # no reference cycles: see dqlbuild.syntax.collector
 def _run(text: str, start: str) -> tuple[Any, list[Tok]]:
     if not isinstance(text, str):
         raise DQLTypeError(f"DQL text must be a str, not {type(text).__name__}")
@@ -355,7 +354,7 @@ def _check_nesting(text: str) -> None:
             depth -= 1
 
 
-@collector_paused  # attaching comments makes objects too
+@collector_paused  # no reference cycles: see dqlbuild.syntax.collector
 def parse(text: str) -> Query:
     """Parse a whole DQL query.
 
@@ -366,7 +365,7 @@ def parse(text: str) -> Query:
     return _finish(query, text, comments)
 
 
-@collector_paused  # attaching comments makes objects too
+@collector_paused
 def parse_pipeline(text: str) -> Query:
     """Parse a bare list of stages that may start with ``|`` (an OpenPipeline processor,
     a query fragment). The first command need not be a start command."""
@@ -381,6 +380,7 @@ def parse_pipeline(text: str) -> Query:
 _LEADING_PIPE = r"(?:\s|//[^\n]*|/\*[\s\S]*?\*/)*\|"
 
 
+@collector_paused  # no reference cycles: see dqlbuild.syntax.collector
 def parse_expression(text: str) -> Arg:
     """Parse one expression or argument (``a > 1``, ``x = f(y)``, ``by: {h}``, ``t desc``).
 

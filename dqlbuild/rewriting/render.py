@@ -125,7 +125,7 @@ def render(
     """
     if not isinstance(text, str):
         raise DQLTypeError(f"render takes DQL text, not {type(text).__name__}")
-    refs = list(_scan(text))
+    refs = _references(text)
     resolved = _Resolver(values, all_values, now)
     warnings: list[str] = []
     defined = [r for r in refs if resolved.get(r.name) is not None]
@@ -192,7 +192,7 @@ def render(
                 "the rendered text parses but could not be checked against it"
             )
     if strict:
-        live = [r for r in _scan(result) if not r.in_string]
+        live = [r for r in _references(result) if not r.in_string]
         if live:
             raise DQLError(
                 f"the rendered query still holds {live[0].text}",
@@ -202,6 +202,11 @@ def render(
             )
     warnings.extend(_app_warnings(text, refs, resolved, edits, rendered_query))
     return RenderResult(text=result, warnings=tuple(warnings))
+
+
+def _references(text: str) -> list[VariableRef]:
+    # Every reference starts with `$`: most queries have none, and need no scan.
+    return list(_scan(text)) if "$" in text else []
 
 
 # ---------------------------------------------------------------- values

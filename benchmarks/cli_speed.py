@@ -11,13 +11,20 @@ Every figure is the best of ``--repeat`` runs, interleaved so that load on a sha
 machine hits peers alike; the spread (worst / best) is printed too. Processes run with
 bytecode caching on (a warm-up run writes it), as a user's installation has.
 
-Run: python benchmarks/cli_speed.py [--repeat N] [--dashboards DIR] [--quick]
+``--split`` then runs each batch command once more in this process and says where its
+CPU time goes: parsing (wherever it happens), ``inject_filter_text``, ``check`` and
+``render`` (each without the parsing inside), loading documents, and the rest (JSON
+positions, edits, reports, output).
+
+Run: python benchmarks/cli_speed.py [--repeat N] [--dashboards DIR] [--quick] [--split]
 (``--quick``: start-up only.)
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import importlib
 import os
 import platform
 import resource
@@ -25,7 +32,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT.parent / "shared" / "corpus" / "dashboards"
@@ -135,12 +144,80 @@ def batch(repeat: int, directory: Path, per_file_sample: int) -> None:
     print("  target: >= 5 MB/s")
 
 
+# What --split attributes time to: the innermost of these that is running gets it.
+SPLIT: dict[str, list[tuple[str, str]]] = {
+    "parse": [
+        ("dqlbuild.syntax.parser", "parse"),
+        ("dqlbuild.syntax.parser", "parse_pipeline"),
+        ("dqlbuild.syntax.parser", "parse_expression"),
+    ],
+    "inject": [("dqlbuild.rewriting.inject", "inject_filter_text")],
+    "check": [("dqlbuild.analysis.checks", "check")],
+    "render": [("dqlbuild.rewriting.render", "render")],
+    "load": [("dqlbuild.documents.loading", "load_document")],
+}
+
+
+def split(directory: Path) -> None:
+    """Each batch command run in this process, its CPU time split by what runs."""
+    from dqlbuild.cli import main as cli_main
+
+    files = sorted(directory.glob("*.json"))
+    # Imported first: what a command imports is not its time here.
+    for module in ("cli.dashboard", "cli.check_documents", "documents.workflow"):
+        importlib.import_module(f"dqlbuild.{module}")
+    totals = dict.fromkeys(SPLIT, 0.0)
+    running: list[list[Any]] = []  # [category, CPU time since which it runs alone]
+
+    def timed(category: str, function: Callable[..., Any]) -> Callable[..., Any]:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            now = time.process_time()
+            if running:  # the caller's category pauses
+                totals[running[-1][0]] += now - running[-1][1]
+            running.append([category, now])
+            try:
+                return function(*args, **kwargs)
+            finally:
+                end = time.process_time()
+                totals[category] += end - running.pop()[1]
+                if running:
+                    running[-1][1] = end
+
+        return wrapper
+
+    # Wrapped wherever the function was imported to (modules bind it by name).
+    for category, targets in SPLIT.items():
+        for module_name, name in targets:
+            original = getattr(importlib.import_module(module_name), name)
+            wrapper = timed(category, original)
+            for loaded in list(sys.modules.values()):
+                for key, value in list(getattr(loaded, "__dict__", {}).items()):
+                    if value is original:
+                        setattr(loaded, key, wrapper)
+    print("\nsplit of CPU time (s), one run in this process; other: positions, edits,")
+    print("reports, output")
+    with open(os.devnull, "w") as sink:
+        for name, template in BATCH.items():
+            for category in totals:
+                totals[category] = 0.0
+            start = time.process_time()
+            with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+                cli_main(_expand(template, files))
+            total = time.process_time() - start
+            parts = "  ".join(f"{k} {v:4.2f}" for k, v in totals.items() if v >= 0.005)
+            other = total - sum(totals.values())
+            print(f"  {name:34} {total:5.2f}: {parts}  other {other:4.2f}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--dashboards", type=Path, default=CORPUS)
     parser.add_argument("--per-file-sample", type=int, default=20)
     parser.add_argument("--quick", action="store_true", help="start-up figures only")
+    parser.add_argument(
+        "--split", action="store_true", help="also split each batch command's CPU time"
+    )
     args = parser.parse_args()
     cpu = next(
         (
@@ -162,6 +239,8 @@ def main() -> int:
         print(f"\nno dashboards at {args.dashboards}: batch figures skipped")
         return 0
     batch(args.repeat, args.dashboards, args.per_file_sample)
+    if args.split:
+        split(args.dashboards)
     return 0
 
 

@@ -8,6 +8,7 @@ valid DQL gets none (``tests/analysis/test_corpus_checks.py``).
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
@@ -367,10 +368,11 @@ class _Checker:
 
     # ------------------------------------------------------------ variables
     def variables(self, query: Query, defined: frozenset[str]) -> None:
-        if not _may_hold_variables(query):
+        marks = _variable_marks(query)
+        if marks == []:
             return
         known = defined | BUILTIN_VARIABLES
-        for node in query.walk():
+        for node in _walk_marked(query, marks):
             if isinstance(node, Variable) and node.name not in known:
                 close = suggest(node.name, known)
                 self.add(
@@ -389,9 +391,9 @@ class _Checker:
                             node,
                         )
 
-    def selections(self, query: Query, multi: frozenset[str]) -> None:
+    def selections(self, query: Query, multi: frozenset[str], marks: list[int] | None) -> None:
         """Multi-select variables where the app's comma-separated list breaks the query."""
-        for parent, node, in_list in _variable_places(query):
+        for parent, node, in_list in _variable_places(query, marks):
             if node.name not in multi:
                 continue
             if not in_list:
@@ -416,9 +418,12 @@ class _Checker:
                 )
 
 
-def _variable_places(query: Query) -> Iterator[tuple[Node, Variable, bool]]:
+def _variable_places(
+    query: Query, marks: list[int] | None
+) -> Iterator[tuple[Node, Variable, bool]]:
     """Every variable with its parent node and whether it is an element of a list there
-    (arguments, brace items), where a multi-select value expands to several values."""
+    (arguments, brace items), where a multi-select value expands to several values.
+    With ``marks`` (:func:`_variable_marks`), only subtrees that hold one are looked at."""
     stack: list[Node] = [query]
     while stack:
         node = stack.pop()
@@ -430,8 +435,44 @@ def _variable_places(query: Query) -> Iterator[tuple[Node, Variable, bool]]:
             for item in items:
                 if isinstance(item, Variable):
                     yield node, item, listed
-                elif isinstance(item, Node):
+                elif isinstance(item, Node) and _holds_mark(item, marks):
                     stack.append(item)
+
+
+def _variable_marks(query: Query) -> list[int] | None:
+    """Where a variable can be, when the query is its parsed text, unedited: the offsets
+    of every `$` and `\\u0024` escape (a `$` in a string), sorted; a subtree whose span
+    holds none has no variable. None for other queries (built or edited), whose nodes
+    must all be looked at."""
+    source = query.source
+    if query.span is None or source is None or len(source) != query.span.end:
+        return None
+    if "$" not in source and "\\u0024" not in source.lower():
+        return []
+    return [m.start() for m in _VARIABLE_MARK.finditer(source)]
+
+
+_VARIABLE_MARK = re.compile(r"\$|\\u0024", re.IGNORECASE)
+
+
+def _holds_mark(node: Node, marks: list[int] | None) -> bool:
+    span = node.span
+    if marks is None or span is None:
+        return True
+    k = bisect_left(marks, span.start)
+    return k < len(marks) and marks[k] < span.end
+
+
+def _walk_marked(query: Query, marks: list[int] | None) -> Iterator[Node]:
+    """The query's nodes as :meth:`Node.walk` gives them, without the subtrees that hold
+    no mark."""
+    stack: list[Node] = [query]
+    while stack:
+        node = stack.pop()
+        yield node
+        kids = [kid for kid in child_nodes(node) if _holds_mark(kid, marks)]
+        kids.reverse()
+        stack.extend(kids)
 
 
 def _written_name(node: Node) -> str | None:
@@ -441,15 +482,6 @@ def _written_name(node: Node) -> str | None:
     if isinstance(node, String):
         return node.value
     return None
-
-
-def _may_hold_variables(query: Query) -> bool:
-    """False when the query is its parsed text, unedited, and that text has no `$` (nor
-    a `\\u0024` escape in a string): then walking the tree would find no variable."""
-    source = query.source
-    if query.span is None or source is None or len(source) != query.span.end:
-        return True
-    return "$" in source or "\\u0024" in source.lower()
 
 
 def _did_you_mean(suggestion: str | None, suffix: str = "") -> str | None:
@@ -521,8 +553,10 @@ def check(
         names = {defined_variables} if isinstance(defined_variables, str) else defined_variables
         checker.variables(query, frozenset(names))
     multi = {multi_select} if isinstance(multi_select, str) else multi_select
-    if multi and _may_hold_variables(query):
-        checker.selections(query, frozenset(multi))
+    if multi:
+        marks = _variable_marks(query)
+        if marks != []:
+            checker.selections(query, frozenset(multi), marks)
     return sorted(checker.found, key=_position)
 
 

@@ -45,6 +45,29 @@ class _Parser(argparse.ArgumentParser):
         sys.stderr.write(f"{self.prog}: error: {message}\n")
         raise SystemExit(EXIT_USAGE)
 
+    def _get_formatter(self) -> argparse.HelpFormatter:
+        # argparse makes a formatter for every argument added; left to itself, each
+        # imports shutil (and with it bz2, lzma, fnmatch) for the terminal width, a few
+        # milliseconds of every command's start-up. The width is the same.
+        # (Every HelpFormatter takes ``width``; typeshed's protocol lists only ``prog``.)
+        width = _terminal_columns() - 2
+        return self.formatter_class(prog=self.prog, width=width)  # type: ignore[call-arg]
+
+
+def _terminal_columns() -> int:
+    """``shutil.get_terminal_size().columns``, without importing shutil."""
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns > 0:
+        return columns
+    stream = sys.__stdout__
+    try:
+        return (os.get_terminal_size(stream.fileno()).columns if stream else 0) or 80
+    except (AttributeError, ValueError, OSError):
+        return 80
+
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The parser of every subcommand, or with ``command``, of those defined next to it."""

@@ -706,13 +706,12 @@ def detect_style(doc: JsonText) -> JsonStyle:
     multiline = "\n" in text[doc.root.start : doc.root.end]
     indent = (_indent_unit(text) or "  ") if multiline else None
     key_seps, item_sep = _separators(text, doc.root)
-    sorted_objects, unsorted_objects = _key_order(text, doc.root)
     return JsonStyle(
         newline=newline,
         indent=indent,
         key_separator=key_seps.most_common(1)[0][0] if key_seps else (": " if multiline else ":"),
         item_separator=item_sep or ",",
-        sort_keys=sorted_objects > 0 and unsorted_objects == 0,
+        sort_keys=_sorts_keys(text, doc.root),
         final_newline=text.endswith("\n"),
         escapes=_escape_style(_Evidence(), doc.evidence),
     )
@@ -763,19 +762,29 @@ def _separators(text: str, root: JsonNode) -> tuple[Counter[str], str | None]:
     return key_seps, item_sep
 
 
-def _key_order(text: str, root: JsonNode) -> tuple[int, int]:
-    """How many objects of three or more members have their keys sorted, and how many
-    have not (duplicates counted as written)."""
-    counts = [0, 0]
+def _sorts_keys(text: str, root: JsonNode) -> bool:
+    """Whether some objects of three or more members have their keys sorted and none
+    has not (duplicates counted as written). Decoding stops at the first unsorted one."""
+    found_sorted = False
 
     def count(pairs: list[tuple[str, object]]) -> None:
+        nonlocal found_sorted
         if len(pairs) >= 3:
             keys = [key for key, _ in pairs]
-            counts[keys != sorted(keys)] += 1
+            if keys != sorted(keys):
+                raise _Unsorted
+            found_sorted = True
 
     decoder = json.decoder.JSONDecoder(object_pairs_hook=count)
-    decoder.scan_once(text, root.start)  # type: ignore[attr-defined]
-    return counts[0], counts[1]
+    try:
+        decoder.scan_once(text, root.start)  # type: ignore[attr-defined]
+    except _Unsorted:
+        return False
+    return found_sorted
+
+
+class _Unsorted(Exception):
+    """An object with unsorted keys: :func:`_sorts_keys` need not read further."""
 
 
 def string_escape_style(doc: JsonText, node: JsonNode) -> EscapeStyle:

@@ -16,6 +16,7 @@ warning.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -124,7 +125,7 @@ def render(
     """
     if not isinstance(text, str):
         raise DQLTypeError(f"render takes DQL text, not {type(text).__name__}")
-    refs = list(_scan(text))
+    refs = _references(text)
     resolved = _Resolver(values, all_values, now)
     warnings: list[str] = []
     defined = [r for r in refs if resolved.get(r.name) is not None]
@@ -153,7 +154,8 @@ def render(
     template, template_error = _try_parse(text)
     contexts = _contexts(text, template, refs) if template is not None else None
     edits: dict[int, tuple[int, str]] = {}
-    replacements: dict[int, list[Node]] = {}
+    replacements: dict[int, list[Node]] = {}  # by id() of the template's node
+    starts: list[int] = []  # where those nodes start
     for ref in defined:
         if ref.in_string:
             edits[ref.span.start] = (ref.span.end, _in_string_text(ref, resolved[ref.name]))
@@ -163,20 +165,26 @@ def render(
         edits[ref.span.start] = (ref.span.end, rendered)
         if context is not None:
             replacements[id(context.node)] = nodes
+            starts.append(ref.span.start)
     _check_triple_strings(text, defined, edits)
     result = _apply(text, edits)
 
+    # Parsing is a function of the text: an unchanged text (no reference had a value)
+    # is not parsed again.
     if template is not None:
         assert contexts is not None
-        _string_replacements(text, template, refs, resolved, replacements)
-        expected = _substitute(template, replacements)
-        rendered_query = _parse_rendered(result)
+        _string_replacements(text, template, refs, resolved, replacements, starts)
+        expected = _expected(template, replacements, starts)
+        rendered_query = template if result == text else _parse_rendered(result)
         if rendered_query != expected:
             raise DQLValueError(
                 "rendering would change the structure of the query around a variable",
                 hint="this is a dqlbuild bug; please report the query",
             )
     else:
+        assert template_error is not None
+        if result == text:
+            raise template_error from None
         rendered_query = _parse_rendered(result, template_error)
         if refs:
             warnings.append(
@@ -184,7 +192,7 @@ def render(
                 "the rendered text parses but could not be checked against it"
             )
     if strict:
-        live = [r for r in _scan(result) if not r.in_string]
+        live = [r for r in _references(result) if not r.in_string]
         if live:
             raise DQLError(
                 f"the rendered query still holds {live[0].text}",
@@ -194,6 +202,11 @@ def render(
             )
     warnings.extend(_app_warnings(text, refs, resolved, edits, rendered_query))
     return RenderResult(text=result, warnings=tuple(warnings))
+
+
+def _references(text: str) -> list[VariableRef]:
+    # Every reference starts with `$`: most queries have none, and need no scan.
+    return list(_scan(text)) if "$" in text else []
 
 
 # ---------------------------------------------------------------- values
@@ -214,10 +227,7 @@ class _Resolver:
         now = now or datetime.now(UTC)
         if now.tzinfo is None:
             raise DQLValueError("now must be a timezone-aware datetime")
-        self.builtins = {
-            "dt_timeframe_from": _iso(now - timedelta(hours=2)),
-            "dt_timeframe_to": _iso(now),
-        }
+        self.now = now
         self.cache: dict[str, _Value | None] = {}
 
     def get(self, name: str) -> _Value | None:
@@ -232,9 +242,11 @@ class _Resolver:
 
     def _resolve(self, name: str) -> _Value | None:
         if name in self.values:
-            raw = self.values[name]
-        elif name in self.builtins:
-            raw = self.builtins[name]
+            raw: object = self.values[name]
+        elif name == "dt_timeframe_from":
+            raw = _iso(self.now - timedelta(hours=2))
+        elif name == "dt_timeframe_to":
+            raw = _iso(self.now)
         else:
             return None
         if isinstance(raw, str):
@@ -437,7 +449,12 @@ def _contexts(text: str, template: Query, refs: list[VariableRef]) -> dict[int, 
     """The Variable node of every reference outside strings, keyed by reference offset.
     The scan and the parser use the same lexical rules; any disagreement is an error."""
     outside = [r for r in refs if not r.in_string]
-    found = list(_variable_nodes(template))
+    # A Variable's text starts with `$`: only subtrees whose spans hold one are walked
+    # (all of the tree should that find fewer than the scan).
+    dollars = [m.start() for m in re.finditer(r"\$", text)]
+    found = list(_variable_nodes(template, dollars))
+    if len(found) < len(outside):
+        found = list(_variable_nodes(template, None))
     contexts: dict[int, _Context] = {}
     for ref, context in zip(outside, found, strict=False):
         span = context.node.span
@@ -472,7 +489,9 @@ def _parenthesized(text: str, ref: VariableRef, parent: Node) -> bool:
     return True
 
 
-def _variable_nodes(node: Node) -> Iterator[_Context]:
+def _variable_nodes(node: Node, dollars: list[int] | None) -> Iterator[_Context]:
+    """The Variables below ``node`` in source order; with ``dollars`` (sorted offsets),
+    children whose spans hold none are skipped."""
     # Fields in declaration order are source order for every node kind.
     for name in type(node).child_fields():
         value = getattr(node, name)
@@ -482,8 +501,18 @@ def _variable_nodes(node: Node) -> Iterator[_Context]:
         for index, item in enumerate(items):
             if isinstance(item, Variable):
                 yield _Context(item, node, name, in_list, index)
-            elif isinstance(item, Node):
-                yield from _variable_nodes(item)
+            elif isinstance(item, Node) and _may_hold(item, dollars):
+                yield from _variable_nodes(item, dollars)
+
+
+def _may_hold(node: Node, offsets: list[int] | None) -> bool:
+    """Whether the span of ``node`` holds one of the sorted ``offsets`` (always true
+    without offsets or without a span)."""
+    span = node.span
+    if offsets is None or span is None:
+        return True
+    k = bisect_left(offsets, span.start)
+    return k < len(offsets) and offsets[k] < span.end
 
 
 def _string_replacements(
@@ -492,6 +521,7 @@ def _string_replacements(
     refs: list[VariableRef],
     resolved: _Resolver,
     replacements: dict[int, list[Node]],
+    starts: list[int],
 ) -> None:
     """The expected String node for every literal that holds references, computed from the
     template's pieces (decoded one by one) and the raw values."""
@@ -521,18 +551,39 @@ def _string_replacements(
             pos = ref.span.end
         parts.append(_decode_piece(text[pos : string_span.end - quote], triple))
         replacements[id(node)] = [String(value="".join(parts), style=node.style)]
+        starts.append(node.span.start)
 
 
 def _decode_piece(piece: str, triple: bool) -> str:
     return piece if triple else decode_string(f'"{piece}"')
 
 
-def _substitute(node: Node, replacements: Mapping[int, list[Node]]) -> Node:
+def _expected(template: Query, replacements: Mapping[int, list[Node]], starts: list[int]) -> Node:
+    """The template with the replacements made. Only the subtrees whose spans hold the
+    start of a replaced node are rebuilt; should a replacement be missed that way (a
+    span that does not cover its children), the whole tree is walked instead."""
+    if not replacements:
+        return template
+    made: list[int] = []
+    expected = _substitute(template, replacements, sorted(starts), made)
+    if len(made) != len(replacements):
+        expected = _substitute(template, replacements, None, [])
+    return expected
+
+
+def _substitute(
+    node: Node,
+    replacements: Mapping[int, list[Node]],
+    targets: list[int] | None,
+    made: list[int],
+) -> Node:
+    """``node`` with replacements made below it; with ``targets`` (the sorted span starts
+    of the replaced nodes), children whose spans hold none are kept without a look."""
     changes: dict[str, object] = {}
     for name in type(node).child_fields():
         value = getattr(node, name)
         if isinstance(value, Node):
-            new = replacements.get(id(value)) or [_substitute(value, replacements)]
+            new = _replacement(value, replacements, targets, made)
             if len(new) != 1:
                 raise DQLValueError("a multi-valued variable stands where one value is expected")
             if new[0] is not value:
@@ -541,7 +592,7 @@ def _substitute(node: Node, replacements: Mapping[int, list[Node]]) -> Node:
             items: list[object] = []
             for item in value:
                 if isinstance(item, Node):
-                    items.extend(replacements.get(id(item)) or [_substitute(item, replacements)])
+                    items.extend(_replacement(item, replacements, targets, made))
                 else:
                     items.append(item)
             if len(items) != len(value) or any(
@@ -550,6 +601,21 @@ def _substitute(node: Node, replacements: Mapping[int, list[Node]]) -> Node:
                 changes[name] = tuple(items)
     result: Node = node.with_changes(**changes) if changes else node
     return result
+
+
+def _replacement(
+    node: Node,
+    replacements: Mapping[int, list[Node]],
+    targets: list[int] | None,
+    made: list[int],
+) -> list[Node]:
+    new = replacements.get(id(node))
+    if new:
+        made.append(id(node))
+        return new
+    if not _may_hold(node, targets):
+        return [node]
+    return [_substitute(node, replacements, targets, made)]
 
 
 # ---------------------------------------------------------------- the app's substitution

@@ -105,7 +105,6 @@ class Engine:
                 raise ValueError(f"parser state {state} orders its terminals unlike the lexer")
             self.accepts[state] = frozenset(names)
             self._state_terminals[state] = names
-        self.scanner = self._compile(self._names)
         self._compiled: dict[tuple[str, ...], re.Pattern[str] | None] = {}
         # The global scanner narrowed per first character (filled as characters are met).
         self.by_char: dict[str, re.Pattern[str] | None] = {}
@@ -292,7 +291,8 @@ class Engine:
         # Like Lark's contextual lexer: if some terminal of the whole grammar matches,
         # report it as an unexpected token; otherwise as an unexpected character.
         allowed = frozenset(self.actions[state])
-        m = self.scanner.match(text, pos)  # at a character that is not whitespace
+        everything = self._compiled.get(self._names) or self._compile(self._names)
+        m = everything.match(text, pos)  # at a character that is not whitespace
         if m is not None and m.lastgroup is not None and m.lastgroup not in self.ignore_types:
             tok: Tok = (m.lastgroup, m.group(m.lastgroup), pos, line, pos - line_start + 1)
             return ParseFailure(pos, tok, allowed)

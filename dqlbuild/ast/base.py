@@ -5,8 +5,6 @@ serialised, but equality and hashing ignore them, so two texts that differ only 
 layout, comments, redundant parentheses, backticks or keyword case give equal trees.
 """
 
-from __future__ import annotations
-
 import operator
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, ClassVar, Literal, NamedTuple, Self, TypeVar, get_args, get_type_hints
@@ -51,7 +49,7 @@ class Comment(BaseModel):
         return self.text.startswith("//")
 
     @classmethod
-    def maker(cls) -> Callable[..., Comment]:
+    def maker(cls) -> Callable[..., "Comment"]:
         """A constructor without validation (see :meth:`Node.maker`), for the parser."""
         return _maker_of(cls)
 
@@ -183,11 +181,11 @@ class Node(BaseModel):
         return new
 
     # -- traversal ------------------------------------------------------------------
-    def children(self) -> Iterator[Node]:
+    def children(self) -> Iterator["Node"]:
         """Direct child nodes, in source order."""
         return iter(child_nodes(self))
 
-    def walk(self) -> Iterator[Node]:
+    def walk(self) -> Iterator["Node"]:
         """This node and all its descendants, depth first, in source order."""
         stack: list[Node] = [self]
         pop, push = stack.pop, stack.extend
@@ -199,7 +197,7 @@ class Node(BaseModel):
                 kids.reverse()
                 push(kids)
 
-    def transform(self, fn: Callable[[Node], Node | None]) -> Any:
+    def transform(self, fn: Callable[["Node"], "Node | None"]) -> Any:
         """Rebuild the tree bottom-up through ``fn``.
 
         ``fn`` gets each node after its children were transformed and returns the

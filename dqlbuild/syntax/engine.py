@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, overload
 
 from dqlbuild.syntax.tables import Tables
 
@@ -112,17 +112,41 @@ class Engine:
         self.ignore_types = tables.ignore_types
         self.newline_types = tables.newline_types
         self._special = self.ignore_types | self.newline_types  # kinds that need a look
+        # Characters that only one terminal can start, that terminal being just that
+        # character (and needing no care): the token is the character, no regex needed.
+        self.single: dict[str, str] = {}
+        for name, pattern in tables.terminals:
+            first = self._first[name]
+            if (
+                first is not None
+                and len(first) == 1
+                and pattern in (first, "\\" + first)
+                and name not in self._special
+                and self._narrowed(self._names, first, compile=False) == (name,)
+            ):
+                self.single[first] = name
         self.chains: dict[tuple[int, int, str], int] = {}
 
     def _compile(self, names: Iterable[str]) -> re.Pattern[str]:
         alternatives = "|".join(f"(?P<{n}>{self._patterns[n]})" for n in names)
         return re.compile(alternatives, self._flags)
 
-    def _narrowed(self, names: tuple[str, ...], ch: str) -> re.Pattern[str] | None:
-        """A scanner of those of ``names`` that can start with ``ch`` (None: none can)."""
+    @overload
+    def _narrowed(self, names: tuple[str, ...], ch: str) -> re.Pattern[str] | None: ...
+    @overload
+    def _narrowed(
+        self, names: tuple[str, ...], ch: str, *, compile: Literal[False]
+    ) -> tuple[str, ...]: ...
+    def _narrowed(
+        self, names: tuple[str, ...], ch: str, *, compile: bool = True
+    ) -> re.Pattern[str] | tuple[str, ...] | None:
+        """A scanner of those of ``names`` that can start with ``ch`` (None: none can),
+        or (``compile=False``) just their names."""
         if ch < "\x80":
             first = self._first
             names = tuple(n for n in names if (f := first[n]) is None or ch in f)
+        if not compile:
+            return names
         if not names:
             return None
         compiled = self._compiled.get(names)
@@ -156,6 +180,7 @@ class Engine:
         actions = self.actions
         gotos = self.gotos
         by_char = self.by_char
+        single = self.single
         accepts = self.accepts
         spaces = _SPACES
         skip_space = _WS.match
@@ -190,43 +215,50 @@ class Engine:
                         line_start = text.rfind("\n", pos, begin) + 1
                     pos = begin
                 ch = text[pos] if pos < length else ""
-            if ch:
-                try:
-                    scanner = by_char[ch]
-                except KeyError:
-                    scanner = self._scan_char(ch)
-                if scanner is not None:
-                    m = scanner.match(text, pos)
-                if m is None or m.lastgroup not in accepts[state]:
-                    m = self._own_scan(state, text, pos)
-            if m is None:
-                # Nothing but whitespace left is the end; anything else is an error.
-                rest = text.count("\n", pos, length)
-                if text[pos:length].strip():
-                    skipped = len(text) - len(text[pos:].lstrip())
-                    if rest:
-                        line += text.count("\n", pos, skipped)
-                        line_start = text.rfind("\n", 0, skipped) + 1
-                    raise self._no_match(text, skipped, line, line_start, state)
-                if rest:
-                    line += rest
-                    line_start = text.rfind("\n", 0, length) + 1
-                tok: Tok = (_END, "", length, line, length - line_start + 1)
-                pos = length
+            kind = single.get(ch)
+            if kind is not None and kind in accepts[state]:
+                # A character that only a one-character terminal can start (`|`, `,`,
+                # `(`): no regex to run.
+                tok: Tok = (kind, ch, pos, line, pos - line_start + 1)
+                pos += 1
             else:
-                kind = m.lastgroup
-                end = m.end()
-                value = m.group()
-                tok = (kind, value, pos, line, pos - line_start + 1)  # type: ignore[assignment]
-                pos = end
-                if kind in special:
-                    if kind in newline_types and "\n" in value:
-                        line += value.count("\n")
-                        line_start = end - (len(value) - value.rfind("\n") - 1)
-                    if kind in ignore:
-                        if kind in comment_types:
-                            comments.append(tok)
-                        continue
+                if ch:
+                    try:
+                        scanner = by_char[ch]
+                    except KeyError:
+                        scanner = self._scan_char(ch)
+                    if scanner is not None:
+                        m = scanner.match(text, pos)
+                    if m is None or m.lastgroup not in accepts[state]:
+                        m = self._own_scan(state, text, pos)
+                if m is None:
+                    # Nothing but whitespace left is the end; anything else is an error.
+                    rest = text.count("\n", pos, length)
+                    if text[pos:length].strip():
+                        skipped = len(text) - len(text[pos:].lstrip())
+                        if rest:
+                            line += text.count("\n", pos, skipped)
+                            line_start = text.rfind("\n", 0, skipped) + 1
+                        raise self._no_match(text, skipped, line, line_start, state)
+                    if rest:
+                        line += rest
+                        line_start = text.rfind("\n", 0, length) + 1
+                    tok = (_END, "", length, line, length - line_start + 1)
+                    pos = length
+                else:
+                    kind = m.lastgroup
+                    end = m.end()
+                    value = m.group()
+                    tok = (kind, value, pos, line, pos - line_start + 1)  # type: ignore[assignment]
+                    pos = end
+                    if kind in special:
+                        if kind in newline_types and "\n" in value:
+                            line += value.count("\n")
+                            line_start = end - (len(value) - value.rfind("\n") - 1)
+                        if kind in ignore:
+                            if kind in comment_types:
+                                comments.append(tok)
+                            continue
 
             # ---- feed it: reduce as long as needed, then shift
             kind = tok[0]

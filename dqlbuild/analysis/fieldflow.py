@@ -444,15 +444,25 @@ class StageFlow:
 
     def fate_of(self, name: str) -> Fate | None:
         """What the stage does to the field ``name``, when known without applying its
-        rule: ``"passes"`` when the field (and whether the set is open, and its
-        patterns) stays as it was, so it is in the fields after the stage exactly when
-        it was before; ``"dropped"`` when it is gone after the stage, which keeps only
-        the fields it lists and creates none by pattern. None when the rule must tell."""
+        rule: ``"passes"`` when the stage neither creates, changes nor drops it, and
+        whether the set is open, and any pattern it adds, leave it as it was: it is in
+        the fields after the stage exactly when it was before; ``"dropped"`` when it is
+        gone after the stage, which keeps only the fields it lists and creates none by
+        pattern. None when the rule must tell."""
         rule = self._rule
         if rule is _unchanged:
             return "passes"
         unmentioned = _UNMENTIONED.get(rule) if rule is not None else None
-        if unmentioned is None or name in _SERIES_NAMES or self.mentions(name):
+        if unmentioned is None or name in _SERIES_NAMES:
+            return None
+        prefix = _JOINED.get(rule) if rule is not None else None
+        if prefix is not None:
+            # Without `prefix:` and `fields:` (never positional), every field it brings in
+            # or drops starts with its default prefix, mentioned or not.
+            if name.startswith(prefix) or self.may_name("prefix") or self.may_name("fields"):
+                return None
+            return unmentioned
+        if self.mentions(name):
             return None
         if rule is _parse:
             # Its exports are names in its pattern, when that is a string.
@@ -835,6 +845,9 @@ def _traverse(ctx: _Context) -> _Effect:
     return _Effect(FieldSet(names, True, frozenset(wild)), resets=True)
 
 
+# The default `prefix:` of the fields a join brings in from its subquery.
+_JOIN_PREFIXES = {"join": "right.", "lookup": "lookup."}
+
 _RULES: dict[str, Callable[[_Context], _Effect]] = {
     "append": _append,
     "data": _data,
@@ -854,12 +867,12 @@ _RULES: dict[str, Callable[[_Context], _Effect]] = {
     "fieldsSummary": _fields_summary,
     "filter": _unchanged,
     "filterOut": _unchanged,
-    "join": _joining("right.", cleanup=False),
+    "join": _joining(_JOIN_PREFIXES["join"], cleanup=False),
     "joinNested": _join_nested,
     "jsonExtract": _json_extract,
     "limit": _unchanged,
     "load": _opaque_source("tabularFile"),
-    "lookup": _joining("lookup.", cleanup=True),
+    "lookup": _joining(_JOIN_PREFIXES["lookup"], cleanup=True),
     "makeTimeseries": _aggregating("aggregation", series=True),
     "metrics": _opaque_source(None),
     "parse": _parse,
@@ -893,7 +906,10 @@ _UNMENTIONED: dict[Callable[[_Context], _Effect], Fate] = {
     _RULES["summarize"]: "dropped",
     _RULES["makeTimeseries"]: "dropped",
     _RULES["timeseries"]: "dropped",
+    _RULES["join"]: "passes",
+    _RULES["lookup"]: "passes",
 }
+_JOINED = {_RULES[name]: prefix for name, prefix in _JOIN_PREFIXES.items()}
 
 
 def blocks(nodes: Iterable[Node]) -> Iterator[Block]:

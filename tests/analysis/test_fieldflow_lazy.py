@@ -27,6 +27,8 @@ QUERIES = [
     "fetch logs | fieldsAdd TRUE, x = NULL | fields true, null, k",
     "fetch logs | lookup [fetch hosts | fields k], sourceField: a, lookupField: k",
     'fetch logs | lookup [fetch hosts], sourceField: a, lookupField: b, prefix: "" | fields k',
+    "fetch logs | join [fetch hosts | fields k, a], on: {a} | fields right.k, k",
+    "fetch logs | lookup [fetch hosts], sourceField: a, lookupField: a, fields: {k} | fields k",
     "fetch logs | fieldsKeep k, a | fieldsAdd b = k | summarize by: {k}",
     "fetch logs | fieldsAdd a = k // k in a comment\n| fieldsAdd /* k */ b = 1",
     "data record(k = 1), record(a = 2) | fieldsAdd b = k + 1 | fields a",

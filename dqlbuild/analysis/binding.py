@@ -362,6 +362,31 @@ def _overflow(
     return BindingProblem("too-many-positional", "", node)
 
 
+def leading_value(command: Command, spec: CatalogCommand, name: str) -> Node | None:
+    """The value binding gives the parameter ``name`` first, when that is plain to see:
+    ``name`` is the command's first positional parameter, the first argument is an
+    unnamed value, and every later one a ``name:`` argument (no brace group, no
+    ``alias:``) for another parameter, so nothing else takes or names that place. None
+    when only :func:`bind_command` can tell."""
+    args = command.args
+    if not args or isinstance(args[0], Named | Brace):
+        return None
+    plan = _plan(spec.parameters)
+    if plan.one_slot_each or plan.pairs or not plan.positional:
+        return None
+    param = plan.positional[0]
+    if param.name.lower() != name.lower():
+        return None
+    for arg in args[1:]:
+        if not isinstance(arg, Named) or isinstance(arg.value, Brace):
+            return None
+        key = arg.name.lower()
+        if key == ALIAS or plan.by_name.get(key) is param:
+            return None
+    first = args[0]
+    return first.value if isinstance(first, Assign) else first
+
+
 def bind_arguments(command: Command) -> BoundArguments:
     """Bind the arguments of ``command``; an unknown command binds nothing."""
     spec = get_catalog().command(command.name)
@@ -397,5 +422,6 @@ __all__ = [
     "bind_arguments",
     "bind_call",
     "bind_command",
+    "leading_value",
     "output_name",
 ]

@@ -11,18 +11,29 @@ present: they are the fields the rest of the query can refer to.
 from __future__ import annotations
 
 import fnmatch
+import functools
 import json
+import re
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import Literal
 
-from dqlbuild.analysis.binding import BoundArguments, BoundValue, bind_arguments, output_name
+from dqlbuild.analysis.binding import (
+    BoundArguments,
+    BoundValue,
+    bind_arguments,
+    leading_value,
+    output_name,
+)
 from dqlbuild.analysis.dpl import dpl_exports
 from dqlbuild.ast.base import Node, child_nodes, get_private
 from dqlbuild.ast.nodes import Assign, Block, Brace, Call, Command, FieldRef, Named, Query, String
+from dqlbuild.catalog import Command as CatalogCommand
 from dqlbuild.catalog import get_catalog
 from dqlbuild.errors import DQLTypeError, DQLValueError
 from dqlbuild.syntax.collector import collector_paused
+from dqlbuild.syntax.lexical import KEYWORDS, NAME_RE
 from dqlbuild.syntax.source import SourceContext
 
 
@@ -158,45 +169,144 @@ def _set(field_set: FieldSet, **values: object) -> None:
 EMPTY = FieldSet()
 ANY = FieldSet(open=True)
 
+Fate = Literal["passes", "dropped"]
 
-@dataclass(frozen=True)
+
 class StageFlow:
-    """The effect of one command on the fields."""
+    """The effect of one command on the fields.
+
+    Worked out on first use, part by part (the record's parts are read-only): the
+    ``name: value`` arguments and execution blocks by one walk of the arguments, the rest
+    by the command's rule, which binds the arguments and needs the fields before the
+    stage (so those of the stages before it). A filter injection asks about one or two
+    fields at a few places, and most stages answer that from their command and text
+    alone (:meth:`fate_of`)."""
+
+    __slots__ = (
+        "_block_flows", "_bound", "_effect", "_input", "_named", "_previous", "_rule",
+        "_spec", "_text", "command", "index", "is_start", "known", "row_changing",
+    )  # fmt: skip
 
     index: int
     command: Command
-    source: str | None
-    """For a start command: the data object (``logs``, ``dt.entity.host``), the first
-    metric key of ``timeseries``, the node/edge type of smartscape commands, the file
-    of ``load``; ``None`` otherwise (and for ``data`` and ``metrics``)."""
-    fields_before: FieldSet
-    fields_after: FieldSet
-    created: frozenset[str] = frozenset()
-    """Fields this stage creates or overwrites (``fieldsAdd x = ...``, parse exports,
-    summarize outputs, ``right.*`` of a join ...)."""
-    removed: frozenset[str] = frozenset()
-    """Fields it drops explicitly (``fieldsRemove``, the prefix cleanup of ``lookup``)."""
-    renamed: tuple[tuple[str, str], ...] = ()
-    """``(old, new)`` pairs."""
-    resets: bool = False
-    """Only the fields named in ``fields_after`` survive (``summarize``, ``fields``,
-    ``fieldsKeep``, ``traverse``, the timeseries commands ...)."""
-    row_changing: bool = False
+    is_start: bool
+    known: bool
+    """The command is in the catalog (unknown commands make the field set open)."""
+    row_changing: bool
     """The stage adds, drops or merges records, so a filter moved across it would
     change the result (``summarize``, ``limit``, ``dedup``, ``join``, ``expand`` ...)."""
-    subqueries: tuple[QueryFlow, ...] = ()
-    """Flows of the execution blocks in this stage's arguments, in source order."""
-    removed_patterns: tuple[str, ...] = ()
-    """Wildcard patterns of dropped fields (``fieldsRemove "tmp.*"``)."""
-    created_patterns: tuple[str, ...] = ()
-    """Wildcard patterns of fields that may be created (``lookup.*``, ``r.*``)."""
-    is_start: bool = False
-    known: bool = True
-    """The command is in the catalog (unknown commands make the field set open)."""
-    named: tuple[Named, ...] = ()
-    """Every ``name: value`` argument of the stage, also inside brace groups and function
-    calls (``countIf(..., filter: ...)``) but not inside execution blocks, in source order."""
-    _bound: BoundArguments | None = field(default=None, repr=False, compare=False)
+    _rule: Callable[[_Context], _Effect] | None
+    _spec: CatalogCommand | None
+    _previous: StageFlow | None
+    _input: FieldSet
+    _text: str | None
+    _effect: _Effect | None
+    _named: tuple[Named, ...] | None
+    _block_flows: dict[int, QueryFlow] | None
+    _bound: BoundArguments | None
+
+    def __init__(
+        self,
+        index: int,
+        command: Command,
+        previous: StageFlow | None,
+        input: FieldSet,
+        text: str | None,
+    ) -> None:
+        """``previous``: the stage before (None for the first, whose fields before are
+        ``input``); ``text``: the source text ``command`` was parsed from, when it is a
+        parsed node."""
+        spec = get_catalog().command(command.name)
+        rule = _RULES.get(spec.name) if spec is not None else None
+        known = rule is not None
+        _init = object.__setattr__
+        _init(self, "index", index)
+        _init(self, "command", command)
+        _init(self, "is_start", known and spec is not None and spec.is_start)
+        _init(self, "known", known)
+        _init(self, "row_changing", not known or (spec is not None and spec.name in ROW_CHANGING))
+        _init(self, "_rule", rule)
+        _init(self, "_spec", spec)
+        _init(self, "_previous", previous)
+        _init(self, "_input", input)
+        _init(self, "_text", text)
+        _init(self, "_effect", None)
+        _init(self, "_named", None)
+        _init(self, "_block_flows", None)
+        _init(self, "_bound", None)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("a StageFlow is immutable")
+
+    def _parts(self) -> tuple[object, ...]:
+        return (
+            self.index, self.command, self.source, self.fields_before, self.fields_after,
+            self.created, self.removed, self.renamed, self.resets, self.row_changing,
+            self.subqueries, self.removed_patterns, self.created_patterns, self.is_start,
+            self.known, self.named,
+        )  # fmt: skip
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, StageFlow):
+            return NotImplemented
+        return self._parts() == other._parts()
+
+    def __hash__(self) -> int:
+        return hash(self._parts())
+
+    def __repr__(self) -> str:
+        return f"StageFlow(index={self.index!r}, command={self.command!r}, ...)"
+
+    # ------------------------------------------------------------ walked arguments
+    def _scanned(self) -> tuple[tuple[Named, ...], dict[int, QueryFlow]]:
+        if self._named is None or self._block_flows is None:
+            text, span = self._text, self.command.span
+            if text is not None and span is not None and _plain(text, span.start, span.end):
+                found: list[Block] = []
+                named: list[Named] = []
+            else:
+                found, named = _scan(self.command.args)
+            # The blocks come from a valid command, so their stages make a valid query.
+            flows = {id(b): _analyze(_make_query(commands=b.commands), b, text) for b in found}
+            object.__setattr__(self, "_named", tuple(named))
+            object.__setattr__(self, "_block_flows", flows)
+        assert self._named is not None and self._block_flows is not None
+        return self._named, self._block_flows
+
+    @property
+    def named(self) -> tuple[Named, ...]:
+        """Every ``name: value`` argument of the stage, also inside brace groups and
+        function calls (``countIf(..., filter: ...)``) but not inside execution blocks,
+        in source order."""
+        return self._scanned()[0]
+
+    @property
+    def subqueries(self) -> tuple[QueryFlow, ...]:
+        """Flows of the execution blocks in this stage's arguments, in source order."""
+        text, span = self._text, self.command.span
+        if (
+            self._block_flows is None
+            and text is not None
+            and span is not None
+            and text.find("[", span.start, span.end) < 0  # a block is written with `[`
+        ):
+            return ()
+        return tuple(self._scanned()[1].values())
+
+    def may_name(self, parameter: str) -> bool:
+        """Whether the stage may have a ``parameter:`` argument among :attr:`named`
+        (any case): False when it has none, or its text shows none (the name is
+        written as it reads, and only blanks stand before its colon)."""
+        text, span = self._text, self.command.span
+        if (
+            self._named is None
+            and text is not None
+            and span is not None
+            and _parameter_word(parameter).search(text, span.start, span.end) is None
+        ):
+            return False
+        lowered = parameter.lower()
+        return any(named.name.lower() == lowered for named in self.named)
 
     @property
     def bound(self) -> BoundArguments | None:
@@ -206,23 +316,165 @@ class StageFlow:
             object.__setattr__(self, "_bound", bind_arguments(self.command))
         return self._bound
 
+    # ------------------------------------------------------------ the rule's effect
+    @property
+    def fields_before(self) -> FieldSet:
+        previous = self._previous
+        if previous is None:
+            return self._input
+        if previous._effect is None:
+            # Every stage before that is not worked out yet, first to last: each one
+            # then finds the fields before it ready (no recursion along the pipeline).
+            pending = [previous]
+            while (earlier := pending[-1]._previous) is not None and earlier._effect is None:
+                pending.append(earlier)
+            for stage in reversed(pending):
+                stage._evaluated()
+        return previous._evaluated().after
+
+    def _evaluated(self) -> _Effect:
+        effect = self._effect
+        if effect is None:
+            rule = self._rule
+            if rule is None:
+                # Unknown effect: keep what we knew, but anything may exist now.
+                effect = _Effect(self.fields_before.union(ANY))
+            else:
+                effect = rule(_Context(self))
+                if not self.is_start:
+                    effect.source = None
+            object.__setattr__(self, "_effect", effect)
+        return effect
+
+    @property
+    def source(self) -> str | None:
+        """For a start command: the data object (``logs``, ``dt.entity.host``), the
+        first metric key of ``timeseries``, the node/edge type of smartscape commands,
+        the file of ``load``; ``None`` otherwise (and for ``data`` and ``metrics``)."""
+        return self._evaluated().source
+
+    @property
+    def fields_after(self) -> FieldSet:
+        return self._evaluated().after
+
+    @property
+    def created(self) -> frozenset[str]:
+        """Fields this stage creates or overwrites (``fieldsAdd x = ...``, parse
+        exports, summarize outputs, ``right.*`` of a join ...)."""
+        return self._evaluated().created
+
+    @property
+    def removed(self) -> frozenset[str]:
+        """Fields it drops explicitly (``fieldsRemove``, the prefix cleanup of
+        ``lookup``)."""
+        return self._evaluated().removed
+
+    @property
+    def renamed(self) -> tuple[tuple[str, str], ...]:
+        """``(old, new)`` pairs."""
+        return self._evaluated().renamed
+
+    @property
+    def resets(self) -> bool:
+        """Only the fields named in ``fields_after`` survive (``summarize``, ``fields``,
+        ``fieldsKeep``, ``traverse``, the timeseries commands ...)."""
+        return self._evaluated().resets
+
+    @property
+    def removed_patterns(self) -> tuple[str, ...]:
+        """Wildcard patterns of dropped fields (``fieldsRemove "tmp.*"``)."""
+        return self._evaluated().removed_patterns
+
+    @property
+    def created_patterns(self) -> tuple[str, ...]:
+        """Wildcard patterns of fields that may be created (``lookup.*``, ``r.*``)."""
+        return self._evaluated().created_patterns
+
     def drops(self, name: str) -> bool:
         """Whether a field ``name`` that existed before this stage is gone (or replaced
         by another field of the same name) after it."""
-        if name in self.removed or _matches(name, self.removed_patterns):
+        effect = self._evaluated()
+        if name in effect.removed or _matches(name, effect.removed_patterns):
             return True
-        if any(old == name for old, _new in self.renamed):
+        if any(old == name for old, _new in effect.renamed):
             return True
-        if self.resets:
-            after = self.fields_after
+        if effect.resets:
+            after = effect.after
             return not after._has(name) and not _matches(name, after.patterns)
         return False
 
     def creates(self, name: str) -> bool:
         """Whether this stage creates or overwrites ``name``."""
-        if name in self.created or _matches(name, self.created_patterns):
+        effect = self._evaluated()
+        if name in effect.created or _matches(name, effect.created_patterns):
             return True
-        return any(new == name for _old, new in self.renamed)
+        return any(new == name for _old, new in effect.renamed)
+
+    # ------------------------------------------------------------ one field, cheaply
+    def written_without(self, *fragments: str) -> bool:
+        """Whether the stage's source text is known and holds none of ``fragments``."""
+        text, span = self._text, self.command.span
+        if text is None or span is None:
+            return False
+        start, end = span.start, span.end
+        return all(text.find(fragment, start, end) < 0 for fragment in fragments)
+
+    def mentions(self, name: str) -> bool:
+        """Whether the stage's text may name the field ``name`` anywhere: False only
+        when that text is known and proves it does not.
+
+        Proof for a plain name (``a.b_1``, no keyword) and a stage text without a
+        backslash: any name, output name, alias, string or pattern in the stage that
+        equals ``name`` shows it in the text as written, as a whole token or string (so
+        not right after a letter, ``_`` or ``.``, nor right before a letter, digit or
+        ``_``): names and strings are written as they read when there is no escape. An
+        unassigned expression is named after its canonical text, which for anything but
+        a field reference or a ``true``/``false``/``null`` literal (keywords, excluded)
+        holds punctuation, a digit first, or a space, so it is never a plain name."""
+        text, span = self._text, self.command.span
+        if text is None or span is None:
+            return True
+        word = _word(name)
+        if word is None:
+            return True
+        start, end = span.start, span.end
+        if text.find(name, start, end) < 0:
+            return text.find("\\", start, end) >= 0
+        return text.find("\\", start, end) >= 0 or word.search(text, start, end) is not None
+
+    def fate_of(self, name: str) -> Fate | None:
+        """What the stage does to the field ``name``, when known without applying its
+        rule: ``"passes"`` when the stage neither creates, changes nor drops it, and
+        whether the set is open, and any pattern it adds, leave it as it was: it is in
+        the fields after the stage exactly when it was before; ``"dropped"`` when it is
+        gone after the stage, which keeps only the fields it lists and creates none by
+        pattern. None when the rule must tell."""
+        rule = self._rule
+        if rule is _unchanged:
+            return "passes"
+        unmentioned = _UNMENTIONED.get(rule) if rule is not None else None
+        if unmentioned is None or name in _SERIES_NAMES:
+            return None
+        prefix = _JOINED.get(rule) if rule is not None else None
+        if prefix is not None:
+            # Without `prefix:` and `fields:` (never positional), every field it brings in
+            # or drops starts with its default prefix, mentioned or not.
+            if name.startswith(prefix) or self.may_name("prefix") or self.may_name("fields"):
+                return None
+            return unmentioned
+        if self.mentions(name):
+            return None
+        if rule is _parse:
+            # Its exports are names in its pattern, when that is a string.
+            pattern = self.bound.first("pattern") if self.bound is not None else None
+            if pattern is None or not isinstance(pattern.expr, String):
+                return None
+        if rule is _fields_remove:
+            # Without a `*`, it removes exactly the names it lists.
+            text, span = self._text, self.command.span
+            if text is None or span is None or text.find("*", span.start, span.end) >= 0:
+                return None
+        return unmentioned
 
 
 @dataclass(frozen=True)
@@ -249,6 +501,21 @@ class QueryFlow:
         """The output fields of the whole query."""
         return self.fields_before(len(self.stages))
 
+    def may_contain_before(self, index: int, name: str) -> bool:
+        """``fields_before(index).may_contain(name)``, asking the stages before
+        ``index`` about ``name`` alone, from the last one back to the first that tells
+        (:meth:`StageFlow.fate_of`)."""
+        if not 0 <= index <= len(self.stages):
+            raise DQLValueError(f"stage index {index} is out of range for {len(self.stages)}")
+        for stage in reversed(self.stages[:index]):
+            fate = stage.fate_of(name) if stage._effect is None else None
+            if fate == "passes":
+                continue
+            if fate == "dropped":
+                return False
+            return stage.fields_after.may_contain(name)
+        return self.input.may_contain(name)
+
     def flows(self) -> Iterator[QueryFlow]:
         """This flow and every subquery flow, depth first, in source order."""
         yield self
@@ -260,19 +527,24 @@ class QueryFlow:
 # ---------------------------------------------------------------------- the rules
 
 
-@dataclass
 class _Context:
-    command: Command
-    before: FieldSet
-    block_flows: dict[int, QueryFlow]
-    """Subquery flows by ``id()`` of their block node."""
-    _bound: BoundArguments | None = None
+    """What a rule reads of its stage."""
+
+    __slots__ = ("_stage", "command")
+
+    def __init__(self, stage: StageFlow) -> None:
+        self._stage = stage
+        self.command = stage.command
+
+    @property
+    def before(self) -> FieldSet:
+        return self._stage.fields_before
 
     @property
     def bound(self) -> BoundArguments:
-        if self._bound is None:
-            self._bound = bind_arguments(self.command)
-        return self._bound
+        bound = self._stage.bound
+        assert bound is not None
+        return bound
 
     def values(self, param: str) -> tuple[BoundValue, ...]:
         return self.bound.get(param)
@@ -282,13 +554,20 @@ class _Context:
 
     def text(self, param: str) -> str | None:
         """The value of a name-or-string parameter (``fetch logs``, ``prefix: "x."``)."""
+        stage = self._stage
+        if stage._bound is None and stage._spec is not None:
+            # `fetch logs, from: ...`: no need to bind it all to read `logs`.
+            leading = leading_value(self.command, stage._spec, param)
+            if leading is not None:
+                return _text(leading)
         value = self.bound.first(param)
         return _text(value.expr) if value is not None else None
 
     def sub(self) -> FieldSet:
         """Output of the command's own execution block (its first subquery)."""
+        block_flows = self._stage._scanned()[1]
         for value in self.bound.values:
-            flow = self.block_flows.get(id(value.expr))
+            flow = block_flows.get(id(value.expr))
             if flow is not None:
                 return flow.fields_after
         return ANY
@@ -302,16 +581,33 @@ def _text(node: Node) -> str | None:
     return None
 
 
-@dataclass
 class _Effect:
-    after: FieldSet
-    created: Iterable[str] = ()
-    removed: Iterable[str] = ()
-    renamed: tuple[tuple[str, str], ...] = ()
-    resets: bool = False
-    source: str | None = None
-    removed_patterns: tuple[str, ...] = ()
-    created_patterns: tuple[str, ...] = ()
+    """What a rule says a stage does (the parts of :class:`StageFlow` it fills in)."""
+
+    __slots__ = (
+        "after", "created", "created_patterns", "removed", "removed_patterns", "renamed",
+        "resets", "source",
+    )  # fmt: skip
+
+    def __init__(
+        self,
+        after: FieldSet,
+        created: Iterable[str] = (),
+        removed: Iterable[str] = (),
+        renamed: tuple[tuple[str, str], ...] = (),
+        resets: bool = False,
+        source: str | None = None,
+        removed_patterns: tuple[str, ...] = (),
+        created_patterns: tuple[str, ...] = (),
+    ) -> None:
+        self.after = after
+        self.created = frozenset(created)
+        self.removed = frozenset(removed)
+        self.renamed = renamed
+        self.resets = resets
+        self.source = source
+        self.removed_patterns = removed_patterns
+        self.created_patterns = created_patterns
 
 
 def _new_names(values: Iterable[BoundValue]) -> list[str]:
@@ -376,11 +672,15 @@ def _timeseries_source(ctx: _Context) -> str | None:
     return None
 
 
+# Fields every time series has, besides its keys and aggregates.
+_SERIES_NAMES = ("timeframe", "interval")
+
+
 def _aggregating(aggregation: str, *, series: bool) -> Callable[[_Context], _Effect]:
     def rule(ctx: _Context) -> _Effect:
         names = ctx.names("by") + ctx.names(aggregation)
         if series:
-            names += ["timeframe", "interval"]
+            names += _SERIES_NAMES
         source = _timeseries_source(ctx) if aggregation == "metric" else None
         return _Effect(FieldSet(frozenset(names)), created=names, resets=True, source=source)
 
@@ -545,6 +845,9 @@ def _traverse(ctx: _Context) -> _Effect:
     return _Effect(FieldSet(names, True, frozenset(wild)), resets=True)
 
 
+# The default `prefix:` of the fields a join brings in from its subquery.
+_JOIN_PREFIXES = {"join": "right.", "lookup": "lookup."}
+
 _RULES: dict[str, Callable[[_Context], _Effect]] = {
     "append": _append,
     "data": _data,
@@ -564,12 +867,12 @@ _RULES: dict[str, Callable[[_Context], _Effect]] = {
     "fieldsSummary": _fields_summary,
     "filter": _unchanged,
     "filterOut": _unchanged,
-    "join": _joining("right.", cleanup=False),
+    "join": _joining(_JOIN_PREFIXES["join"], cleanup=False),
     "joinNested": _join_nested,
     "jsonExtract": _json_extract,
     "limit": _unchanged,
     "load": _opaque_source("tabularFile"),
-    "lookup": _joining("lookup.", cleanup=True),
+    "lookup": _joining(_JOIN_PREFIXES["lookup"], cleanup=True),
     "makeTimeseries": _aggregating("aggregation", series=True),
     "metrics": _opaque_source(None),
     "parse": _parse,
@@ -589,6 +892,24 @@ ROW_CHANGING = frozenset(
         "makeTimeseries", "summarize", "traverse",
     }
 )  # fmt: skip
+
+# What a rule does to a field its stage does not mention (StageFlow.fate_of): these
+# add, rename, remove or keep only the fields the command lists (and a time series
+# the fields of every series).
+_UNMENTIONED: dict[Callable[[_Context], _Effect], Fate] = {
+    _fields_add: "passes",
+    _fields_rename: "passes",
+    _expand: "passes",
+    _parse: "passes",
+    _fields_remove: "passes",
+    _fields: "dropped",
+    _RULES["summarize"]: "dropped",
+    _RULES["makeTimeseries"]: "dropped",
+    _RULES["timeseries"]: "dropped",
+    _RULES["join"]: "passes",
+    _RULES["lookup"]: "passes",
+}
+_JOINED = {_RULES[name]: prefix for name, prefix in _JOIN_PREFIXES.items()}
 
 
 def blocks(nodes: Iterable[Node]) -> Iterator[Block]:
@@ -631,46 +952,18 @@ def _plain(text: str, start: int, end: int) -> bool:
 _make_query = Query.maker()
 
 
-def _stage(index: int, command: Command, before: FieldSet, text: str | None = None) -> StageFlow:
-    """``text``: the source text ``command`` was parsed from, when it is a parsed node."""
-    catalog = get_catalog()
-    spec = catalog.command(command.name)
-    span = command.span
-    if text is not None and span is not None and _plain(text, span.start, span.end):
-        found: list[Block] = []
-        named: list[Named] = []
-    else:
-        found, named = _scan(command.args)
-    # The blocks come from a valid command, so their stages make a valid query.
-    block_flows = {id(b): _analyze(_make_query(commands=b.commands), b, text) for b in found}
-    subqueries = tuple(block_flows.values())
-    rule = _RULES.get(spec.name) if spec is not None else None
-    if spec is None or rule is None:
-        # Unknown effect: keep what we knew, but anything may exist now.
-        return StageFlow(
-            index, command, None, before, before.union(ANY), row_changing=True,
-            subqueries=subqueries, known=False, named=tuple(named),
-        )  # fmt: skip
-    ctx = _Context(command, before, block_flows)
-    effect = rule(ctx)
-    return StageFlow(
-        index=index,
-        command=command,
-        source=effect.source if spec.is_start else None,
-        fields_before=before,
-        fields_after=effect.after,
-        created=frozenset(effect.created),
-        removed=frozenset(effect.removed),
-        renamed=effect.renamed,
-        resets=effect.resets,
-        row_changing=spec.name in ROW_CHANGING,
-        subqueries=subqueries,
-        removed_patterns=effect.removed_patterns,
-        created_patterns=effect.created_patterns,
-        is_start=spec.is_start,
-        named=tuple(named),
-        _bound=ctx._bound,
-    )
+@functools.lru_cache(maxsize=16)
+def _parameter_word(parameter: str) -> re.Pattern[str]:
+    return re.compile(rf"{re.escape(parameter)}[ \t\f\r\n]*:", re.IGNORECASE)
+
+
+@functools.lru_cache(maxsize=64)
+def _word(name: str) -> re.Pattern[str] | None:
+    """``name`` as a whole word of a stage's text (see :meth:`StageFlow.mentions`); None
+    for a name that is not plain."""
+    if NAME_RE.match(name) is None or name.lower() in KEYWORDS:
+        return None
+    return re.compile(rf"(?<![A-Za-z_.]){re.escape(name)}(?![A-Za-z0-9_])")
 
 
 def _analyze(query: Query, block: Block | None = None, text: str | None = None) -> QueryFlow:
@@ -680,14 +973,13 @@ def _analyze(query: Query, block: Block | None = None, text: str | None = None) 
     first = catalog.command(query.commands[0].name) if query.commands else None
     start = EMPTY if first is not None and first.is_start else ANY
     stages: list[StageFlow] = []
-    before = start
+    previous: StageFlow | None = None
     source: SourceContext | None = get_private(query, "source") if block is None else None
     for index, command in enumerate(query.commands):
         if source is not None:
             text = source.text if source.stage_index(command) is not None else None
-        stage = _stage(index, command, before, text)
-        stages.append(stage)
-        before = stage.fields_after
+        previous = StageFlow(index, command, previous, start, text)
+        stages.append(previous)
     return QueryFlow(query, tuple(stages), start, block)
 
 
@@ -701,7 +993,7 @@ def analyze(query: Query | str) -> QueryFlow:
 def source_of(command: Command) -> str | None:
     """What ``command`` reads when it begins a query (the ``source`` of its stage),
     without analysing the rest of the query."""
-    return _stage(0, command, EMPTY).source
+    return StageFlow(0, command, None, EMPTY, None).source
 
 
 def as_query(query: Query | str, *, fragment: bool = False) -> Query:

@@ -177,7 +177,8 @@ def filter_conditions(stage: StageFlow) -> list[Node]:
         if command.name in FILTER_STAGES
         else []
     )
-    found.extend(named.value for named in stage.named if named.name.lower() == "filter")
+    if stage.may_name("filter"):
+        found.extend(named.value for named in stage.named if named.name.lower() == "filter")
     return found
 
 

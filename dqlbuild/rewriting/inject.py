@@ -517,7 +517,7 @@ def _place(query: Query, flow: QueryFlow, options: _Options, own_field: bool) ->
         blocked = _blocked(flow, fields, origins, position)
         if blocked is not None:
             return _Pipeline("skipped", blocked, query, applies=True)
-    missing = [f for f in fields if not flow.fields_before(position).may_contain(f)]
+    missing = [f for f in fields if not flow.may_contain_before(position, f)]
     if missing:
         previous = stages[position - 1]
         verb = "does" if len(missing) == 1 else "do"
@@ -612,6 +612,9 @@ def _already_filtered(filters: _Filters, options: _Options) -> str | None:
         where = stage_name(stage)
         if any(part == options.condition for part in parts):
             return f"{where} already filters on the condition"
+        # A variable is written with `$`, also in a string (else with an escape).
+        if not options.variables or stage.written_without("$", "\\"):
+            continue
         used = options.variables & frozenset(variables_in(condition))
         if used:
             listed = ", ".join(f"${v}" for v in sorted(used))

@@ -88,6 +88,9 @@ _REMOVES = FieldEffect(removes=True)
 
 
 def field_effect(stage: StageFlow, name: str) -> FieldEffect:
+    fate = stage.fate_of(name)
+    if fate is not None:  # told without the stage's rule: passed on as it was, or gone
+        return _NONE if fate == "passes" else _REMOVES
     command = stage.command.name
     if command == "append":
         # Appended records bring their own fields; the records before keep theirs.
@@ -175,6 +178,8 @@ def _assigned_constant(stage: StageFlow, name: str) -> bool:
 def reads(stage: StageFlow, name: str) -> bool:
     """Whether the stage reads the field from its input records (outside execution
     blocks; names for the other side of a join are not reads)."""
+    if not stage.mentions(name):
+        return False
     for value in _values(stage):
         if value.parameter is not None and value.parameter.names_other_side:
             continue
@@ -209,11 +214,11 @@ def _join_kind(stage: StageFlow) -> str:
     return "inner"
 
 
-def groups_by(stage: StageFlow, fields: Iterable[str]) -> bool:
+def groups_by(stage: StageFlow, fields: Sequence[str]) -> bool:
     """A grouping stage whose keys include every one of ``fields``, unchanged: each group
     holds records of one value of them, so filtering records or groups is the same."""
     param = _GROUP_KEYS.get(stage.command.name)
-    if param is None or stage.bound is None:
+    if param is None or not all(stage.mentions(f) for f in fields) or stage.bound is None:
         return False
     keys = {
         v.expr.name

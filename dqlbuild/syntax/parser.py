@@ -330,8 +330,15 @@ def _too_deep(root: Any) -> Node | None:
             continue
         for child in kids:
             # Leaves are never deeper than their level: not worth a visit (half the nodes).
-            if fields_of.get(type(child)) != ():
-                push((child, level))
+            if fields_of.get(type(child)) == ():
+                continue
+            # Nor is a subtree too short to reach the limit: each level of a tree has a
+            # token of its own (as for the whole text above), and a token at least one
+            # character, so a subtree is no deeper than its text is long (+2 as above).
+            span = child.span
+            if span is not None and level + (span[1] - span[0]) + 2 <= MAX_DEPTH:
+                continue
+            push((child, level))
     return None
 
 

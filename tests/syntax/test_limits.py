@@ -29,7 +29,7 @@ from dqlbuild import (
     parse,
     parse_expression,
 )
-from dqlbuild.ast.base import MAX_DEPTH
+from dqlbuild.ast.base import MAX_DEPTH, depth
 from dqlbuild.errors import DQLError, DQLSyntaxError, DQLValueError
 from dqlbuild.rewriting import inject_filter, inject_filter_text, render
 
@@ -117,6 +117,31 @@ def test_postfix_and_alternating_chains_count_as_nesting() -> None:
     ):
         with shallow_stack(), pytest.raises(DQLSyntaxError, match="nests deeper"):
             parse(text)
+
+
+_DENSE = {
+    "unary minus": lambda n: "-" * n + "1",
+    "not": lambda n: "not " * n + "true",
+    "calls": lambda n: "f(" * n + "1" + ")" * n,
+    "postfix": lambda n: "x" + "[0]" * n,
+}
+
+
+@pytest.mark.parametrize("shape", _DENSE)
+def test_the_depth_limit_is_exact_for_the_densest_texts(shape: str) -> None:
+    # A few characters per level: the parser's depth check skips subtrees whose text is
+    # too short to reach the limit, and must still refuse exactly beyond it.
+    deepest = None
+    for n in range(MAX_DEPTH - 10, MAX_DEPTH + 2):
+        try:
+            query = parse("fetch logs | filter " + _DENSE[shape](n))
+        except DQLSyntaxError as caught:
+            assert "nests deeper" in caught.message
+            break
+        deepest = depth(query)
+    else:
+        pytest.fail("never refused")
+    assert deepest == MAX_DEPTH
 
 
 def test_builder_chains_are_flat_and_round_trip() -> None:

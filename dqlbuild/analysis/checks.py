@@ -8,14 +8,13 @@ valid DQL gets none (``tests/analysis/test_corpus_checks.py``).
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from dqlbuild.analysis.binding import BindingProblem, BoundArguments, BoundValue, bind_call
 from dqlbuild.analysis.diagnostics import Diagnostic, diagnostic
 from dqlbuild.analysis.fieldflow import QueryFlow, StageFlow, analyze, as_query
-from dqlbuild.ast.base import Node, Span, child_nodes
+from dqlbuild.ast.base import Node, Span, child_nodes, spans_any
 from dqlbuild.ast.nodes import (
     Assign,
     Binary,
@@ -435,7 +434,7 @@ def _variable_places(
             for item in items:
                 if isinstance(item, Variable):
                     yield node, item, listed
-                elif isinstance(item, Node) and _holds_mark(item, marks):
+                elif isinstance(item, Node) and spans_any(item, marks):
                     stack.append(item)
 
 
@@ -455,14 +454,6 @@ def _variable_marks(query: Query) -> list[int] | None:
 _VARIABLE_MARK = re.compile(r"\$|\\u0024", re.IGNORECASE)
 
 
-def _holds_mark(node: Node, marks: list[int] | None) -> bool:
-    span = node.span
-    if marks is None or span is None:
-        return True
-    k = bisect_left(marks, span.start)
-    return k < len(marks) and marks[k] < span.end
-
-
 def _walk_marked(query: Query, marks: list[int] | None) -> Iterator[Node]:
     """The query's nodes as :meth:`Node.walk` gives them, without the subtrees that hold
     no mark."""
@@ -470,7 +461,7 @@ def _walk_marked(query: Query, marks: list[int] | None) -> Iterator[Node]:
     while stack:
         node = stack.pop()
         yield node
-        kids = [kid for kid in child_nodes(node) if _holds_mark(kid, marks)]
+        kids = [kid for kid in child_nodes(node) if spans_any(kid, marks)]
         kids.reverse()
         stack.extend(kids)
 

@@ -260,13 +260,15 @@ class StageFlow:
     # ------------------------------------------------------------ walked arguments
     def _scanned(self) -> tuple[tuple[Named, ...], dict[int, QueryFlow]]:
         if self._named is None or self._block_flows is None:
-            text, span = self._text, self.command.span
-            if text is not None and span is not None and _plain(text, span.start, span.end):
+            # Each block is written with `[`, each `name: value` argument with `:` (a
+            # node's span covers its tokens): without either, the walk finds nothing.
+            if self.written_without(":", "["):
                 found: list[Block] = []
                 named: list[Named] = []
             else:
                 found, named = _scan(self.command.args)
             # The blocks come from a valid command, so their stages make a valid query.
+            text = self._text
             flows = {id(b): _analyze(_make_query(commands=b.commands), b, text) for b in found}
             object.__setattr__(self, "_named", tuple(named))
             object.__setattr__(self, "_block_flows", flows)
@@ -283,13 +285,7 @@ class StageFlow:
     @property
     def subqueries(self) -> tuple[QueryFlow, ...]:
         """Flows of the execution blocks in this stage's arguments, in source order."""
-        text, span = self._text, self.command.span
-        if (
-            self._block_flows is None
-            and text is not None
-            and span is not None
-            and text.find("[", span.start, span.end) < 0  # a block is written with `[`
-        ):
+        if self._block_flows is None and self.written_without("["):  # a block has a `[`
             return ()
         return tuple(self._scanned()[1].values())
 
@@ -438,9 +434,9 @@ class StageFlow:
         if word is None:
             return True
         start, end = span.start, span.end
-        if text.find(name, start, end) < 0:
-            return text.find("\\", start, end) >= 0
-        return text.find("\\", start, end) >= 0 or word.search(text, start, end) is not None
+        if text.find("\\", start, end) >= 0:
+            return True
+        return text.find(name, start, end) >= 0 and word.search(text, start, end) is not None
 
     def fate_of(self, name: str) -> Fate | None:
         """What the stage does to the field ``name``, when known without applying its
@@ -469,11 +465,8 @@ class StageFlow:
             pattern = self.bound.first("pattern") if self.bound is not None else None
             if pattern is None or not isinstance(pattern.expr, String):
                 return None
-        if rule is _fields_remove:
-            # Without a `*`, it removes exactly the names it lists.
-            text, span = self._text, self.command.span
-            if text is None or span is None or text.find("*", span.start, span.end) >= 0:
-                return None
+        if rule is _fields_remove and not self.written_without("*"):
+            return None  # without a `*`, it removes exactly the names it lists
         return unmentioned
 
 
@@ -940,13 +933,6 @@ def _scan(nodes: Iterable[Node]) -> tuple[list[Block], list[Named]]:
             kids.reverse()
             push(kids)
     return found, named
-
-
-def _plain(text: str, start: int, end: int) -> bool:
-    """The parsed text of a stage holds no ``[`` and no ``:``, so the stage has no
-    execution block and no ``name: value`` argument (each is written with that token, and
-    a node's span covers its tokens): the walk of :func:`_scan` would find nothing."""
-    return text.find(":", start, end) < 0 and text.find("[", start, end) < 0
 
 
 _make_query = Query.maker()

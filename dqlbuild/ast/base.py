@@ -6,6 +6,7 @@ layout, comments, redundant parentheses, backticks or keyword case give equal tr
 """
 
 import operator
+from bisect import bisect_left
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, ClassVar, Literal, NamedTuple, Self, TypeVar, get_args, get_type_hints
 
@@ -271,6 +272,17 @@ def make(cls: type[N], **fields: Any) -> N:
         problems = "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors())
         article = "an" if cls.__name__[0] in "AEIOU" else "a"
         raise DQLValueError(f"cannot build {article} {cls.__name__} node: {problems}") from None
+
+
+def spans_any(node: Node, offsets: list[int] | None) -> bool:
+    """Whether the span of ``node`` holds one of the sorted text ``offsets`` (true without
+    offsets or without a span): a walk for what a mark in the text shows (a `$`) can skip
+    the subtrees that hold none, as a parsed node's span covers its children's."""
+    span = node.span
+    if offsets is None or span is None:
+        return True
+    k = bisect_left(offsets, span.start)
+    return k < len(offsets) and offsets[k] < span.end
 
 
 _CHILD_FIELDS: dict[type[Node], tuple[str, ...]] = {}

@@ -16,12 +16,11 @@ warning.
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
-from dqlbuild.ast.base import Node, Span
+from dqlbuild.ast.base import Node, Span, spans_any
 from dqlbuild.ast.nodes import (
     LITERAL_TYPES,
     Binary,
@@ -501,18 +500,8 @@ def _variable_nodes(node: Node, dollars: list[int] | None) -> Iterator[_Context]
         for index, item in enumerate(items):
             if isinstance(item, Variable):
                 yield _Context(item, node, name, in_list, index)
-            elif isinstance(item, Node) and _may_hold(item, dollars):
+            elif isinstance(item, Node) and spans_any(item, dollars):
                 yield from _variable_nodes(item, dollars)
-
-
-def _may_hold(node: Node, offsets: list[int] | None) -> bool:
-    """Whether the span of ``node`` holds one of the sorted ``offsets`` (always true
-    without offsets or without a span)."""
-    span = node.span
-    if offsets is None or span is None:
-        return True
-    k = bisect_left(offsets, span.start)
-    return k < len(offsets) and offsets[k] < span.end
 
 
 def _string_replacements(
@@ -613,7 +602,7 @@ def _replacement(
     if new:
         made.append(id(node))
         return new
-    if not _may_hold(node, targets):
+    if not spans_any(node, targets):
         return [node]
     return [_substitute(node, replacements, targets, made)]
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Literal, overload
+from typing import Any
 
 from dqlbuild.syntax.tables import Tables
 
@@ -105,7 +105,7 @@ class Engine:
                 raise ValueError(f"parser state {state} orders its terminals unlike the lexer")
             self.accepts[state] = frozenset(names)
             self._state_terminals[state] = names
-        self._compiled: dict[tuple[str, ...], re.Pattern[str] | None] = {}
+        self._compiled: dict[tuple[str, ...], re.Pattern[str]] = {}
         # The global scanner narrowed per first character (filled as characters are met).
         self.by_char: dict[str, re.Pattern[str] | None] = {}
         self._own: dict[tuple[int, str], re.Pattern[str] | None] = {}
@@ -122,7 +122,7 @@ class Engine:
                 and len(first) == 1
                 and pattern in (first, "\\" + first)
                 and name not in self._special
-                and self._narrowed(self._names, first, compile=False) == (name,)
+                and self._starting(self._names, first) == (name,)
             ):
                 self.single[first] = name
         self.chains: dict[tuple[int, int, str], int] = {}
@@ -131,22 +131,15 @@ class Engine:
         alternatives = "|".join(f"(?P<{n}>{self._patterns[n]})" for n in names)
         return re.compile(alternatives, self._flags)
 
-    @overload
-    def _narrowed(self, names: tuple[str, ...], ch: str) -> re.Pattern[str] | None: ...
-    @overload
-    def _narrowed(
-        self, names: tuple[str, ...], ch: str, *, compile: Literal[False]
-    ) -> tuple[str, ...]: ...
-    def _narrowed(
-        self, names: tuple[str, ...], ch: str, *, compile: bool = True
-    ) -> re.Pattern[str] | tuple[str, ...] | None:
-        """A scanner of those of ``names`` that can start with ``ch`` (None: none can),
-        or (``compile=False``) just their names."""
-        if ch < "\x80":
-            first = self._first
-            names = tuple(n for n in names if (f := first[n]) is None or ch in f)
-        if not compile:
+    def _starting(self, names: tuple[str, ...], ch: str) -> tuple[str, ...]:
+        """Those of ``names`` that can start with ``ch`` (all of them for a non-ASCII one)."""
+        if ch >= "\x80":
             return names
+        first = self._first
+        return tuple(n for n in names if (f := first[n]) is None or ch in f)
+
+    def _scanner(self, names: tuple[str, ...]) -> re.Pattern[str] | None:
+        """A scanner of ``names`` in their order, compiled once (None: no names)."""
         if not names:
             return None
         compiled = self._compiled.get(names)
@@ -155,7 +148,7 @@ class Engine:
         return compiled
 
     def _scan_char(self, ch: str) -> re.Pattern[str] | None:
-        found = self.by_char[ch] = self._narrowed(self._names, ch)
+        found = self.by_char[ch] = self._scanner(self._starting(self._names, ch))
         return found
 
     def _own_scan(self, state: int, text: str, pos: int) -> re.Match[str] | None:
@@ -164,7 +157,8 @@ class Engine:
         try:
             scanner = self._own[key]
         except KeyError:
-            scanner = self._own[key] = self._narrowed(self._state_terminals[state], key[1])
+            names = self._starting(self._state_terminals[state], key[1])
+            scanner = self._own[key] = self._scanner(names)
         return None if scanner is None else scanner.match(text, pos)
 
     def _unit_chain(self, below: int, state: int, kind: str) -> int:
@@ -323,8 +317,8 @@ class Engine:
         # Like Lark's contextual lexer: if some terminal of the whole grammar matches,
         # report it as an unexpected token; otherwise as an unexpected character.
         allowed = frozenset(self.actions[state])
-        everything = self._compiled.get(self._names) or self._compile(self._names)
-        m = everything.match(text, pos)  # at a character that is not whitespace
+        everything = self._scanner(self._names)
+        m = everything.match(text, pos) if everything else None  # pos: not whitespace
         if m is not None and m.lastgroup is not None and m.lastgroup not in self.ignore_types:
             tok: Tok = (m.lastgroup, m.group(m.lastgroup), pos, line, pos - line_start + 1)
             return ParseFailure(pos, tok, allowed)

@@ -10,7 +10,9 @@
 
 Each figure is the best of ``--repeat`` rounds, the variants interleaved within a round,
 in CPU time of this process, so a shared machine's other load inflates little; ratios are
-what to compare. The default corpus is the public one next to the repository
+what to compare. Each ratio is also given per round (the two variants of a round ran
+seconds apart, so load that drifts over minutes cancels): the median and the range over
+the rounds. The default corpus is the public one next to the repository
 (``../shared/corpus/queries.jsonl``), one JSON object with a ``query`` per line.
 
 Run: python benchmarks/corpus_speed.py [--corpus FILE] [--repeat N]
@@ -123,18 +125,27 @@ def main() -> int:
     for name, seconds in best.items():
         print(f"{name:<22} {seconds:>8.3f}s  (spread {spread[name]:.0%} over {args.repeat} runs)")
     print()
-    print(
-        f"parse / regex floor:           {best['parse'] / best['regex floor']:.1f}x (target <= 8x)"
+
+    def ratio(label: str, over: str, under: str, target: str = "", digits: int = 2) -> None:
+        rounds = [a / b for a, b in zip(runs[over], runs[under], strict=True)]
+        print(
+            f"{label:<33}{best[over] / best[under]:.{digits}f}x {target}".rstrip()
+            + f"  [per round: median {statistics.median(rounds):.{digits}f}x,"
+            f" {min(rounds):.{digits}f}-{max(rounds):.{digits}f}x]"
+        )
+
+    ratio("parse / regex floor:", "parse", "regex floor", "(target <= 8x)", digits=1)
+    ratio("parse retained / dropped:", "parse, retained", "parse", "(target <= 1.2x)")
+    ratio("  of which the garbage collector", "parse, retained", "parse, retained, no GC")
+    print("  (the rest: taking fresh memory)")
+    ratio(
+        "inject_filter_text / parse:",
+        "inject_filter_text",
+        "parse (valid only)",
+        "(target <= 1.5x)",
     )
-    retained = best["parse, retained"] / best["parse"]
-    print(f"parse retained / dropped:      {retained:.2f}x (target <= 1.2x)")
-    collector = best["parse, retained"] / best["parse, retained, no GC"]
-    print(f"  of which the garbage collector {collector:.2f}x (the rest: fresh memory)")
-    inject = best["inject_filter_text"] / best["parse (valid only)"]
-    print(f"inject_filter_text / parse:    {inject:.2f}x (target <= 1.5x)")
     if "lark parse tree" in best:
-        lark = best["lark parse tree"] / best["parse (valid only)"]
-        print(f"lark parse tree / parse:       {lark:.2f}x")
+        ratio("lark parse tree / parse:", "lark parse tree", "parse (valid only)")
     return 0
 
 

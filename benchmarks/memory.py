@@ -72,7 +72,9 @@ print(json.dumps({"size": len(text), "peak": peak, "outcome": outcome}))
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", default="10MB", help="input size (default 10MB)")
-    parser.add_argument("--case", action="append", help="only these cases (repeatable)")
+    parser.add_argument(
+        "--case", action="append", choices=list(CASES), help="only these cases (repeatable)"
+    )
     parser.add_argument("--tracemalloc", action="store_true", help="Python allocations only")
     args = parser.parse_args()
     n = parse_size(args.size)

@@ -65,6 +65,7 @@ def test_corpus_speed_says_when_the_corpus_is_missing(tmp_path: Path) -> None:
         ("scaling.py", ["--max-size", "10KB", "--shape", "or-chain", "--op", "parse"], "worst 10x"),
         ("memory.py", ["--size", "10KB", "--case", "1 + 1 + ..."], "worst:"),
         ("cli_speed.py", ["--quick", "--repeat", "1"], "fmt / peer"),
+        ("lsp_latency.py", ["--size", "3000"], "change in one tile"),
     ],
 )
 def test_benchmark_runs(script: str, args: list[str], verdict: str) -> None:

@@ -156,9 +156,10 @@ class _Checker:
                     "use it in a subquery, e.g. `append [ ... ]` or `lookup [ ... ]`",
                 )
             owner = _Owner(spec.name, False, command, spec.parameters)
-            assert stage.bound is not None
+            bound = stage.bound
+            assert bound is not None
             refs: list[FieldRef] = []
-            self.arguments(owner, stage.bound, refs)
+            self.arguments(owner, bound, refs)
             if stage.index > 0 and refs:
                 self.removed_fields(flow, stage, refs)
 

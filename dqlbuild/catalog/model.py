@@ -338,10 +338,18 @@ class Catalog(_Frozen):
 
     def data_object(self, name: str) -> DataObject | None:
         """The data object (or family) ``name`` belongs to, ignoring case."""
-        for entry in self.data_objects:
-            if entry.matches(name):
-                return entry
-        return None
+        memo = self._data_object_memo
+        if name in memo:
+            return memo[name]
+        found = next((entry for entry in self.data_objects if entry.matches(name)), None)
+        if len(memo) < _MEMO_SIZE:
+            memo[name] = found
+        return found
+
+    @cached_property
+    def _data_object_memo(self) -> dict[str, DataObject | None]:
+        # Checking a corpus looks up the data object of every `fetch`.
+        return {}
 
     @property
     def data_object_names(self) -> tuple[str, ...]:

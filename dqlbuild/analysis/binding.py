@@ -107,16 +107,17 @@ class BoundArguments:
         default_factory=dict, repr=False, compare=False
     )
 
-    def __post_init__(self) -> None:
-        groups: dict[str, list[BoundValue]] = {}
-        for value in self.values:
-            if value.parameter is not None:
-                groups.setdefault(value.parameter.name.lower(), []).append(value)
-        self._by_param.update({k: tuple(v) for k, v in groups.items()})
-
     def get(self, name: str) -> tuple[BoundValue, ...]:
         """The values bound to the parameter called ``name`` (catalog name, any case)."""
-        return self._by_param.get(name.lower(), ())
+        by_param = self._by_param
+        if not by_param:  # grouped on first use: the checks only walk the values
+            groups: dict[str, list[BoundValue]] = {}
+            for value in self.values:
+                if value.parameter is not None:
+                    groups.setdefault(value.parameter.name.lower(), []).append(value)
+            by_param.update({k: tuple(v) for k, v in groups.items()})
+            by_param[""] = ()  # grouped (no parameter has an empty name)
+        return by_param.get(name.lower(), ())
 
     def first(self, name: str) -> BoundValue | None:
         found = self.get(name)
@@ -199,10 +200,25 @@ class _Plan:
     positional: list[Parameter]
     """The visible positional parameters, in catalog order."""
     checks: list[tuple[Parameter, str, tuple[str, ...]]]
-    """Per visible parameter: its lowercase name and those of the parameters it
-    excludes, for the required/excluded checks after binding."""
+    """Per visible parameter that is required or excludes others: its lowercase name and
+    those of the parameters it excludes, for the required/excluded checks after binding."""
     pairs: bool
     """Some parameter accepts ``old, new`` pairs."""
+    unnamed: dict[int, _Unnamed] = field(default_factory=dict, compare=False)
+    """Per count of arguments, how a list of plain values binds (:func:`_unnamed`)."""
+
+
+@dataclass(frozen=True)
+class _Unnamed:
+    """How ``n`` plain values (no ``name:``, no brace group to flatten) bind: it depends
+    on their count alone, and most argument lists are such (``contains(s, "x")``)."""
+
+    parameters: tuple[Parameter | None, ...]
+    """The parameter of each value."""
+    overflow: tuple[int, ProblemKind, str, Parameter | None] | None
+    """The first value that binds to nothing, and the problem it makes."""
+    problems: tuple[BindingProblem, ...]
+    """The required and excluded-together problems (they hold no node)."""
 
 
 _PLANS: dict[int, _Plan] = {}
@@ -226,7 +242,11 @@ def _plan(parameters: Sequence[Parameter]) -> _Plan:
         by_name,
         sum(1 for p in visible if p.is_positional and p.variadic) >= 2,
         [p for p in visible if p.is_positional],
-        [(p, p.name.lower(), tuple(o.lower() for o in p.excludes)) for p in visible],
+        [
+            (p, p.name.lower(), tuple(o.lower() for o in p.excludes))
+            for p in visible
+            if p.required or p.excludes
+        ],
         any(p.accepts_pairs for p in parameters),
     )
     if len(_PLANS) < 4096:  # the catalog's lists; others (hand-made) are not kept
@@ -243,6 +263,43 @@ def bind(
     """Bind ``args`` to ``parameters`` (catalog order). ``flatten`` selects command
     rules (brace groups are argument lists) over function rules (braces are values)."""
     plan = _plan(parameters)
+    count = len(args)
+    if count <= _UNNAMED_MAX and not plan.pairs:
+        for arg in args:
+            if isinstance(arg, Named) or (flatten and isinstance(arg, Brace)):
+                break
+        else:
+            unnamed = plan.unnamed.get(count)
+            if unnamed is None:
+                unnamed = plan.unnamed[count] = _unnamed(args, plan, flatten)
+            values = tuple(map(BoundValue, args, unnamed.parameters))
+            problems = unnamed.problems
+            if unnamed.overflow is not None:
+                index, kind, name, param = unnamed.overflow
+                problems = (BindingProblem(kind, name, args[index], param), *problems)
+            return BoundArguments(values, problems, tuple(plan.parameters))
+    return _bind(args, plan, flatten)
+
+
+# Lists of plain values up to this long bind by their count's remembered outcome.
+_UNNAMED_MAX = 16
+
+
+def _unnamed(args: Sequence[Node], plan: _Plan, flatten: bool) -> _Unnamed:
+    """How these plain values bind, told by binding them, for any such list as long."""
+    bound = _bind(args, plan, flatten)
+    overflow = None
+    problems: list[BindingProblem] = []
+    for problem in bound.problems:
+        if problem.node is None:
+            problems.append(problem)
+        else:  # the one problem with a node: at the first value that binds to nothing
+            index = next(i for i, v in enumerate(bound.values) if v.parameter is None)
+            overflow = (index, problem.kind, problem.name, problem.parameter)
+    return _Unnamed(tuple(v.parameter for v in bound.values), overflow, tuple(problems))
+
+
+def _bind(args: Sequence[Node], plan: _Plan, flatten: bool) -> BoundArguments:
     visible, by_name, one_slot_each = plan.visible, plan.by_name, plan.one_slot_each
     # A list first: ``alias:`` updates the value before it after that was collected.
     items = list(_collect(args, flatten=flatten, slot=None, carrier=None))
@@ -316,7 +373,7 @@ def bind(
                     )
         elif param.required and not any(o in filled for o in excludes):
             problems.append(BindingProblem("missing-required", param.name, None, param))
-    return BoundArguments(tuple(values), tuple(problems), tuple(parameters))
+    return BoundArguments(tuple(values), tuple(problems), tuple(plan.parameters))
 
 
 def _rename_pairs(values: list[BoundValue]) -> list[BoundValue]:

@@ -7,8 +7,9 @@ valid DQL gets none (``tests/analysis/test_corpus_checks.py``).
 
 from __future__ import annotations
 
+import enum
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from dqlbuild.analysis.binding import BindingProblem, BoundArguments, BoundValue, bind_call
@@ -71,10 +72,50 @@ class _Owner:
     """The command or function whose arguments are being checked."""
 
     name: str
-    label: str
-    """``fetch`` for a command, ``contains()`` for a function."""
+    function: bool
     node: Node
     parameters: Sequence[Parameter]
+
+    @property
+    def label(self) -> str:
+        """``fetch`` for a command, ``contains()`` for a function (in backticks)."""
+        return f"`{self.name}()`" if self.function else f"`{self.name}`"
+
+
+@dataclass(frozen=True)
+class _Use:
+    """What checking a parameter's values needs of it, derived once per parameter: the
+    catalog's parameters are met again at every command and call."""
+
+    parameter: Parameter
+    context: FunctionContext | None
+    """The aggregation context of calls in its values."""
+    reads_fields: bool
+    """Its values read fields of the stage's input (:data:`REFERENCE_KINDS`)."""
+    inspect: bool
+    """:meth:`_Checker.value` may report something about any value of it ..."""
+    no_name: bool
+    """... and about a value with a name (``x = ...``), which it does not take."""
+
+
+_USES: dict[int, _Use] = {}
+
+
+def _new_use(param: Parameter) -> _Use:
+    kinds = param.kinds
+    use = _Use(
+        param,
+        param.function_context,
+        not param.names_other_side and not REFERENCE_KINDS.isdisjoint(kinds),
+        bool(param.enum_values and "enum" in kinds)
+        or "dataObject" in kinds
+        or "nonEmptyExecutionBlock" in kinds
+        or param.assignment_support == "mandatory",
+        param.assignment_support == "none",
+    )
+    if len(_USES) < 8192:  # the catalog's parameters (the entry keeps its id taken)
+        _USES[id(param)] = use
+    return use
 
 
 @dataclass
@@ -114,11 +155,12 @@ class _Checker:
                     command,
                     "use it in a subquery, e.g. `append [ ... ]` or `lookup [ ... ]`",
                 )
-            owner = _Owner(spec.name, f"`{spec.name}`", command, spec.parameters)
-            assert stage.bound is not None
+            owner = _Owner(spec.name, False, command, spec.parameters)
+            bound = stage.bound
+            assert bound is not None
             refs: list[FieldRef] = []
-            self.arguments(owner, stage.bound, refs)
-            if stage.index > 0:
+            self.arguments(owner, bound, refs)
+            if stage.index > 0 and refs:
                 self.removed_fields(flow, stage, refs)
 
     def arguments(
@@ -130,22 +172,27 @@ class _Checker:
     ) -> None:
         """Check bound arguments; calls inside them are in the aggregation context of
         their parameter, else in the one of the enclosing call (``inherited``)."""
-        # A missing parameter next to an unknown name is that name misspelt or misused
-        # (`fields level: loglevel`): the unknown name is the one finding to report.
-        unknown = any(p.kind == "unknown-parameter" for p in bound.problems)
-        for problem in bound.problems:
-            if not (unknown and problem.kind == "missing-required"):
-                self.problem(owner, problem)
+        problems = bound.problems
+        if problems:
+            # A missing parameter next to an unknown name is that name misspelt or misused
+            # (`fields level: loglevel`): the unknown name is the one finding to report.
+            unknown = any(p.kind == "unknown-parameter" for p in problems)
+            for problem in problems:
+                if not (unknown and problem.kind == "missing-required"):
+                    self.problem(owner, problem)
         for value in bound.values:
             param = value.parameter
-            context = inherited
-            wants_refs = refs
-            if param is not None:
+            node = value.node
+            expr = node.value if isinstance(node, Assign) else node
+            if param is None:
+                self.expression(expr, inherited, refs)
+                continue
+            use = _USES.get(id(param))
+            if use is None or use.parameter is not param:
+                use = _new_use(param)
+            if use.inspect or (use.no_name and expr is not node):
                 self.value(owner, value, param)
-                context = param.function_context or inherited
-                if param.names_other_side or REFERENCE_KINDS.isdisjoint(param.kinds):
-                    wants_refs = None
-            self.expression(value.expr, context, wants_refs)
+            self.expression(expr, use.context or inherited, refs if use.reads_fields else None)
 
     def problem(self, owner: _Owner, problem: BindingProblem) -> None:
         node = problem.node or owner.node
@@ -279,24 +326,30 @@ class _Checker:
     ) -> None:
         """Check calls and ``in`` inside ``node`` (not inside execution blocks, which are
         subqueries of their own) and collect the field references into ``refs``."""
-        if isinstance(node, Block):
-            return
-        if isinstance(node, FieldRef):
+        kind = _KINDS.get(type(node))
+        if kind is None:
+            kind = _kind(type(node))
+        if kind is _Kind.FIELD:
             if refs is not None:
-                refs.append(node)
-            return
-        if isinstance(node, Call):
-            self.call(node, context, refs)
-            return
-        if isinstance(node, In) and not node.block.commands:
-            self.add(
-                "DQL114",
-                "the `in` operator needs a subquery, the execution block is empty",
-                node.block,
-                'for a list of values use the in() function: `in(x, {"a", "b"})`',
-            )
-        for child in child_nodes(node):
-            self.expression(child, context, refs)
+                refs.append(node)  # type: ignore[arg-type]
+        elif kind is _Kind.CALL:
+            self.call(node, context, refs)  # type: ignore[arg-type]
+        elif kind is not _Kind.SKIP:
+            if kind is _Kind.IN and not node.block.commands:  # type: ignore[attr-defined]
+                self.add(
+                    "DQL114",
+                    "the `in` operator needs a subquery, the execution block is empty",
+                    node.block,  # type: ignore[attr-defined]
+                    'for a list of values use the in() function: `in(x, {"a", "b"})`',
+                )
+            for child in child_nodes(node):
+                # Leaves and field references here, without a call per child.
+                kind = _KINDS.get(type(child))
+                if kind is _Kind.FIELD:
+                    if refs is not None:
+                        refs.append(child)  # type: ignore[arg-type]
+                elif kind is not _Kind.SKIP:
+                    self.expression(child, context, refs)
 
     def call(
         self, call: Call, context: FunctionContext | None, refs: list[FieldRef] | None
@@ -340,7 +393,7 @@ class _Checker:
             return
         bound, signature = bind_call(call, fn)
         parameters = signature.parameters if signature is not None else ()
-        self.arguments(_Owner(fn.name, f"`{fn.name}()`", call, parameters), bound, refs, context)
+        self.arguments(_Owner(fn.name, True, call, parameters), bound, refs, context)
 
     # ------------------------------------------------------------ field flow
     def removed_fields(self, flow: QueryFlow, stage: StageFlow, refs: list[FieldRef]) -> None:
@@ -366,76 +419,113 @@ class _Checker:
             )
 
     # ------------------------------------------------------------ variables
-    def variables(self, query: Query, defined: frozenset[str]) -> None:
+    def variables(
+        self, query: Query, defined: frozenset[str] | None, multi: frozenset[str]
+    ) -> None:
+        """With ``defined``, variables that are not defined; with ``multi``, multi-select
+        variables where the app's comma-separated list breaks the query. One walk, over
+        the subtrees that can hold a variable (:func:`_variable_marks`)."""
         marks = _variable_marks(query)
         if marks == []:
             return
-        known = defined | BUILTIN_VARIABLES
-        for node in _walk_marked(query, marks):
-            if isinstance(node, Variable) and node.name not in known:
-                close = suggest(node.name, known)
-                self.add(
-                    "DQL301",
-                    f"variable `${node.name}` is not defined",
-                    node,
-                    _did_you_mean(close and "$" + close),
-                )
-            elif isinstance(node, String):
-                for match in _STRING_VARIABLE.finditer(node.value):
-                    if match.group(1) not in known:
-                        self.add(
-                            "DQL302",
-                            f"`${match.group(1)}` in this string is not a defined variable; "
-                            "dashboards would leave it as it is",
-                            node,
-                        )
+        known = defined | BUILTIN_VARIABLES if defined is not None else None
+        # Reported after the others: of one node, the undefined variable comes first.
+        selections: list[Diagnostic] = []
+        stack: list[Node] = [query]
+        while stack:
+            node = stack.pop()
+            for name in type(node).child_fields():
+                value = getattr(node, name)
+                items = value if isinstance(value, tuple) else (value,)
+                # The operands of an operator chain are not a list: one value each. The
+                # elements of other lists (arguments, brace items) are where a
+                # multi-select value expands to several values.
+                listed = isinstance(value, tuple) and not isinstance(node, Binary)
+                for item in items:
+                    if isinstance(item, Variable):
+                        if known is not None and item.name not in known:
+                            self.undefined(item, known)
+                        if item.name in multi:
+                            self.selection(node, item, listed, selections)
+                    elif isinstance(item, String):
+                        if known is not None and "$" in item.value:
+                            self.in_string(item, known)
+                    elif isinstance(item, Node) and spans_any(item, marks):
+                        stack.append(item)
+        self.found.extend(selections)
 
-    def selections(self, query: Query, multi: frozenset[str], marks: list[int] | None) -> None:
-        """Multi-select variables where the app's comma-separated list breaks the query."""
-        for parent, node, in_list in _variable_places(query, marks):
-            if node.name not in multi:
-                continue
-            if not in_list:
+    def undefined(self, node: Variable, known: frozenset[str]) -> None:
+        close = suggest(node.name, known)
+        self.add(
+            "DQL301",
+            f"variable `${node.name}` is not defined",
+            node,
+            _did_you_mean(close and "$" + close),
+        )
+
+    def in_string(self, node: String, known: frozenset[str]) -> None:
+        for match in _STRING_VARIABLE.finditer(node.value):
+            if match.group(1) not in known:
                 self.add(
+                    "DQL302",
+                    f"`${match.group(1)}` in this string is not a defined variable; "
+                    "dashboards would leave it as it is",
+                    node,
+                )
+
+    def selection(
+        self, parent: Node, node: Variable, in_list: bool, found: list[Diagnostic]
+    ) -> None:
+        if not in_list:
+            found.append(
+                diagnostic(
                     "DQL303",
                     f"`${node.name}` is multi-select, but stands where one value is expected: "
                     "with two values selected the query is not valid",
-                    node,
+                    node.span,
                     f"filter with `in(field, array(${node.name}))`",
                 )
-            elif (
-                isinstance(parent, Call)
-                and parent.name.lower() == "in"
-                and node is not parent.args[0]
-            ):
-                self.add(
+            )
+        elif (
+            isinstance(parent, Call) and parent.name.lower() == "in" and node is not parent.args[0]
+        ):
+            found.append(
+                diagnostic(
                     "DQL304",
                     f"`in(..., ${node.name})` without `array()`: when nothing is selected the "
                     "Dashboards app leaves `in(x, )`, which fails",
-                    node,
+                    node.span,
                     f"write `array(${node.name})`",
                 )
+            )
 
 
-def _variable_places(
-    query: Query, marks: list[int] | None
-) -> Iterator[tuple[Node, Variable, bool]]:
-    """Every variable with its parent node and whether it is an element of a list there
-    (arguments, brace items), where a multi-select value expands to several values.
-    With ``marks`` (:func:`_variable_marks`), only subtrees that hold one are looked at."""
-    stack: list[Node] = [query]
-    while stack:
-        node = stack.pop()
-        for name in type(node).child_fields():
-            value = getattr(node, name)
-            items = value if isinstance(value, tuple) else (value,)
-            # The operands of an operator chain are not a list: one value each.
-            listed = isinstance(value, tuple) and not isinstance(node, Binary)
-            for item in items:
-                if isinstance(item, Variable):
-                    yield node, item, listed
-                elif isinstance(item, Node) and spans_any(item, marks):
-                    stack.append(item)
+class _Kind(enum.Enum):
+    """What :meth:`_Checker.expression` does with a node of a class."""
+
+    SKIP = "skip"  # an execution block (a subquery of its own) or a leaf
+    FIELD = "field"
+    CALL = "call"
+    IN = "in"
+    WALK = "walk"  # its children
+
+
+_KINDS: dict[type[Node], _Kind] = {}
+
+
+def _kind(cls: type[Node]) -> _Kind:
+    if issubclass(cls, Block):
+        kind = _Kind.SKIP
+    elif issubclass(cls, FieldRef):
+        kind = _Kind.FIELD
+    elif issubclass(cls, Call):
+        kind = _Kind.CALL
+    elif issubclass(cls, In):
+        kind = _Kind.IN
+    else:
+        kind = _Kind.WALK if cls.child_fields() else _Kind.SKIP
+    _KINDS[cls] = kind
+    return kind
 
 
 def _variable_marks(query: Query) -> list[int] | None:
@@ -452,18 +542,6 @@ def _variable_marks(query: Query) -> list[int] | None:
 
 
 _VARIABLE_MARK = re.compile(r"\$|\\u0024", re.IGNORECASE)
-
-
-def _walk_marked(query: Query, marks: list[int] | None) -> Iterator[Node]:
-    """The query's nodes as :meth:`Node.walk` gives them, without the subtrees that hold
-    no mark."""
-    stack: list[Node] = [query]
-    while stack:
-        node = stack.pop()
-        yield node
-        kids = [kid for kid in child_nodes(node) if spans_any(kid, marks)]
-        kids.reverse()
-        stack.extend(kids)
 
 
 def _written_name(node: Node) -> str | None:
@@ -540,14 +618,13 @@ def check(
     top = analyze(query)
     for flow in top.flows():
         checker.flow(flow, top=flow is top)
+    defined: frozenset[str] | None = None
     if defined_variables is not None:
         names = {defined_variables} if isinstance(defined_variables, str) else defined_variables
-        checker.variables(query, frozenset(names))
-    multi = {multi_select} if isinstance(multi_select, str) else multi_select
-    if multi:
-        marks = _variable_marks(query)
-        if marks != []:
-            checker.selections(query, frozenset(multi), marks)
+        defined = frozenset(names)
+    multi = frozenset({multi_select} if isinstance(multi_select, str) else multi_select)
+    if defined is not None or multi:
+        checker.variables(query, defined, multi)
     return sorted(checker.found, key=_position)
 
 

@@ -178,9 +178,13 @@ class Function(_Frozen):
     def is_aggregation(self) -> bool:
         return self.context is not None
 
+    @cached_property
+    def _undocumented(self) -> frozenset[str]:
+        return frozenset(a.lower() for a in self.undocumented_aliases)
+
     def is_undocumented_alias(self, name: str) -> bool:
         """Whether ``name`` is one of :attr:`undocumented_aliases`, ignoring case."""
-        return name.lower() in (a.lower() for a in self.undocumented_aliases)
+        return bool(self.undocumented_aliases) and name.lower() in self._undocumented
 
     def parameter(self, name: str) -> Parameter | None:
         """The first parameter called ``name`` (or alias) in any signature, ignoring case."""
@@ -247,6 +251,9 @@ def _hint(suggestion: str | None) -> str | None:
     return f"did you mean {suggestion!r}?" if suggestion else None
 
 
+_MEMO_SIZE = 65536
+
+
 class Catalog(_Frozen):
     # The underscore sorts the header first in the generated JSON.
     model_config = ConfigDict(frozen=True, extra="forbid", validate_by_name=True)
@@ -305,6 +312,21 @@ class Catalog(_Frozen):
         """
         if context is not None and context not in FUNCTION_CONTEXTS:
             raise ValueError(f"unknown function context {context!r}")
+        memo = self._function_memo
+        key = (name, context)
+        if key in memo:
+            return memo[key]
+        found = self._function(name, context)
+        if len(memo) < _MEMO_SIZE:  # names as written; a bound on what odd input adds
+            memo[key] = found
+        return found
+
+    @cached_property
+    def _function_memo(self) -> dict[tuple[str, FunctionContext | None], Function | None]:
+        # Checking a corpus looks up every call by name and context.
+        return {}
+
+    def _function(self, name: str, context: FunctionContext | None) -> Function | None:
         entries = self.functions_named(name)
         if not entries:
             return None
@@ -316,10 +338,18 @@ class Catalog(_Frozen):
 
     def data_object(self, name: str) -> DataObject | None:
         """The data object (or family) ``name`` belongs to, ignoring case."""
-        for entry in self.data_objects:
-            if entry.matches(name):
-                return entry
-        return None
+        memo = self._data_object_memo
+        if name in memo:
+            return memo[name]
+        found = next((entry for entry in self.data_objects if entry.matches(name)), None)
+        if len(memo) < _MEMO_SIZE:
+            memo[name] = found
+        return found
+
+    @cached_property
+    def _data_object_memo(self) -> dict[str, DataObject | None]:
+        # Checking a corpus looks up the data object of every `fetch`.
+        return {}
 
     @property
     def data_object_names(self) -> tuple[str, ...]:

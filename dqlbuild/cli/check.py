@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import gc
 import json
 import re
 import sys
@@ -236,18 +237,48 @@ class Reporter:
         return EXIT_FAILURE if self.failed else EXIT_OK
 
 
+def check_files(
+    reporter: Reporter,
+    names: Iterable[str],
+    findings: Callable[..., Iterable[Finding]],
+    **options: Any,
+) -> None:
+    """Report ``findings(name, **options)`` of each file, with the cyclic collector
+    paused for the whole batch: the documents, trees and results hold no cycles, and its
+    scans of them (and of the catalog, loaded meanwhile) took a tenth of the time, for a
+    few hundred objects found over a corpus of dashboards."""
+    from dqlbuild.syntax.collector import collector_paused
+
+    @collector_paused
+    def run() -> None:
+        for name in names:
+            reporter.progress.step(name)
+            reporter.add(findings(name, **options))
+        if gc.get_freeze_count():
+            # A command-line process (see dqlbuild.cli.main): what the batch loaded
+            # (the catalog, caches) lives as long as it does, and the collector, resumed,
+            # would scan it all once more before the process ends.
+            gc.freeze()
+
+    run()
+
+
 def _check(args: argparse.Namespace) -> int:
     names = expand_inputs(args.files, (".dql",), args._parser)
     defined = (
         frozenset(variable_key(v, "--var") for v in args.var) if args.var is not None else None
     )
     reporter = Reporter(args.format, len(names))
-    for name in names:
-        reporter.progress.step(name)
-        try:
-            source = read_input(name)
-        except CliError as exc:
-            reporter.add([file_failure(exc.filename, exc.error)])
-            continue
-        reporter.add(dql_file_findings(source, defined=defined, fragment=args.fragment))
+    check_files(reporter, names, _file_findings, defined=defined, fragment=args.fragment)
     return reporter.finish()
+
+
+def _file_findings(
+    name: str, *, defined: frozenset[str] | None, fragment: bool
+) -> Iterator[Finding]:
+    try:
+        source = read_input(name)
+    except CliError as exc:
+        yield file_failure(exc.filename, exc.error)
+        return
+    yield from dql_file_findings(source, defined=defined, fragment=fragment)

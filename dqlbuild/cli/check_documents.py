@@ -22,6 +22,7 @@ from dqlbuild.cli.check import (
     Finding,
     Reporter,
     add_format_option,
+    check_files,
     dql_file_findings,
     file_failure,
     query_findings,
@@ -77,9 +78,7 @@ class _Query:
 def _check_documents(args: argparse.Namespace) -> int:
     names = expand_inputs(args.files, (".json", ".dql"), args._parser)
     reporter = Reporter(args.format, len(names))
-    for name in names:
-        reporter.progress.step(name)
-        reporter.add(_check_file(name, skip_non_documents=args.skip_non_documents))
+    check_files(reporter, names, _check_file, skip_non_documents=args.skip_non_documents)
     return reporter.finish()
 
 

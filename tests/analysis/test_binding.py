@@ -146,6 +146,36 @@ def test_function_braces_are_values() -> None:
     assert [v.node.kind for v in b.values] == ["field", "brace"]
 
 
+def test_plain_values_bind_as_by_the_full_rules() -> None:
+    """Lists without `name:` or brace groups bind by their count's remembered outcome:
+    the same values, parameters and problems (at the same values) as the full rules."""
+    from dqlbuild.analysis.binding import _bind, _plan
+    from dqlbuild.ast.nodes import FieldRef
+
+    catalog = get_catalog()
+    lists = [s.parameters for f in catalog.functions for s in f.signatures]
+    lists += [c.parameters for c in catalog.commands]
+    for parameters in lists:
+        for count in range(5):
+            for flatten in (False, True):
+                # Twice each: the first list is bound by the full rules and remembered.
+                for prefix in ("a", "b"):
+                    args = [FieldRef(name=f"{prefix}{i}") for i in range(count)]
+                    full = _bind(args, _plan(parameters), flatten)
+                    fast = bind(args, parameters, flatten=flatten)
+                    assert fast == full
+                    assert [p.node for p in fast.problems] == [p.node for p in full.problems]
+    # One node given twice: the problem stays at the value where it arises.
+    x, y = FieldRef(name="x"), FieldRef(name="y")
+    contains = catalog.require_function("contains").signatures[0].parameters
+    too_many = [x, y, y, x, y, x]
+    assert bind(too_many, contains, flatten=False) == _bind(too_many, _plan(contains), False)
+    again = [FieldRef(name=f"v{i}") for i in range(6)]
+    fast, full = bind(again, contains, flatten=False), _bind(again, _plan(contains), False)
+    assert fast == full
+    assert [p.node for p in fast.problems if p.node is not None] == [again[2]]
+
+
 def test_unknown_command_binds_nothing() -> None:
     b = bound("fetch logs | frobnicate a, b: 1")
     assert all(v.parameter is None for v in b.values) and not b.problems

@@ -206,6 +206,8 @@ class _Plan:
     """Some parameter accepts ``old, new`` pairs."""
     unnamed: dict[int, _Unnamed] = field(default_factory=dict, compare=False)
     """Per count of arguments, how a list of plain values binds (:func:`_unnamed`)."""
+    shaped: dict[tuple[bool, Shape], _Outcome] = field(default_factory=dict, compare=False)
+    """Per argument shape (:func:`_shape`), how any list of that shape binds."""
 
 
 @dataclass(frozen=True)
@@ -278,7 +280,20 @@ def bind(
                 index, kind, name, param = unnamed.overflow
                 problems = (BindingProblem(kind, name, args[index], param), *problems)
             return BoundArguments(values, problems, tuple(plan.parameters))
-    return _bind(args, plan, flatten)
+    if plan.pairs:  # renaming pairs reads the values themselves
+        return _bind(args, plan, flatten)
+    named: list[Node] = []
+    shape = _shape(args, flatten, named)
+    items = list(_collect(args, flatten=flatten, slot=None, carrier=None))
+    if len(set(map(id, named))) != len(named):  # one ``name:`` node given twice
+        return _bound(items, _outcome(items, plan), plan)
+    key = (flatten, shape)
+    outcome = plan.shaped.get(key)
+    if outcome is None:
+        outcome = _outcome(items, plan)
+        if len(plan.shaped) < 512:
+            plan.shaped[key] = outcome
+    return _bound(items, outcome, plan)
 
 
 # Lists of plain values up to this long bind by their count's remembered outcome.
@@ -299,10 +314,66 @@ def _unnamed(args: Sequence[Node], plan: _Plan, flatten: bool) -> _Unnamed:
     return _Unnamed(tuple(v.parameter for v in bound.values), overflow, tuple(problems))
 
 
+Shape = tuple[object, ...]
+
+
+def _shape(args: Sequence[Node], flatten: bool, named: list[Node]) -> Shape:
+    """What binding reads of an argument list: per argument, plain (``0``), ``name:``
+    (its name; with its group's shape when that is flattened) or a flattened group.
+    Collects the ``Named`` nodes into ``named``."""
+    key: list[object] = []
+    for arg in args:
+        if isinstance(arg, Named):
+            named.append(arg)
+            value = arg.value
+            if flatten and isinstance(value, Brace):
+                key.append((":", arg.name, _shape(value.items, True, named)))
+            else:
+                key.append(arg.name)
+        elif flatten and isinstance(arg, Brace):
+            key.append(("{", _shape(arg.items, True, named)))
+        else:
+            key.append(0)
+    return tuple(key)
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    """How a list of collected items binds, by item position: the same for every list
+    of the same shape, since binding reads names and nesting, never the values."""
+
+    parameters: tuple[Parameter | None, ...]
+    """The parameter of each item."""
+    problems: tuple[tuple[ProblemKind, str, int | None, bool, Parameter | None], ...]
+    """Each problem: kind, name, the item it shows at (None: nowhere) and whether at
+    the item's ``name:`` argument or group (else at its value), parameter."""
+
+
 def _bind(args: Sequence[Node], plan: _Plan, flatten: bool) -> BoundArguments:
-    visible, by_name, one_slot_each = plan.visible, plan.by_name, plan.one_slot_each
-    # A list first: ``alias:`` updates the value before it after that was collected.
+    """The full rules."""
     items = list(_collect(args, flatten=flatten, slot=None, carrier=None))
+    return _bound(items, _outcome(items, plan), plan)
+
+
+def _bound(items: list[_Item], outcome: _Outcome, plan: _Plan) -> BoundArguments:
+    values = [
+        BoundValue(item.node, param, item.named is not None, item.alias, item.carrier)
+        for item, param in zip(items, outcome.parameters, strict=True)
+    ]
+    problems = []
+    for kind, name, index, at_carrier, param in outcome.problems:
+        node: Node | None = None
+        if index is not None:
+            item = items[index]
+            node = (item.carrier or item.node) if at_carrier else item.node
+        problems.append(BindingProblem(kind, name, node, param))
+    if plan.pairs:
+        values = _rename_pairs(values)
+    return BoundArguments(tuple(values), tuple(problems), tuple(plan.parameters))
+
+
+def _outcome(items: list[_Item], plan: _Plan) -> _Outcome:
+    visible, by_name, one_slot_each = plan.visible, plan.by_name, plan.one_slot_each
     # Unnamed values fill the positional parameters that were not given by name.
     given = {
         by_name[item.named.lower()].name
@@ -311,31 +382,32 @@ def _bind(args: Sequence[Node], plan: _Plan, flatten: bool) -> BoundArguments:
     }
     positional = [p for p in plan.positional if p.name not in given] if given else plan.positional
 
-    values: list[BoundValue] = []
-    problems: list[BindingProblem] = []
-    named_seen: dict[str, Node] = {}
+    params: list[Parameter | None] = []
+    problems: list[tuple[ProblemKind, str, int | None, bool, Parameter | None]] = []
+    named_seen: dict[str, tuple[Node, int]] = {}
     filled: set[str] = set()
     next_positional = 0
     positional_count = 0
     current_slot: int | None = None
     overflowed = False
 
-    for item in items:
+    for index, item in enumerate(items):
         param: Parameter | None
         if item.named is not None:
             param = by_name.get(item.named.lower())
             where = item.carrier or item.node
             if param is None:
                 if not get_catalog().is_pseudo_parameter(item.named):
-                    problems.append(BindingProblem("unknown-parameter", item.named, where))
-                values.append(BoundValue(item.node, None, True, item.alias, item.carrier))
+                    problems.append(("unknown-parameter", item.named, index, True, None))
+                params.append(None)
                 continue
             key = param.name.lower()
-            if key in named_seen and named_seen[key] is not where and not param.variadic:
-                problems.append(BindingProblem("duplicate-parameter", param.name, where, param))
-            named_seen.setdefault(key, where)
+            seen = named_seen.get(key)
+            if seen is not None and seen[0] is not where and not param.variadic:
+                problems.append(("duplicate-parameter", param.name, index, True, param))
+            named_seen.setdefault(key, (where, index))
             filled.add(key)
-            values.append(BoundValue(item.node, param, True, item.alias, item.carrier))
+            params.append(param)
             continue
 
         param = None
@@ -352,15 +424,14 @@ def _bind(args: Sequence[Node], plan: _Plan, flatten: bool) -> BoundArguments:
         if param is None:
             # One report per argument list: later extra values add nothing new.
             if not overflowed:
-                problems.append(_overflow(visible, positional_count, item.node, filled))
+                kind, name, at = _overflow(visible, positional_count, filled)
+                problems.append((kind, name, index, False, at))
             overflowed = True
         else:
             filled.add(param.name.lower())
         positional_count += 1
-        values.append(BoundValue(item.node, param, False, item.alias, item.carrier))
+        params.append(param)
 
-    if plan.pairs:
-        values = _rename_pairs(values)
     reported: set[frozenset[str]] = set()
     for param, key, excludes in plan.checks:
         if key in filled:
@@ -368,12 +439,12 @@ def _bind(args: Sequence[Node], plan: _Plan, flatten: bool) -> BoundArguments:
                 pair = frozenset((key, lowered))
                 if lowered in filled and pair not in reported:
                     reported.add(pair)
-                    problems.append(
-                        BindingProblem("excluded-together", other, named_seen.get(lowered), param)
-                    )
+                    seen = named_seen.get(lowered)
+                    at_index = None if seen is None else seen[1]
+                    problems.append(("excluded-together", other, at_index, True, param))
         elif param.required and not any(o in filled for o in excludes):
-            problems.append(BindingProblem("missing-required", param.name, None, param))
-    return BoundArguments(tuple(values), tuple(problems), tuple(plan.parameters))
+            problems.append(("missing-required", param.name, None, False, param))
+    return _Outcome(tuple(params), tuple(problems))
 
 
 def _rename_pairs(values: list[BoundValue]) -> list[BoundValue]:
@@ -408,15 +479,15 @@ def _rename_pairs(values: list[BoundValue]) -> list[BoundValue]:
 
 
 def _overflow(
-    visible: Sequence[Parameter], index: int, node: Node, filled: set[str]
-) -> BindingProblem:
+    visible: Sequence[Parameter], index: int, filled: set[str]
+) -> tuple[ProblemKind, str, Parameter | None]:
     # The engine fills parameters in catalog order, so the value at this position
     # lands on whatever parameter sits there: a named-only one is the likely mistake.
     if index < len(visible):
         param = visible[index]
         if param.requires_name and param.name.lower() not in filled:
-            return BindingProblem("named-only-positional", param.name, node, param)
-    return BindingProblem("too-many-positional", "", node)
+            return "named-only-positional", param.name, param
+    return "too-many-positional", "", None
 
 
 def leading_value(command: Command, spec: CatalogCommand, name: str) -> Node | None:

@@ -7,6 +7,7 @@ import pytest
 from dqlbuild import parse, parse_expression
 from dqlbuild.analysis import bind_arguments, bind_call, dpl_exports, output_name
 from dqlbuild.analysis.binding import BoundArguments, bind
+from dqlbuild.ast.base import Node
 from dqlbuild.ast.nodes import Call
 from dqlbuild.catalog import Parameter, get_catalog
 
@@ -216,3 +217,50 @@ def test_output_names_are_canonical(text: str, name: str) -> None:
 )
 def test_dpl_exports(pattern: str, exports: tuple[str, ...]) -> None:
     assert dpl_exports(pattern) == exports
+
+
+def test_lists_of_one_shape_bind_as_by_the_full_rules() -> None:
+    """Lists with `name:` arguments or brace groups bind by their shape's remembered
+    outcome: the same values, parameters and problems (at the same nodes) as the full
+    rules, for every catalog list and shapes made of its own parameter names."""
+    from dqlbuild.analysis.binding import _bind, _plan
+    from dqlbuild.ast.nodes import Brace, FieldRef, Named
+
+    def shapes(names: list[str], prefix: str) -> list[list[Node]]:
+        def f(i: int) -> FieldRef:
+            return FieldRef(name=f"{prefix}{i}")
+
+        first, second = [*names, "nope", "nope"][:2]
+        return [
+            [f(0), Named(name=first, value=f(1))],
+            [Named(name=first, value=f(0)), f(1), f(2)],
+            [Named(name=second, value=Brace(items=(f(0), f(1)))), f(2)],
+            [f(0), Named(name="alias", value=f(1)), Named(name=first, value=f(2))],
+            [Brace(items=(f(0), Named(name=second, value=f(1)))), Brace(items=(f(2),))],
+            [Named(name=first, value=f(0)), Named(name=first.upper(), value=f(1))],
+            [Named(name="unknown", value=f(0)), f(1), f(2), f(3), f(4)],
+            [Named(name=n, value=f(i)) for i, n in enumerate(names)],
+        ]
+
+    catalog = get_catalog()
+    lists = [s.parameters for f in catalog.functions for s in f.signatures]
+    lists += [c.parameters for c in catalog.commands]
+    for parameters in lists:
+        names = [p.name for p in parameters]
+        for flatten in (False, True):
+            # Twice each: the first list is bound by the full rules and remembered.
+            for prefix in ("a", "b"):
+                for args in shapes(names, prefix):
+                    full = _bind(args, _plan(parameters), flatten)
+                    fast = bind(args, parameters, flatten=flatten)
+                    assert fast == full
+                    assert [p.node for p in fast.problems] == [p.node for p in full.problems]
+                    assert [v.carrier for v in fast.values] == [v.carrier for v in full.values]
+    # One `name:` node given twice is no duplicate, though a list of that shape with
+    # two such nodes is.
+    fetch = catalog.require_command("fetch").parameters
+    logs, once = FieldRef(name="logs"), Named(name="from", value=FieldRef(name="x"))
+    other = Named(name="from", value=FieldRef(name="y"))
+    assert [p.kind for p in bind([logs, once, other], fetch).problems] == ["duplicate-parameter"]
+    assert bind([logs, once, once], fetch) == _bind([logs, once, once], _plan(fetch), True)
+    assert not bind([logs, once, once], fetch).problems

@@ -85,6 +85,23 @@ class BoundValue:
         return assigned if assigned is not None else output_name(self.expr)
 
 
+_new = object.__new__
+
+
+def _value(
+    node: Node,
+    parameter: Parameter | None,
+    named: bool = False,
+    alias: str | None = None,
+    carrier: Node | None = None,
+) -> BoundValue:
+    """``BoundValue(...)`` in one step instead of a frozen ``__setattr__`` per field:
+    binding makes one per argument of every command and call."""
+    value: BoundValue = _new(BoundValue)
+    value.__dict__.update(node=node, parameter=parameter, named=named, alias=alias, carrier=carrier)
+    return value
+
+
 @dataclass(frozen=True)
 class BindingProblem:
     kind: ProblemKind
@@ -129,6 +146,17 @@ class BoundArguments:
     @property
     def unbound(self) -> tuple[BoundValue, ...]:
         return tuple(v for v in self.values if v.parameter is None)
+
+
+def _arguments(
+    values: tuple[BoundValue, ...],
+    problems: tuple[BindingProblem, ...],
+    parameters: tuple[Parameter, ...],
+) -> BoundArguments:
+    """``BoundArguments(...)`` in one step, as :func:`_value`."""
+    bound: BoundArguments = _new(BoundArguments)
+    bound.__dict__.update(values=values, problems=problems, parameters=parameters, _by_param={})
+    return bound
 
 
 @dataclass
@@ -274,12 +302,12 @@ def bind(
             unnamed = plan.unnamed.get(count)
             if unnamed is None:
                 unnamed = plan.unnamed[count] = _unnamed(args, plan, flatten)
-            values = tuple(map(BoundValue, args, unnamed.parameters))
+            values = tuple(map(_value, args, unnamed.parameters))
             problems = unnamed.problems
             if unnamed.overflow is not None:
                 index, kind, name, param = unnamed.overflow
                 problems = (BindingProblem(kind, name, args[index], param), *problems)
-            return BoundArguments(values, problems, tuple(plan.parameters))
+            return _arguments(values, problems, tuple(plan.parameters))
     if plan.pairs:  # renaming pairs reads the values themselves
         return _bind(args, plan, flatten)
     named: list[Node] = []
@@ -357,7 +385,7 @@ def _bind(args: Sequence[Node], plan: _Plan, flatten: bool) -> BoundArguments:
 
 def _bound(items: list[_Item], outcome: _Outcome, plan: _Plan) -> BoundArguments:
     values = [
-        BoundValue(item.node, param, item.named is not None, item.alias, item.carrier)
+        _value(item.node, param, item.named is not None, item.alias, item.carrier)
         for item, param in zip(items, outcome.parameters, strict=True)
     ]
     problems = []
@@ -369,7 +397,7 @@ def _bound(items: list[_Item], outcome: _Outcome, plan: _Plan) -> BoundArguments
         problems.append(BindingProblem(kind, name, node, param))
     if plan.pairs:
         values = _rename_pairs(values)
-    return BoundArguments(tuple(values), tuple(problems), tuple(plan.parameters))
+    return _arguments(tuple(values), tuple(problems), tuple(plan.parameters))
 
 
 def _outcome(items: list[_Item], plan: _Plan) -> _Outcome:

@@ -400,15 +400,17 @@ class _Checker:
         before = stage.fields_before
         if before.open:
             return
-        reported: set[str] = set()
+        judged: set[str] = set()  # the answer is the same for every use of a name
         for ref in refs:
             name = ref.name
-            if name in reported or before.may_contain(name) or stage.creates(name):
+            if name in judged:
+                continue
+            judged.add(name)
+            if before.may_contain(name) or stage.creates(name):
                 continue
             remover = _remover(flow, stage.index, name)
             if remover is None:
                 continue
-            reported.add(name)
             line = remover.command.span.line if remover.command.span is not None else None
             where = f" (line {line})" if line is not None else ""
             self.add(

@@ -36,7 +36,9 @@ def to_source(query: Query) -> str:
         return render(Printer().query(query), 100)
     if ctx.is_original(query):
         return ctx.text
-    return _Lossless(ctx).text(query)
+    lossless = _Lossless(ctx)
+    inserted = lossless.inserted(query)
+    return inserted if inserted is not None else lossless.text(query)
 
 
 def reads_back(query: Query, text: str) -> bool:
@@ -146,10 +148,17 @@ def _stages_of(text: str) -> tuple[Command, ...]:
     return known
 
 
-# Printed text of new nodes (no part parsed or copied from a parsed node) by identity,
-# with the node (so its id is not reused meanwhile): a batch inserts one new stage into
-# many queries, and such a node prints the same whatever query holds it.
+# Printed text of new nodes (no part with a position or copied from another node) by
+# identity, with the node (so its id is not reused meanwhile): a batch inserts one new
+# stage into many queries, and such a node prints the same whatever query holds it (no
+# part of it can be a node of any parsed text).
 _PRINTED: dict[int, tuple[Node, str]] = {}
+
+
+def _all_new(node: Node) -> bool:
+    """No part of ``node`` has a position or is a copy (those may print source text, so
+    what ``node`` prints could depend on the query)."""
+    return not any(n.span is not None or origin_of(n) is not None for n in node.walk())
 
 
 class _Lossless:
@@ -159,28 +168,66 @@ class _Lossless:
         self.printer = Printer(verbatim=self._reusable_text)
 
     def text(self, node: Node) -> str:
+        known = _PRINTED.get(id(node))
+        if known is not None and known[0] is node:
+            return known[1]
         reused = self._reusable_text(node)
         if reused is not None:
             return reused
         if isinstance(node, Query):
             return render(self.printer.query(node), _FLAT_WIDTH)
-        known = _PRINTED.get(id(node))
-        if known is not None and known[0] is node and self._all_new(node):
-            return known[1]
         text = render(self.printer.expr(node, precedence.ANY), _FLAT_WIDTH)
-        if self._all_new(node):
+        if _all_new(node):
             if len(_PRINTED) >= 64:
                 _PRINTED.clear()
             _PRINTED[id(node)] = (node, text)
         return text
 
-    def _all_new(self, node: Node) -> bool:
-        """No part of ``node`` is a node of the parsed text or a copy of one (those print
-        their source text, so what ``node`` prints would depend on the query)."""
-        ctx = self.ctx
-        return not any(
-            (n.span is not None and ctx.is_original(n)) or origin_of(n) is not None
-            for n in node.walk()
+    def inserted(self, query: Query) -> str | None:
+        """The text of ``query`` when it is the parsed query with one new stage inserted
+        after its first: what the layout of the whole query gives (:meth:`_sequence`),
+        worked out from the stages around the new one alone; None for any other edit."""
+        ctx, origin = self.ctx, origin_of(query)
+        old, new = ctx.commands, query.commands
+        if (
+            origin is None
+            or not ctx.is_root(origin)
+            or len(new) != len(old) + 1
+            or not old
+            or new[0] is not old[0]
+        ):
+            return None
+        at = 1
+        while at < len(old) and new[at] is old[at]:
+            at += 1
+        stage = new[at]
+        if (
+            stage.span is not None
+            or origin_of(stage) is not None
+            or any(a is not b for a, b in zip(new[at + 1 :], old[at:], strict=True))
+        ):
+            return None
+        src, span = self.source, origin.span
+        assert span is not None
+        starts, ends = [_start(c) for c in old], [_end(c) for c in old]
+        gaps = [src[ends[k] : starts[k + 1]] for k in range(len(old) - 1)]
+        clean = _clean_separator(gaps, "|", origin, src)
+        text = self._child(stage, precedence.ANY)
+        last = len(old) - 1
+        if at <= last:
+            before = _separator(gaps, at - 1, None, "|", clean)
+            after = _separator(gaps, None, at, "|", clean)
+            return (
+                src[span.start : ends[at - 1]] + before + text + after + src[starts[at] : span.end]
+            )
+        # Appended: a comment on the last stage's line stays with it (as in _sequence).
+        trailing = _trailing_comment(src[ends[last] : span.end])
+        before = _separator(gaps, last, None, "|", clean, head=trailing)
+        return (
+            src[span.start : ends[last]]
+            + before
+            + text
+            + src[ends[last] + len(trailing) : span.end]
         )
 
     def _reusable_text(self, node: Node) -> str | None:

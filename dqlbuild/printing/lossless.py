@@ -88,17 +88,15 @@ def _reads_back_edit(
     parsed from ``old_text``); None when the edit does not have a shape it knows (then
     the whole text is parsed)."""
     after = new.commands
-    spans = [c.span for c in before]
-    if any(span is None for span in spans):
+    if any(c.span is None for c in before):
         return None
-    starts = [span.start for span in spans]  # type: ignore[union-attr]
-    ends = [span.end for span in spans]  # type: ignore[union-attr]
     # The stages the edit kept (the very same nodes) at the front and at the back.
+    shorter = min(len(before), len(after))
     first = 0
-    while first < min(len(before), len(after)) and after[first] is before[first]:
+    while first < shorter and after[first] is before[first]:
         first += 1
     kept = 0
-    while kept < min(len(before), len(after)) - first and after[-1 - kept] is before[-1 - kept]:
+    while kept < shorter - first and after[-1 - kept] is before[-1 - kept]:
         kept += 1
     stop, changed = len(before) - kept, after[first : len(after) - kept]
     if not changed:
@@ -106,16 +104,16 @@ def _reads_back_edit(
     if first < stop:
         # Stages first..stop-1 became `changed`: their text is parsed again, and the text
         # before and after it must be the original's.
-        head, tail = starts[first], len(old_text) - ends[stop - 1]
+        head, tail = _start(before[first]), len(old_text) - _end(before[stop - 1])
     else:
         # Stages inserted between two stages (either may not exist): the text between
         # those must be a separator, the new stages, and a separator.
-        head = ends[first - 1] if first else 0
-        tail = len(old_text) - starts[stop] if stop < len(before) else 0
+        head = _end(before[first - 1]) if first else 0
+        tail = len(old_text) - _start(before[stop]) if stop < len(before) else 0
     if not (text.startswith(old_text[:head]) and text.endswith(old_text[len(old_text) - tail :])):
         return None
     if first < stop:
-        return _stages_of(text[head : len(text) - tail]) == changed, (head, tail)
+        return _same(_stages_of(text[head : len(text) - tail]), changed), (head, tail)
     gap = text[head : len(text) - tail]
     begin, end = 0, len(gap)
     if first:
@@ -127,7 +125,7 @@ def _reads_back_edit(
         end = code_only(gap).rfind("|")
         if end < begin or not _ONLY_TRIVIA.match(gap, end + 1):
             return None
-    return _stages_of(gap[begin:end]) == changed, (head, tail)
+    return _same(_stages_of(gap[begin:end]), changed), (head, tail)
 
 
 # Parsed stage texts by text: a batch inserts the same stage text into many queries.
@@ -146,6 +144,29 @@ def _stages_of(text: str) -> tuple[Command, ...]:
                 _PARSED.clear()
             _PARSED[text] = known
     return known
+
+
+# Pairs of stage tuples found equal, by the identities of their stages, with the tuples
+# (so the ids are not reused meanwhile): nodes are immutable, so two that were equal stay
+# equal, and a batch compares the one new stage with the same remembered parse again.
+_EQUAL: dict[tuple[int, ...], tuple[tuple[Command, ...], tuple[Command, ...]]] = {}
+
+
+def _same(parsed: tuple[Command, ...], changed: tuple[Command, ...]) -> bool:
+    key = (*map(id, parsed), -1, *map(id, changed))
+    known = _EQUAL.get(key)
+    if known is not None and _identical(known[0], parsed) and _identical(known[1], changed):
+        return True
+    if parsed != changed:
+        return False
+    if len(_EQUAL) >= 64:
+        _EQUAL.clear()
+    _EQUAL[key] = (parsed, changed)
+    return True
+
+
+def _identical(a: tuple[Command, ...], b: tuple[Command, ...]) -> bool:
+    return len(a) == len(b) and all(x is y for x, y in zip(a, b, strict=True))
 
 
 # Printed text of new nodes (no part with a position or copied from another node) by

@@ -172,7 +172,33 @@ ANY = FieldSet(open=True)
 Fate = Literal["passes", "dropped"]
 
 
-class StageFlow:
+class _StageSlots:
+    """The slots of :class:`StageFlow`, without its guard against assignment: a stage
+    flow is filled in as this class (plain assignments, several times quicker than
+    ``object.__setattr__``; an analysis makes one per stage), then made a StageFlow."""
+
+    __slots__ = (
+        "_block_flows", "_bound", "_effect", "_input", "_named", "_previous", "_rule",
+        "_spec", "_text", "command", "index", "is_start", "known", "row_changing",
+    )  # fmt: skip
+
+    index: int
+    command: Command
+    is_start: bool
+    known: bool
+    row_changing: bool
+    _rule: Callable[[_Context], _Effect] | None
+    _spec: CatalogCommand | None
+    _previous: StageFlow | None
+    _input: FieldSet
+    _text: str | None
+    _effect: _Effect | None
+    _named: tuple[Named, ...] | None
+    _block_flows: dict[int, QueryFlow] | None
+    _bound: BoundArguments | None
+
+
+class StageFlow(_StageSlots):
     """The effect of one command on the fields.
 
     Worked out on first use, part by part (the record's parts are read-only): the
@@ -182,10 +208,7 @@ class StageFlow:
     fields at a few places, and most stages answer that from their command and text
     alone (:meth:`fate_of`)."""
 
-    __slots__ = (
-        "_block_flows", "_bound", "_effect", "_input", "_named", "_previous", "_rule",
-        "_spec", "_text", "command", "index", "is_start", "known", "row_changing",
-    )  # fmt: skip
+    __slots__ = ()
 
     index: int
     command: Command
@@ -216,24 +239,20 @@ class StageFlow:
         """``previous``: the stage before (None for the first, whose fields before are
         ``input``); ``text``: the source text ``command`` was parsed from, when it is a
         parsed node."""
-        spec = get_catalog().command(command.name)
-        rule = _RULES.get(spec.name) if spec is not None else None
-        known = rule is not None
-        _init = object.__setattr__
-        _init(self, "index", index)
-        _init(self, "command", command)
-        _init(self, "is_start", known and spec is not None and spec.is_start)
-        _init(self, "known", known)
-        _init(self, "row_changing", not known or (spec is not None and spec.name in ROW_CHANGING))
-        _init(self, "_rule", rule)
-        _init(self, "_spec", spec)
-        _init(self, "_previous", previous)
-        _init(self, "_input", input)
-        _init(self, "_text", text)
-        _init(self, "_effect", None)
-        _init(self, "_named", None)
-        _init(self, "_block_flows", None)
-        _init(self, "_bound", None)
+        kind = _KINDS.get(command.name)
+        if kind is None:
+            kind = _kind(command.name)
+        cls = type(self)
+        object.__setattr__(self, "__class__", _StageSlots)
+        fill: _StageSlots = self
+        fill.index = index
+        fill.command = command
+        fill.is_start, fill.known, fill.row_changing, fill._rule, fill._spec = kind
+        fill._previous = previous
+        fill._input = input
+        fill._text = text
+        fill._effect = fill._named = fill._block_flows = fill._bound = None
+        fill.__class__ = cls
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError("a StageFlow is immutable")
@@ -905,6 +924,24 @@ _UNMENTIONED: dict[Callable[[_Context], _Effect], Fate] = {
 _JOINED = {_RULES[name]: prefix for name, prefix in _JOIN_PREFIXES.items()}
 
 
+_Kind = tuple[bool, bool, bool, Callable[[_Context], _Effect] | None, CatalogCommand | None]
+# What a stage's command name says (is_start, known, row_changing, its rule, its catalog
+# entry), by the name as written: an analysis makes a stage flow per stage.
+_KINDS: dict[str, _Kind] = {}
+
+
+def _kind(name: str) -> _Kind:
+    spec = get_catalog().command(name)
+    rule = _RULES.get(spec.name) if spec is not None else None
+    known = rule is not None
+    is_start = known and spec is not None and spec.is_start
+    row_changing = not known or (spec is not None and spec.name in ROW_CHANGING)
+    kind = (is_start, known, row_changing, rule, spec)
+    if len(_KINDS) < 1024:  # command names are few; made-up ones must not grow it
+        _KINDS[name] = kind
+    return kind
+
+
 def blocks(nodes: Iterable[Node]) -> Iterator[Block]:
     """Execution blocks among ``nodes`` and their descendants, not inside other blocks,
     in source order (the order of ``StageFlow.subqueries``)."""
@@ -961,6 +998,8 @@ def _analyze(query: Query, block: Block | None = None, text: str | None = None) 
     stages: list[StageFlow] = []
     previous: StageFlow | None = None
     source: SourceContext | None = get_private(query, "source") if block is None else None
+    if source is not None and source.is_root(query):
+        text, source = source.text, None  # the parsed query: every stage is a parsed one
     for index, command in enumerate(query.commands):
         if source is not None:
             text = source.text if source.stage_index(command) is not None else None

@@ -36,7 +36,9 @@ def to_source(query: Query) -> str:
         return render(Printer().query(query), 100)
     if ctx.is_original(query):
         return ctx.text
-    return _Lossless(ctx).text(query)
+    lossless = _Lossless(ctx)
+    inserted = lossless.inserted(query)
+    return inserted if inserted is not None else lossless.text(query)
 
 
 def reads_back(query: Query, text: str) -> bool:
@@ -86,17 +88,15 @@ def _reads_back_edit(
     parsed from ``old_text``); None when the edit does not have a shape it knows (then
     the whole text is parsed)."""
     after = new.commands
-    spans = [c.span for c in before]
-    if any(span is None for span in spans):
+    if any(c.span is None for c in before):
         return None
-    starts = [span.start for span in spans]  # type: ignore[union-attr]
-    ends = [span.end for span in spans]  # type: ignore[union-attr]
     # The stages the edit kept (the very same nodes) at the front and at the back.
+    shorter = min(len(before), len(after))
     first = 0
-    while first < min(len(before), len(after)) and after[first] is before[first]:
+    while first < shorter and after[first] is before[first]:
         first += 1
     kept = 0
-    while kept < min(len(before), len(after)) - first and after[-1 - kept] is before[-1 - kept]:
+    while kept < shorter - first and after[-1 - kept] is before[-1 - kept]:
         kept += 1
     stop, changed = len(before) - kept, after[first : len(after) - kept]
     if not changed:
@@ -104,16 +104,16 @@ def _reads_back_edit(
     if first < stop:
         # Stages first..stop-1 became `changed`: their text is parsed again, and the text
         # before and after it must be the original's.
-        head, tail = starts[first], len(old_text) - ends[stop - 1]
+        head, tail = _start(before[first]), len(old_text) - _end(before[stop - 1])
     else:
         # Stages inserted between two stages (either may not exist): the text between
         # those must be a separator, the new stages, and a separator.
-        head = ends[first - 1] if first else 0
-        tail = len(old_text) - starts[stop] if stop < len(before) else 0
+        head = _end(before[first - 1]) if first else 0
+        tail = len(old_text) - _start(before[stop]) if stop < len(before) else 0
     if not (text.startswith(old_text[:head]) and text.endswith(old_text[len(old_text) - tail :])):
         return None
     if first < stop:
-        return _stages_of(text[head : len(text) - tail]) == changed, (head, tail)
+        return _same(_stages_of(text[head : len(text) - tail]), changed), (head, tail)
     gap = text[head : len(text) - tail]
     begin, end = 0, len(gap)
     if first:
@@ -125,7 +125,7 @@ def _reads_back_edit(
         end = code_only(gap).rfind("|")
         if end < begin or not _ONLY_TRIVIA.match(gap, end + 1):
             return None
-    return _stages_of(gap[begin:end]) == changed, (head, tail)
+    return _same(_stages_of(gap[begin:end]), changed), (head, tail)
 
 
 # Parsed stage texts by text: a batch inserts the same stage text into many queries.
@@ -146,10 +146,40 @@ def _stages_of(text: str) -> tuple[Command, ...]:
     return known
 
 
-# Printed text of new nodes (no part parsed or copied from a parsed node) by identity,
-# with the node (so its id is not reused meanwhile): a batch inserts one new stage into
-# many queries, and such a node prints the same whatever query holds it.
+# Pairs of stage tuples found equal, by the identities of their stages, with the tuples
+# (so the ids are not reused meanwhile): nodes are immutable, so two that were equal stay
+# equal, and a batch compares the one new stage with the same remembered parse again.
+_EQUAL: dict[tuple[int, ...], tuple[tuple[Command, ...], tuple[Command, ...]]] = {}
+
+
+def _same(parsed: tuple[Command, ...], changed: tuple[Command, ...]) -> bool:
+    key = (*map(id, parsed), -1, *map(id, changed))
+    known = _EQUAL.get(key)
+    if known is not None and _identical(known[0], parsed) and _identical(known[1], changed):
+        return True
+    if parsed != changed:
+        return False
+    if len(_EQUAL) >= 64:
+        _EQUAL.clear()
+    _EQUAL[key] = (parsed, changed)
+    return True
+
+
+def _identical(a: tuple[Command, ...], b: tuple[Command, ...]) -> bool:
+    return len(a) == len(b) and all(x is y for x, y in zip(a, b, strict=True))
+
+
+# Printed text of new nodes (no part with a position or copied from another node) by
+# identity, with the node (so its id is not reused meanwhile): a batch inserts one new
+# stage into many queries, and such a node prints the same whatever query holds it (no
+# part of it can be a node of any parsed text).
 _PRINTED: dict[int, tuple[Node, str]] = {}
+
+
+def _all_new(node: Node) -> bool:
+    """No part of ``node`` has a position or is a copy (those may print source text, so
+    what ``node`` prints could depend on the query)."""
+    return not any(n.span is not None or origin_of(n) is not None for n in node.walk())
 
 
 class _Lossless:
@@ -159,28 +189,66 @@ class _Lossless:
         self.printer = Printer(verbatim=self._reusable_text)
 
     def text(self, node: Node) -> str:
+        known = _PRINTED.get(id(node))
+        if known is not None and known[0] is node:
+            return known[1]
         reused = self._reusable_text(node)
         if reused is not None:
             return reused
         if isinstance(node, Query):
             return render(self.printer.query(node), _FLAT_WIDTH)
-        known = _PRINTED.get(id(node))
-        if known is not None and known[0] is node and self._all_new(node):
-            return known[1]
         text = render(self.printer.expr(node, precedence.ANY), _FLAT_WIDTH)
-        if self._all_new(node):
+        if _all_new(node):
             if len(_PRINTED) >= 64:
                 _PRINTED.clear()
             _PRINTED[id(node)] = (node, text)
         return text
 
-    def _all_new(self, node: Node) -> bool:
-        """No part of ``node`` is a node of the parsed text or a copy of one (those print
-        their source text, so what ``node`` prints would depend on the query)."""
-        ctx = self.ctx
-        return not any(
-            (n.span is not None and ctx.is_original(n)) or origin_of(n) is not None
-            for n in node.walk()
+    def inserted(self, query: Query) -> str | None:
+        """The text of ``query`` when it is the parsed query with one new stage inserted
+        after its first: what the layout of the whole query gives (:meth:`_sequence`),
+        worked out from the stages around the new one alone; None for any other edit."""
+        ctx, origin = self.ctx, origin_of(query)
+        old, new = ctx.commands, query.commands
+        if (
+            origin is None
+            or not ctx.is_root(origin)
+            or len(new) != len(old) + 1
+            or not old
+            or new[0] is not old[0]
+        ):
+            return None
+        at = 1
+        while at < len(old) and new[at] is old[at]:
+            at += 1
+        stage = new[at]
+        if (
+            stage.span is not None
+            or origin_of(stage) is not None
+            or any(a is not b for a, b in zip(new[at + 1 :], old[at:], strict=True))
+        ):
+            return None
+        src, span = self.source, origin.span
+        assert span is not None
+        starts, ends = [_start(c) for c in old], [_end(c) for c in old]
+        gaps = [src[ends[k] : starts[k + 1]] for k in range(len(old) - 1)]
+        clean = _clean_separator(gaps, "|", origin, src)
+        text = self._child(stage, precedence.ANY)
+        last = len(old) - 1
+        if at <= last:
+            before = _separator(gaps, at - 1, None, "|", clean)
+            after = _separator(gaps, None, at, "|", clean)
+            return (
+                src[span.start : ends[at - 1]] + before + text + after + src[starts[at] : span.end]
+            )
+        # Appended: a comment on the last stage's line stays with it (as in _sequence).
+        trailing = _trailing_comment(src[ends[last] : span.end])
+        before = _separator(gaps, last, None, "|", clean, head=trailing)
+        return (
+            src[span.start : ends[last]]
+            + before
+            + text
+            + src[ends[last] + len(trailing) : span.end]
         )
 
     def _reusable_text(self, node: Node) -> str | None:

@@ -141,7 +141,7 @@ class Bench:
     async def stop(self) -> None:
         await self.client.shutdown_async(None)
         self.client.exit(None)
-        await self.client.stop()
+        await self.client.stop()  # type: ignore[no-untyped-call]  # pygls leaves it untyped
 
 
 def ms(seconds: float) -> str:

@@ -19,6 +19,7 @@ import sys
 import time
 import tracemalloc
 from collections.abc import Callable
+from functools import partial
 
 import dqlbuild
 
@@ -142,11 +143,11 @@ def main() -> int:
     for name, dql, sql in CASES:
         dql_tokens = tokenize(dql)
         sql_tokens = len(Tokenizer().tokenize(sql))
-        t_dql = best_time(lambda dql=dql: dqlbuild.parse(dql), args.repeat, args.number)
-        t_re = best_time(lambda dql=dql: tokenize(dql), args.repeat, args.number)
-        t_sql = best_time(lambda sql=sql: sqlglot.parse_one(sql), args.repeat, args.number)
-        m_dql = peak_memory(lambda dql=dql: dqlbuild.parse(dql))
-        m_sql = peak_memory(lambda sql=sql: sqlglot.parse_one(sql))
+        t_dql = best_time(partial(dqlbuild.parse, dql), args.repeat, args.number)
+        t_re = best_time(partial(tokenize, dql), args.repeat, args.number)
+        t_sql = best_time(partial(sqlglot.parse_one, sql), args.repeat, args.number)
+        m_dql = peak_memory(partial(dqlbuild.parse, dql))
+        m_sql = peak_memory(partial(sqlglot.parse_one, sql))
         ratios_floor.append(t_dql / t_re)
         ratios_sqlglot.append(t_dql / t_sql)
         ratios_memory.append(m_dql / m_sql)

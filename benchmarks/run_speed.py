@@ -20,7 +20,9 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 INTERVAL = 300_000_000_000  # 5 minutes in nanoseconds
@@ -91,6 +93,10 @@ def spans_file(count: int, given: str | None) -> Path:
     return path
 
 
+def _fetch_all(connection: Any, sql: str) -> object:
+    return connection.execute(sql).fetchall()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--spans", type=int, default=1_000_000, help="number of spans")
@@ -133,8 +139,8 @@ def main() -> int:
         if engine_rows != hand_rows:
             print(f"{name}: the results differ", file=sys.stderr)
             return 1
-        t_engine = best_time(lambda dql=dql: dataset.run(dql), args.repeat)
-        t_hand = best_time(lambda sql=sql: connection.execute(sql).fetchall(), args.repeat)
+        t_engine = best_time(partial(dataset.run, dql), args.repeat)
+        t_hand = best_time(partial(_fetch_all, connection, sql), args.repeat)
         ratios.append(t_engine / t_hand)
         print(
             f"{name:<15} {t_engine * 1e3:>10.1f} ms {t_hand * 1e3:>7.1f} ms {t_engine / t_hand:>7.2f}"

@@ -27,6 +27,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 import dqlbuild
 from dqlbuild import Query, analyze, check, inject_filter, parse
@@ -139,6 +140,10 @@ def parse_size(text: str) -> int:
     return int(text)
 
 
+def _add_filter_to_document(text: str) -> object:
+    return add_filter(load_document(text), variable="K", field="k")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="sizes 1 KB to 100 KB")
@@ -159,7 +164,9 @@ def main() -> int:
     print(f"sizes: {', '.join(f'{s:,}' for s in sizes)} bytes; CPU time, best of runs")
     print(f"{'shape':<9} {'operation':<19} {'exponent':>8} {'worst 10x':>9} {'largest':>10}")
     worst_overall = 0.0
-    rows = [(shape.name, shape.text, name, op) for shape in shapes for name, op in ops.items()]
+    rows: list[tuple[str, Callable[[int], str], str, Op | None]] = [
+        (shape.name, shape.text, name, op) for shape in shapes for name, op in ops.items()
+    ]
     if not args.shape or "tiles" in args.shape:
         rows.append(("tiles", tiles_text, "add-filter", None))
     for shape_name, make, op_name, op in rows:
@@ -168,16 +175,11 @@ def main() -> int:
         points: list[tuple[int, float]] = []
         for size in sizes:
             text = make(size)
-            if op is None:
-                doc_text = text
-
-                def run(doc_text: str = doc_text) -> object:
-                    return add_filter(load_document(doc_text), variable="K", field="k")
-            else:
-                query = parse(text)
-
-                def run(op: Op = op, text: str = text, query: Query = query) -> object:
-                    return op(text, query)
+            run: Callable[[], object] = (
+                partial(_add_filter_to_document, text)
+                if op is None
+                else partial(op, text, parse(text))
+            )
 
             small = size <= 100_000
             points.append((len(text), best_time(run, budget=1.0 if small else 0, runs=3)))

@@ -1,4 +1,5 @@
-"""The package stays mypy-strict and ruff clean (run as part of the suite, so CI checks it)."""
+"""The package, its scripts and benchmarks stay mypy-strict clean, and they and the tests
+ruff clean (lint and format); run in the suite, so CI checks them."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ def _run(*args: str) -> subprocess.CompletedProcess[str]:
 def test_ruff_check_and_format() -> None:
     check = _run("ruff", "check", "dqlbuild", "tests", "scripts", "benchmarks")
     assert check.returncode == 0, check.stdout + check.stderr
-    fmt = _run("ruff", "format", "--check", "dqlbuild", "scripts")
+    fmt = _run("ruff", "format", "--check", "dqlbuild", "tests", "scripts", "benchmarks")
     assert fmt.returncode == 0, fmt.stdout + fmt.stderr
 
 

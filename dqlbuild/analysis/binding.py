@@ -232,23 +232,12 @@ class _Plan:
     those of the parameters it excludes, for the required/excluded checks after binding."""
     pairs: bool
     """Some parameter accepts ``old, new`` pairs."""
-    unnamed: dict[int, _Unnamed] = field(default_factory=dict, compare=False)
-    """Per count of arguments, how a list of plain values binds (:func:`_unnamed`)."""
+    plain: dict[int, _Outcome] = field(default_factory=dict, compare=False)
+    """Per count, how a list of plain values (no ``name:``, no brace group to flatten)
+    binds: it depends on their count alone, and most lists are such (``contains(s,
+    "x")``)."""
     shaped: dict[tuple[bool, Shape], _Outcome] = field(default_factory=dict, compare=False)
     """Per argument shape (:func:`_shape`), how any list of that shape binds."""
-
-
-@dataclass(frozen=True)
-class _Unnamed:
-    """How ``n`` plain values (no ``name:``, no brace group to flatten) bind: it depends
-    on their count alone, and most argument lists are such (``contains(s, "x")``)."""
-
-    parameters: tuple[Parameter | None, ...]
-    """The parameter of each value."""
-    overflow: tuple[int, ProblemKind, str, Parameter | None] | None
-    """The first value that binds to nothing, and the problem it makes."""
-    problems: tuple[BindingProblem, ...]
-    """The required and excluded-together problems (they hold no node)."""
 
 
 _PLANS: dict[int, _Plan] = {}
@@ -294,19 +283,21 @@ def bind(
     rules (brace groups are argument lists) over function rules (braces are values)."""
     plan = _plan(parameters)
     count = len(args)
-    if count <= _UNNAMED_MAX and not plan.pairs:
+    if count <= _PLAIN_MAX and not plan.pairs:
         for arg in args:
             if isinstance(arg, Named) or (flatten and isinstance(arg, Brace)):
                 break
         else:
-            unnamed = plan.unnamed.get(count)
-            if unnamed is None:
-                unnamed = plan.unnamed[count] = _unnamed(args, plan, flatten)
-            values = tuple(map(_value, args, unnamed.parameters))
-            problems = unnamed.problems
-            if unnamed.overflow is not None:
-                index, kind, name, param = unnamed.overflow
-                problems = (BindingProblem(kind, name, args[index], param), *problems)
+            # Plain values are their own items: no list of them needs collecting.
+            outcome = plan.plain.get(count)
+            if outcome is None:
+                items = list(_collect(args, flatten=flatten, slot=None, carrier=None))
+                outcome = plan.plain[count] = _outcome(items, plan)
+            values = tuple(map(_value, args, outcome.parameters))
+            problems = tuple(
+                BindingProblem(kind, name, None if at is None else args[at], param)
+                for kind, name, at, _, param in outcome.problems
+            )
             return _arguments(values, problems, tuple(plan.parameters))
     if plan.pairs:  # renaming pairs reads the values themselves
         return _bind(args, plan, flatten)
@@ -325,21 +316,7 @@ def bind(
 
 
 # Lists of plain values up to this long bind by their count's remembered outcome.
-_UNNAMED_MAX = 16
-
-
-def _unnamed(args: Sequence[Node], plan: _Plan, flatten: bool) -> _Unnamed:
-    """How these plain values bind, told by binding them, for any such list as long."""
-    bound = _bind(args, plan, flatten)
-    overflow = None
-    problems: list[BindingProblem] = []
-    for problem in bound.problems:
-        if problem.node is None:
-            problems.append(problem)
-        else:  # the one problem with a node: at the first value that binds to nothing
-            index = next(i for i, v in enumerate(bound.values) if v.parameter is None)
-            overflow = (index, problem.kind, problem.name, problem.parameter)
-    return _Unnamed(tuple(v.parameter for v in bound.values), overflow, tuple(problems))
+_PLAIN_MAX = 16
 
 
 Shape = tuple[object, ...]

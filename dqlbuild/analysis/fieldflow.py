@@ -218,15 +218,8 @@ class StageFlow(_StageSlots):
     row_changing: bool
     """The stage adds, drops or merges records, so a filter moved across it would
     change the result (``summarize``, ``limit``, ``dedup``, ``join``, ``expand`` ...)."""
-    _rule: Callable[[_Context], _Effect] | None
-    _spec: CatalogCommand | None
-    _previous: StageFlow | None
-    _input: FieldSet
-    _text: str | None
-    _effect: _Effect | None
-    _named: tuple[Named, ...] | None
-    _block_flows: dict[int, QueryFlow] | None
-    _bound: BoundArguments | None
+    # The private parts are declared on _StageSlots; the public ones again here, for
+    # their documentation.
 
     def __init__(
         self,

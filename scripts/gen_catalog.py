@@ -1,4 +1,5 @@
-"""Generate ``dqlbuild/catalog/catalog.json`` from the shared DQL catalog.
+"""Generate ``dqlbuild/catalog/catalog.json`` (and its name index ``names.json``) from
+the shared DQL catalog.
 
 Usage: python scripts/gen_catalog.py [SOURCE] [--check]
 
@@ -24,6 +25,7 @@ from typing import Any, cast
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SOURCE = ROOT.parent / "shared" / "catalog" / "dql-catalog.json"
 OUTPUT = ROOT / "dqlbuild" / "catalog" / "catalog.json"
+NAMES_OUTPUT = OUTPUT.with_name("names.json")
 
 # The generator is run from a checkout, where dqlbuild is not installed.
 if str(ROOT) not in sys.path:
@@ -564,7 +566,24 @@ def build(raw: Raw, sha256: str) -> Catalog:
 
 
 def render(catalog: Catalog) -> str:
-    data = catalog.model_dump(mode="json", exclude_defaults=True, by_alias=True)
+    return _dump(catalog.model_dump(mode="json", exclude_defaults=True, by_alias=True))
+
+
+def render_names(catalog: Catalog) -> str:
+    """``names.json``: the catalog spelling of every command and function name (aliases
+    included) by lower-case name. The parser needs only these, and reading them from
+    the whole catalog would cost every start-up of the command line a few milliseconds."""
+    functions: dict[str, str] = {}
+    for function in catalog.functions:
+        for alias in function.aliases:
+            functions.setdefault(alias.lower(), alias)
+    # A real function name wins over an alias spelled the same.
+    functions.update({f.name.lower(): f.name for f in catalog.functions})
+    commands = {c.name.lower(): c.name for c in catalog.commands}
+    return _dump({"_generated_by": GENERATED_BY, "commands": commands, "functions": functions})
+
+
+def _dump(data: Raw) -> str:
     # indent=0: one value per line keeps diffs readable without padding.
     return (
         json.dumps(data, sort_keys=True, indent=0, separators=(",", ":"), ensure_ascii=False) + "\n"
@@ -585,14 +604,22 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     text = generate(args.source)
+    outputs = {
+        OUTPUT: text,
+        NAMES_OUTPUT: render_names(Catalog.model_validate_json(text)),
+    }
     if args.check:
-        current = OUTPUT.read_text(encoding="utf-8") if OUTPUT.exists() else ""
-        if current != text:
-            print(f"{OUTPUT.relative_to(ROOT)} is out of date", file=sys.stderr)
-            return 1
-        return 0
-    OUTPUT.write_text(text, encoding="utf-8")
-    print(f"wrote {OUTPUT.relative_to(ROOT)}")
+        stale = [
+            path
+            for path, wanted in outputs.items()
+            if (path.read_text(encoding="utf-8") if path.exists() else "") != wanted
+        ]
+        for path in stale:
+            print(f"{path.relative_to(ROOT)} is out of date", file=sys.stderr)
+        return 1 if stale else 0
+    for path, wanted in outputs.items():
+        path.write_text(wanted, encoding="utf-8")
+        print(f"wrote {path.relative_to(ROOT)}")
     return 0
 
 

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+import dqlbuild.catalog as catalog_package
 from dqlbuild.catalog import (
     FUNCTION_CONTEXTS,
     Catalog,
@@ -23,6 +24,7 @@ from dqlbuild.catalog import (
     FunctionContext,
     camel_from_snake,
     get_catalog,
+    name_index,
     snake_case,
     suggest,
 )
@@ -98,6 +100,34 @@ def test_catalog_json_is_deterministic_and_sorted() -> None:
     assert list(data) == sorted(data)
     assert next(iter(data)) == "_generated_by"
     assert "gen_catalog.py" in data["_generated_by"]
+
+
+def test_name_index_is_generated_from_the_committed_catalog(cat: Catalog) -> None:
+    committed = resources.files("dqlbuild.catalog").joinpath("names.json").read_text("utf-8")
+    assert committed == gen.render_names(cat), "run: python scripts/gen_catalog.py"
+    commands, functions = name_index()
+    assert commands == {c.name.lower(): c.name for c in cat.commands}
+    assert commands["maketimeseries"] == "makeTimeseries"
+    # Aliases keep their own spelling; a real name wins over an alias spelled alike.
+    assert functions["first"] == "first" and functions["takefirst"] == "takeFirst"
+    assert all(functions[f.name.lower()] == f.name for f in cat.functions)
+    aliases = {a for f in cat.functions for a in f.aliases}
+    assert set(functions.values()) == {f.name for f in cat.functions} | aliases
+
+
+@pytest.mark.parametrize(
+    "text", ["", "[]", '{"commands": {}}', '{"commands": [], "functions": {}}']
+)
+def test_a_damaged_name_index_is_a_catalog_error(
+    text: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(catalog_package, "_catalog_text", lambda name="": text)
+    name_index.cache_clear()
+    try:
+        with pytest.raises(DQLCatalogError, match="cannot load the bundled DQL catalog"):
+            name_index()
+    finally:
+        name_index.cache_clear()
 
 
 def test_loader_is_cached(cat: Catalog) -> None:

@@ -23,6 +23,8 @@ def test_wheel_contains_grammar_catalog_and_type_marker(tmp_path: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     assert "dqlbuild/_grammar/dql.lark" in names
     assert "dqlbuild/catalog/catalog.json" in names
+    assert "dqlbuild/catalog/names.json" in names
+    assert "dqlbuild/ast/_makers.py" in names
     assert "dqlbuild/py.typed" in names
     grammar = zipfile.ZipFile(wheel).read("dqlbuild/_grammar/dql.lark").decode()
     assert grammar == (REPO / "grammar" / "dql.lark").read_text()

@@ -367,25 +367,61 @@ def _compile_maker(cls: type[BaseModel]) -> Callable[..., Any]:
         ("__pydantic_private__", None),
     ):
         type.__setattr__(cls, name, value)
-    env: dict[str, Any] = {"new": object.__new__, "setattr_": object.__setattr__, "cls": cls}
-    params, body = [], []
-    for i, (name, info) in enumerate(cls.model_fields.items()):
-        if info.is_required():
-            params.append(name)
-        else:
-            env[f"default_{i}"] = info.default
-            params.append(f"{name}=default_{i}")
-        body.append(f"    setattr_(node, {name!r}, {name})")
-    source = "\n".join(
+    shape = maker_shape(cls)
+    factory = _prebuilt_factory(cls, shape)
+    if factory is None:
+        env: dict[str, Any] = {"Any": Any}
+        exec(maker_factory_source(cls.__name__, shape), env)  # built from field names
+        factory = env[cls.__name__]
+    defaults = [info.default for info in cls.model_fields.values() if not info.is_required()]
+    made: Callable[..., Any] = factory(object.__new__, object.__setattr__, cls, *defaults)
+    return made
+
+
+def maker_shape(cls: type[BaseModel]) -> tuple[tuple[str, bool], ...]:
+    """What a class's maker is generated from: its fields in order, and which are required."""
+    return tuple((name, info.is_required()) for name, info in cls.model_fields.items())
+
+
+def maker_factory_source(name: str, shape: tuple[tuple[str, bool], ...]) -> str:
+    """The source of ``def <name>(new, setattr_, cls, *defaults)``, which returns the maker
+    of a class of that shape (``defaults``: those of its optional fields, in order).
+    Laid out as ``ruff format`` would, as scripts/gen_makers.py writes it into a module."""
+    defaults = [f"default_{i}" for i, (_, required) in enumerate(shape) if not required]
+    params = [
+        f"{field}: Any" if required else f"{field}: Any = default_{i}"
+        for i, (field, required) in enumerate(shape)
+    ]
+    return "\n".join(
         [
-            f"def make(*, {', '.join(params)}):",
-            "    node = new(cls)",
-            *body,
-            "    return node",
+            f"def {name}(",
+            *(f"    {p}: Any," for p in ("new", "setattr_", "cls", *defaults)),
+            ") -> Any:",
+            "    def make(",
+            *(["        *,"] if params else []),
+            *(f"        {p}," for p in params),
+            "    ) -> Any:",
+            "        node = new(cls)",
+            *(f'        setattr_(node, "{field}", {field})' for field, _ in shape),
+            "        return node",
+            "",
+            "    return make",
+            "",
         ]
     )
-    exec(source, env)  # the source is built from the field names above
-    return env["make"]  # type: ignore[no-any-return]
+
+
+def _prebuilt_factory(cls: type[BaseModel], shape: tuple[tuple[str, bool], ...]) -> Any:
+    # The factories of dqlbuild's own node classes are generated ahead of time
+    # (scripts/gen_makers.py), so Python's bytecode cache holds them compiled: compiling
+    # them here would cost every start-up a few milliseconds. One whose class has
+    # changed shape since is not used (and the test-suite says to regenerate).
+    if cls.__module__ not in ("dqlbuild.ast.nodes", __name__):
+        return None
+    from dqlbuild.ast import _makers
+
+    factory = getattr(_makers, cls.__name__, None)
+    return factory if _makers.SHAPES.get(cls.__name__) == shape else None
 
 
 def _holds_nodes(annotation: Any) -> bool:

@@ -14,10 +14,9 @@ import re
 import stat
 import sys
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, NamedTuple, TextIO
 
 if TYPE_CHECKING:
     from dqlbuild.ast.base import Span
@@ -62,10 +61,10 @@ class CliError(Exception):
 
 
 # ---------------------------------------------------------------- reading inputs
-@dataclass(frozen=True)
-class Input:
+class Input(NamedTuple):
     """A text read from a file or standard input. ``text`` has no byte-order mark;
-    ``bom`` and ``newline`` describe the file so that writing it back keeps both."""
+    ``bom`` and ``newline`` describe the file so that writing it back keeps both.
+    (A named tuple: a frozen dataclass costs every command's start-up to generate.)"""
 
     name: str  # STDIN_NAME for standard input
     path: Path | None

@@ -8,7 +8,8 @@ comments, lists (concatenation), and :class:`Group` / :class:`Nest`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+# The document classes are written out rather than made with dataclasses: generating
+# their methods costs every start-up of the command line, and they need only __init__.
 
 
 class _Marker:
@@ -27,27 +28,42 @@ HARDLINE = _Marker("HARDLINE")
 BREAK_PARENT = _Marker("BREAK_PARENT")
 
 
-@dataclass(slots=True)
 class Trailing:
     """A trailing comment: printed as text, but never a reason to break a group (what
     follows a comment on its line does not count against the width)."""
 
-    text: str
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __repr__(self) -> str:
+        return f"Trailing({self.text!r})"
 
 
-@dataclass(slots=True)
 class Group:
-    contents: Doc
-    # Filled lazily: whether a HARDLINE/BREAK_PARENT inside forces this group to break,
-    # and (when it is not forced) its width printed flat.
-    _forced: bool | None = field(default=None, repr=False)
-    _width: int = field(default=0, repr=False)
+    __slots__ = ("_forced", "_width", "contents")
+
+    def __init__(self, contents: Doc) -> None:
+        self.contents = contents
+        # Filled lazily: whether a HARDLINE/BREAK_PARENT inside forces this group to
+        # break, and (when it is not forced) its width printed flat.
+        self._forced: bool | None = None
+        self._width = 0
+
+    def __repr__(self) -> str:
+        return f"Group({self.contents!r})"
 
 
-@dataclass(slots=True)
 class Nest:
-    indent: int
-    contents: Doc
+    __slots__ = ("contents", "indent")
+
+    def __init__(self, indent: int, contents: Doc) -> None:
+        self.indent = indent
+        self.contents = contents
+
+    def __repr__(self) -> str:
+        return f"Nest({self.indent!r}, {self.contents!r})"
 
 
 Doc = str | _Marker | Trailing | Group | Nest | list["Doc"]

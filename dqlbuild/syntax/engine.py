@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from typing import Any
 
 from dqlbuild.syntax.tables import Tables
@@ -36,16 +35,31 @@ class ParseFailure(Exception):
         self.allowed = allowed
 
 
-@dataclass(frozen=True, slots=True)
 class _Rule:
-    size: int
-    origin: str
-    # None: pass the single child through (an inlined ``?rule`` with one child).
-    build: Callable[[list[Any]], Any] | None
-    splice: bool  # a ``__rule_star`` helper: its children are spliced into the parent
-    splice_at: tuple[int, ...]  # positions of spliced children among this rule's children
-    passthrough: bool  # one child, no callback: the value passes through unchanged
-    extends: bool  # a left-recursive helper whose other children are plain: grow in place
+    # A plain class, not a dataclass: generating a dataclass's methods costs start-up.
+    __slots__ = ("build", "extends", "origin", "passthrough", "size", "splice", "splice_at")
+
+    def __init__(
+        self,
+        size: int,
+        origin: str,
+        build: Callable[[list[Any]], Any] | None,
+        splice: bool,
+        splice_at: tuple[int, ...],
+        passthrough: bool,
+        extends: bool,
+    ) -> None:
+        self.size = size
+        self.origin = origin
+        # None: pass the single child through (an inlined ``?rule`` with one child).
+        self.build = build
+        # A ``__rule_star`` helper: its children are spliced into the parent, from
+        # these positions among this rule's children.
+        self.splice = splice
+        self.splice_at = splice_at
+        self.passthrough = passthrough  # one child, no callback: the value passes through
+        # A left-recursive helper whose other children are plain: grow in place.
+        self.extends = extends
 
 
 _END = "$END"

@@ -13,9 +13,8 @@ import contextlib
 import hashlib
 import json
 import os
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 # Bumped whenever the layout below changes, so old cache files are never misread.
 FORMAT = 2
@@ -24,8 +23,8 @@ FORMAT = 2
 Rule = tuple[int, str, str | None, bool, tuple[int, ...]]
 
 
-@dataclass(frozen=True, slots=True)
-class Tables:
+class Tables(NamedTuple):
+    # A named tuple: a frozen dataclass costs every start-up to generate.
     start_states: dict[str, int]
     end_states: dict[str, int]
     rules: list[Rule]

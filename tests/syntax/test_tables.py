@@ -81,9 +81,7 @@ def test_a_state_whose_terminals_are_ordered_otherwise_is_refused() -> None:
     good = tables.from_lark(build_lark())
     state, names = next((s, n) for s, n in good.state_terminals.items() if len(n) > 2)
     swapped = {**good.state_terminals, state: (names[1], names[0], *names[2:])}
-    bad = tables.Tables(
-        **{**{f: getattr(good, f) for f in good.__slots__}, "state_terminals": swapped}
-    )
+    bad = good._replace(state_terminals=swapped)
     with pytest.raises(ValueError, match="orders its terminals"):
         Engine(bad, _Builder(), frozenset(COMMENT_TERMINALS))
 

@@ -637,6 +637,29 @@ class _Context:
         value = self.bound.first(param)
         return _text(value.expr) if value is not None else None
 
+    def leading_unnamed(self, param: str) -> Node | None:
+        """The first argument (the first item of brace groups, which binding flattens),
+        when binding gives it to ``param`` first, without binding: it is an unnamed
+        value, ``param`` is the command's one positional parameter (unnamed values fill
+        it in source order), and the text shows no ``name:`` for it and no ``alias:``
+        (which would take its place). None when only binding can tell."""
+        stage, command = self._stage, self.command
+        spec, text, span, args = stage._spec, stage._text, command.span, command.args
+        if stage._bound is not None or spec is None or text is None or span is None or not args:
+            return None
+        first = args[0]
+        while isinstance(first, Brace) and first.items:
+            first = first.items[0]
+        if isinstance(first, Named | Brace):
+            return None
+        positional = [p for p in spec.parameters if p.is_positional and not p.hidden]
+        if len(positional) != 1 or positional[0].name.lower() != param.lower():
+            return None
+        for name in (*positional[0].names, "alias"):
+            if _written_parameter(text, span.start, span.end, name):
+                return None
+        return first.value if isinstance(first, Assign) else first
+
     def sub(self) -> FieldSet:
         """Output of the command's own execution block (its first subquery)."""
         block_flows = self._stage._scanned()[1]
@@ -752,6 +775,9 @@ def _json_keys(node: Node) -> list[str] | None:
 
 
 def _timeseries_source(ctx: _Context) -> str | None:
+    first = ctx.leading_unnamed("metric")
+    if isinstance(first, Call) and first.args:
+        return _text(first.args[0])
     for value in ctx.values("metric"):
         if isinstance(value.expr, Call) and value.expr.args:
             return _text(value.expr.args[0])

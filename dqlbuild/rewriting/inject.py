@@ -15,7 +15,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from dqlbuild.analysis.fieldflow import QueryFlow, StageFlow, analyze
 from dqlbuild.ast.base import Node
@@ -107,8 +107,9 @@ class InjectResult:
             yield from sub.results()
 
 
-@dataclass(frozen=True)
-class _Scope:
+# The internal records are named tuples: quicker to make than frozen dataclasses, and a
+# batch makes several per query.
+class _Scope(NamedTuple):
     """Which records the condition is about."""
 
     data_object: str | None
@@ -125,8 +126,7 @@ class _Scope:
         return "no data object"
 
 
-@dataclass(frozen=True)
-class _Options:
+class _Options(NamedTuple):
     condition: Node
     fields: tuple[str, ...]
     variables: frozenset[str]
@@ -328,8 +328,7 @@ def _main_source(flow: QueryFlow) -> tuple[str, str | None] | None:
     return None
 
 
-@dataclass(frozen=True)
-class _Pipeline:
+class _Pipeline(NamedTuple):
     """The decision for one pipeline, before its blocks."""
 
     status: PipelineStatus

@@ -1105,8 +1105,10 @@ def _word(name: str) -> re.Pattern[str] | None:
 def _analyze(query: Query, block: Block | None = None, text: str | None = None) -> QueryFlow:
     """``text``: the source text of ``block``, when it is a parsed node (a block inside a
     parsed stage)."""
-    catalog = get_catalog()
-    first = catalog.command(query.commands[0].name) if query.commands else None
+    first = None
+    if query.commands:
+        name = query.commands[0].name
+        first = (_KINDS.get(name) or _kind(name))[4]
     start = EMPTY if first is not None and first.is_start else ANY
     stages: list[StageFlow] = []
     previous: StageFlow | None = None

@@ -8,6 +8,15 @@ filtered``. Where a filter may stand in one pipeline is :mod:`dqlbuild.rewriting
 this module applies it to a query and its execution blocks and makes the edit through the
 query's editing methods, so ``to_source()`` prints the user's text with only the new stage
 (or the changed ``filter:`` argument) spliced in.
+
+A batch injects one condition into thousands of queries, so a pipeline is read only as
+far as the decision needs: its filters in one pass that answers both "already filtered?"
+and "a filter in the other selection form?" (:func:`_existing_filters`); its text
+searched once for what then no stage holds (blocks, ``filter:`` parameters, the
+condition's variables: :class:`~dqlbuild.analysis.fieldflow.QueryFlow`); and what a
+stage does to the condition's fields told from its command and text where they suffice
+(:meth:`~dqlbuild.analysis.fieldflow.StageFlow.fate_of`), so a stage's full rule, which
+needs those of every stage before it, runs only where they do not.
 """
 
 from __future__ import annotations
@@ -22,7 +31,7 @@ from dqlbuild.ast.base import Node
 from dqlbuild.ast.nodes import Block, Command, Query
 from dqlbuild.building.arguments import fragment
 from dqlbuild.errors import DQLError, DQLSyntaxError, DQLTypeError, DQLValueError
-from dqlbuild.printing.lossless import Kept, check_edit
+from dqlbuild.printing.lossless import Kept, check_edit, to_source
 from dqlbuild.rewriting import placement as model
 from dqlbuild.rewriting.conditions import (
     FILTER_STAGES,
@@ -264,7 +273,7 @@ def inject_filter_text(
         infer_data_object=infer_data_object,
         into_subqueries=into_subqueries,
     )
-    new_text = result.query.to_source()
+    new_text = to_source(result.query)
     # The result is new and nobody else holds it yet: its text is filled in place.
     if new_text == text:
         object.__setattr__(result, "_text", text)
@@ -617,11 +626,8 @@ def _existing_filters(
     condition, wanted = options.condition, options.switch_selection
     variables = options.variables
     named = flow.may_name("filter")
-    # Without an escape, a use of a variable shows `$` and its name.
-    dollar = bool(variables) and not (
-        flow.written_without("\\")
-        and (flow.written_without("$") or flow.written_without(*variables))
-    )
+    # Without an escape, a use of a variable shows its name (and, in its stage, a `$`).
+    dollar = bool(variables) and not flow.written_without("\\", *variables)
     kind = type(condition)
     already: str | None = None
     searching = wanted is not None  # for a filter in the other selection form

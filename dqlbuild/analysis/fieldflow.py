@@ -16,7 +16,7 @@ import json
 import re
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from dqlbuild.analysis.binding import (
@@ -179,7 +179,8 @@ class _StageSlots:
 
     __slots__ = (
         "_block_flows", "_bound", "_effect", "_input", "_named", "_previous", "_rule",
-        "_spec", "_text", "command", "index", "is_start", "known", "row_changing",
+        "_source", "_spec", "_text", "command", "index", "is_start", "known",
+        "row_changing",
     )  # fmt: skip
 
     index: int
@@ -196,6 +197,7 @@ class _StageSlots:
     _named: tuple[Named, ...] | None
     _block_flows: dict[int, QueryFlow] | None
     _bound: BoundArguments | None
+    _source: tuple[str | None] | None  # `source`, told before the rule ran
 
 
 class StageFlow(_StageSlots):
@@ -244,7 +246,7 @@ class StageFlow(_StageSlots):
         fill._previous = previous
         fill._input = input
         fill._text = text
-        fill._effect = fill._named = fill._block_flows = fill._bound = None
+        fill._effect = fill._named = fill._block_flows = fill._bound = fill._source = None
         fill.__class__ = cls
 
     def __setattr__(self, name: str, value: object) -> None:
@@ -310,7 +312,7 @@ class StageFlow(_StageSlots):
             self._named is None
             and text is not None
             and span is not None
-            and _parameter_word(parameter).search(text, span.start, span.end) is None
+            and not _written_parameter(text, span.start, span.end, parameter)
         ):
             return False
         lowered = parameter.lower()
@@ -359,7 +361,19 @@ class StageFlow(_StageSlots):
         """For a start command: the data object (``logs``, ``dt.entity.host``), the
         first metric key of ``timeseries``, the node/edge type of smartscape commands,
         the file of ``load``; ``None`` otherwise (and for ``data`` and ``metrics``)."""
-        return self._evaluated().source
+        effect = self._effect
+        if effect is not None:
+            return effect.source
+        if not self.is_start:
+            return None
+        told = self._source
+        if told is None:
+            find = _SOURCES.get(self._rule) if self._rule is not None else None
+            if find is None:
+                return self._evaluated().source
+            told = (find(_Context(self)),)
+            object.__setattr__(self, "_source", told)
+        return told[0]
 
     @property
     def fields_after(self) -> FieldSet:
@@ -450,6 +464,23 @@ class StageFlow(_StageSlots):
             return True
         return text.find(name, start, end) >= 0 and word.search(text, start, end) is not None
 
+    def _brings(self, name: str, default: str | None) -> bool:
+        """Whether ``name`` may be among the fields a joining stage brings in, or
+        ``fieldsFlatten`` adds, by pattern: their names all start with the stage's
+        prefix (``prefix:``, else ``default``, else the flattened record's name and a
+        dot), which is then known. True when the prefix is not known, or is itself a
+        pattern."""
+        context = _Context(self)
+        prefix = context.text("prefix") if self.may_name("prefix") else None
+        if prefix is None:
+            if default is None:
+                record = context.text("expression")
+                if record is None:
+                    return True
+                default = record + "."
+            prefix = default
+        return name.startswith(prefix) or any(c in prefix for c in "*?[")
+
     def fate_of(self, name: str) -> Fate | None:
         """What the stage does to the field ``name``, when known without applying its
         rule: ``"passes"`` when the stage neither creates, changes nor drops it, and
@@ -460,14 +491,22 @@ class StageFlow(_StageSlots):
         rule = self._rule
         if rule is _unchanged:
             return "passes"
+        if rule is _fields_keep:
+            # Without a `*` (a pattern is a string holding one) it keeps exactly the
+            # names it lists.
+            return None if self.mentions(name) or not self.written_without("*") else "dropped"
+        if rule is _fields_flatten:
+            # It adds the names it lists (`fields:`), else names under one prefix.
+            return None if self.mentions(name) or self._brings(name, None) else "passes"
         unmentioned = _UNMENTIONED.get(rule) if rule is not None else None
         if unmentioned is None or name in _SERIES_NAMES:
             return None
         prefix = _JOINED.get(rule) if rule is not None else None
         if prefix is not None:
-            # Without `prefix:` and `fields:` (never positional), every field it brings in
-            # or drops starts with its default prefix, mentioned or not.
-            if name.startswith(prefix) or self.may_name("prefix") or self.may_name("fields"):
+            # Every field it brings in or drops starts with its prefix (the default one
+            # unless `prefix:` names another), or is listed in `fields:` (never
+            # positional), mentioned or not: a name the subquery has is not in this text.
+            if self._brings(name, prefix) or (self.may_name("fields") and self.mentions(name)):
                 return None
             return unmentioned
         if self.mentions(name):
@@ -494,6 +533,34 @@ class QueryFlow:
     block: Block | None = None
     """For a subquery: the execution block it was read from (``query`` holds the same
     commands); ``None`` for the analysed query itself."""
+    _text: str | None = field(default=None, repr=False, compare=False)
+    # The source text every stage was parsed from, in order, when they all were: what
+    # the stages' texts show is then shown by one search from the first to the last.
+
+    def _span(self) -> tuple[str, int, int] | None:
+        text, stages = self._text, self.stages
+        if text is None or not stages:
+            return None
+        first, last = stages[0].command.span, stages[-1].command.span
+        if first is None or last is None:
+            return None
+        return text, first.start, last.end
+
+    def written_without(self, *fragments: str) -> bool:
+        """:meth:`StageFlow.written_without` for every stage at once: one search of the
+        pipeline's text (False when it holds a fragment, maybe between stages, or when
+        not every stage is a parsed one)."""
+        span = self._span()
+        if span is None:
+            return False
+        text, start, end = span
+        return all(text.find(fragment, start, end) < 0 for fragment in fragments)
+
+    def may_name(self, parameter: str) -> bool:
+        """Whether any stage may have a ``parameter:`` argument: False when the
+        pipeline's text shows none (then no :meth:`StageFlow.may_name` of it is True)."""
+        span = self._span()
+        return span is None or _written_parameter(*span, parameter)
 
     def fields_before(self, index: int) -> FieldSet:
         """The fields known to exist before stage ``index`` (``len(stages)`` = the end)."""
@@ -513,6 +580,8 @@ class QueryFlow:
         if not 0 <= index <= len(self.stages):
             raise DQLValueError(f"stage index {index} is out of range for {len(self.stages)}")
         for stage in reversed(self.stages[:index]):
+            if stage._effect is None and stage._rule in _OPEN_SOURCES:
+                return True
             fate = stage.fate_of(name) if stage._effect is None else None
             if fate == "passes":
                 continue
@@ -567,6 +636,29 @@ class _Context:
                 return _text(leading)
         value = self.bound.first(param)
         return _text(value.expr) if value is not None else None
+
+    def leading_unnamed(self, param: str) -> Node | None:
+        """The first argument (the first item of brace groups, which binding flattens),
+        when binding gives it to ``param`` first, without binding: it is an unnamed
+        value, ``param`` is the command's one positional parameter (unnamed values fill
+        it in source order), and the text shows no ``name:`` for it and no ``alias:``
+        (which would take its place). None when only binding can tell."""
+        stage, command = self._stage, self.command
+        spec, text, span, args = stage._spec, stage._text, command.span, command.args
+        if stage._bound is not None or spec is None or text is None or span is None or not args:
+            return None
+        first = args[0]
+        while isinstance(first, Brace) and first.items:
+            first = first.items[0]
+        if isinstance(first, Named | Brace):
+            return None
+        positional = [p for p in spec.parameters if p.is_positional and not p.hidden]
+        if len(positional) != 1 or positional[0].name.lower() != param.lower():
+            return None
+        for name in (*positional[0].names, "alias"):
+            if _written_parameter(text, span.start, span.end, name):
+                return None
+        return first.value if isinstance(first, Assign) else first
 
     def sub(self) -> FieldSet:
         """Output of the command's own execution block (its first subquery)."""
@@ -628,10 +720,22 @@ def _unchanged(ctx: _Context) -> _Effect:
 
 
 def _opaque_source(param: str | None) -> Callable[[_Context], _Effect]:
-    def rule(ctx: _Context) -> _Effect:
-        return _Effect(ANY, resets=True, source=ctx.text(param) if param else None)
+    def source(ctx: _Context) -> str | None:
+        return ctx.text(param) if param else None
 
+    def rule(ctx: _Context) -> _Effect:
+        return _Effect(ANY, resets=True, source=source(ctx))
+
+    _SOURCES[rule] = source
+    _OPEN_SOURCES.add(rule)
     return rule
+
+
+# What a start command's rule says it reads, without the rest of its effect (which may
+# need its arguments bound, or the fields before it).
+_SOURCES: dict[Callable[[_Context], _Effect], Callable[[_Context], str | None]] = {}
+# Start commands after which any field may exist (what they read is not known).
+_OPEN_SOURCES: set[Callable[[_Context], _Effect]] = set()
 
 
 def _data(ctx: _Context) -> _Effect:
@@ -671,6 +775,9 @@ def _json_keys(node: Node) -> list[str] | None:
 
 
 def _timeseries_source(ctx: _Context) -> str | None:
+    first = ctx.leading_unnamed("metric")
+    if isinstance(first, Call) and first.args:
+        return _text(first.args[0])
     for value in ctx.values("metric"):
         if isinstance(value.expr, Call) and value.expr.args:
             return _text(value.expr.args[0])
@@ -890,6 +997,8 @@ _RULES: dict[str, Callable[[_Context], _Effect]] = {
     "traverse": _traverse,
 }
 
+_SOURCES[_RULES["timeseries"]] = _timeseries_source
+
 # Stages that add, drop or merge records: a filter cannot be moved across them.
 ROW_CHANGING = frozenset(
     {
@@ -968,9 +1077,20 @@ def _scan(nodes: Iterable[Node]) -> tuple[list[Block], list[Named]]:
 _make_query = Query.maker()
 
 
-@functools.lru_cache(maxsize=16)
-def _parameter_word(parameter: str) -> re.Pattern[str]:
-    return re.compile(rf"{re.escape(parameter)}[ \t\f\r\n]*:", re.IGNORECASE)
+def _written_parameter(text: str, start: int, end: int, parameter: str) -> bool:
+    """Whether ``text[start:end]`` holds ``parameter`` (any case) followed by blanks and a
+    colon, as a ``parameter:`` argument is written: from each colon back (a text has a
+    few colons; a case-blind search for the name is several times slower)."""
+    size, lowered = len(parameter), parameter.lower()
+    at = text.find(":", start, end)
+    while at >= 0:
+        name_end = at
+        while name_end > start and text[name_end - 1] in " \t\f\r\n":
+            name_end -= 1
+        if name_end - size >= start and text[name_end - size : name_end].lower() == lowered:
+            return True
+        at = text.find(":", at + 1, end)
+    return False
 
 
 @functools.lru_cache(maxsize=64)
@@ -985,20 +1105,24 @@ def _word(name: str) -> re.Pattern[str] | None:
 def _analyze(query: Query, block: Block | None = None, text: str | None = None) -> QueryFlow:
     """``text``: the source text of ``block``, when it is a parsed node (a block inside a
     parsed stage)."""
-    catalog = get_catalog()
-    first = catalog.command(query.commands[0].name) if query.commands else None
+    first = None
+    if query.commands:
+        name = query.commands[0].name
+        first = (_KINDS.get(name) or _kind(name))[4]
     start = EMPTY if first is not None and first.is_start else ANY
     stages: list[StageFlow] = []
     previous: StageFlow | None = None
     source: SourceContext | None = get_private(query, "source") if block is None else None
     if source is not None and source.is_root(query):
         text, source = source.text, None  # the parsed query: every stage is a parsed one
+    # A block of a parsed stage, or the parsed query: one text for all the stages.
+    whole = text if source is None else None
     for index, command in enumerate(query.commands):
         if source is not None:
             text = source.text if source.stage_index(command) is not None else None
         previous = StageFlow(index, command, previous, start, text)
         stages.append(previous)
-    return QueryFlow(query, tuple(stages), start, block)
+    return QueryFlow(query, tuple(stages), start, block, whole)
 
 
 @collector_paused  # acyclic results: see dqlbuild.syntax.collector

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import overload
 
 from dqlbuild.ast.base import Node, get_private, origin_of
 from dqlbuild.ast.nodes import Binary, Block, Command, Query
@@ -21,7 +22,7 @@ from dqlbuild.printing import precedence
 from dqlbuild.printing.canonical import Printer, parenthesized
 from dqlbuild.printing.doc import render
 from dqlbuild.syntax.collector import collector_paused
-from dqlbuild.syntax.lexical import code_only
+from dqlbuild.syntax.lexical import code_only as _code_only
 from dqlbuild.syntax.parser import parse
 from dqlbuild.syntax.source import SourceContext
 
@@ -122,7 +123,7 @@ def _reads_back_edit(
             return None
         begin = leading.end()
     if stop < len(before):
-        end = code_only(gap).rfind("|")
+        end = _code(gap).rfind("|")
         if end < begin or not _ONLY_TRIVIA.match(gap, end + 1):
             return None
     return _same(_stages_of(gap[begin:end]), changed), (head, tail)
@@ -230,8 +231,7 @@ class _Lossless:
             return None
         src, span = self.source, origin.span
         assert span is not None
-        starts, ends = [_start(c) for c in old], [_end(c) for c in old]
-        gaps = [src[ends[k] : starts[k + 1]] for k in range(len(old) - 1)]
+        gaps = _Gaps(src, old)
         clean = _clean_separator(gaps, "|", origin, src)
         text = self._child(stage, precedence.ANY)
         last = len(old) - 1
@@ -239,17 +239,17 @@ class _Lossless:
             before = _separator(gaps, at - 1, None, "|", clean)
             after = _separator(gaps, None, at, "|", clean)
             return (
-                src[span.start : ends[at - 1]] + before + text + after + src[starts[at] : span.end]
+                src[span.start : _end(old[at - 1])]
+                + before
+                + text
+                + after
+                + src[_start(old[at]) : span.end]
             )
         # Appended: a comment on the last stage's line stays with it (as in _sequence).
-        trailing = _trailing_comment(src[ends[last] : span.end])
+        end = _end(old[last])
+        trailing = _trailing_comment(src[end : span.end])
         before = _separator(gaps, last, None, "|", clean, head=trailing)
-        return (
-            src[span.start : ends[last]]
-            + before
-            + text
-            + src[ends[last] + len(trailing) : span.end]
-        )
+        return src[span.start : end] + before + text + src[end + len(trailing) : span.end]
 
     def _reusable_text(self, node: Node) -> str | None:
         if self.ctx.is_original(node):
@@ -376,6 +376,42 @@ class _Lossless:
         return "".join(out), consumed
 
 
+class _Gaps(Sequence[str]):
+    """The texts between consecutive nodes of a list, each sliced when read: a stage
+    inserted into a long query reads two or three of them."""
+
+    __slots__ = ("_nodes", "_src")
+
+    def __init__(self, src: str, nodes: Sequence[Node]) -> None:
+        self._src, self._nodes = src, nodes
+
+    def __len__(self) -> int:
+        return max(len(self._nodes) - 1, 0)
+
+    @overload
+    def __getitem__(self, k: int) -> str: ...
+    @overload
+    def __getitem__(self, k: slice) -> Sequence[str]: ...
+    def __getitem__(self, k: int | slice) -> str | Sequence[str]:
+        if isinstance(k, slice):
+            return [self[i] for i in range(*k.indices(len(self)))]
+        size = len(self)
+        if k < 0:
+            k += size
+        if not 0 <= k < size:
+            raise IndexError(k)
+        return self._src[_end(self._nodes[k]) : _start(self._nodes[k + 1])]
+
+
+def _code(text: str) -> str:
+    """:func:`~dqlbuild.syntax.lexical.code_only`, at once for a text without a quote, a
+    backtick or a slash (what every string, quoted name and comment begins with): most
+    gaps between stages are a newline and a pipe."""
+    if '"' not in text and "`" not in text and "/" not in text:
+        return text
+    return _code_only(text)
+
+
 def _start(node: Node) -> int:
     assert node.span is not None
     return node.span.start
@@ -418,7 +454,7 @@ def _slots(new: Sequence[Node], index: dict[int, int]) -> list[int | None]:
 def _head(gap: str, sep: str) -> str:
     """The part of a gap that belongs to the element before it: its trailing comment on
     the same line, or the comments before the separator when that is on the same line."""
-    code = code_only(gap)
+    code = _code(gap)
     at = code.find(sep)
     newline = code.find("\n")  # a newline inside a block comment does not end the line
     if newline >= 0 and (at < 0 or newline < at):
@@ -426,14 +462,14 @@ def _head(gap: str, sep: str) -> str:
     if at < 0:
         return ""
     head = gap[:at]
-    return head.rstrip(" \t") if code_only(head) != head else ""
+    return head.rstrip(" \t") if _code(head) != head else ""
 
 
 def _trailing_comment(after: str) -> str:
     """The comment (with the spaces before it) on the same line after the last element."""
-    newline = code_only(after).find("\n")  # not one inside a block comment
+    newline = _code(after).find("\n")  # not one inside a block comment
     line = (after if newline < 0 else after[:newline]).removesuffix("\r")
-    code = code_only(line)
+    code = _code(line)
     if code.strip() or code == line:  # other text follows, or there is no comment
         return ""
     if "/*" in line and not line.rstrip().endswith("*/"):
@@ -442,7 +478,7 @@ def _trailing_comment(after: str) -> str:
 
 
 def _separator(
-    gaps: list[str],
+    gaps: Sequence[str],
     prev_k: int | None,
     k: int | None,
     sep: str,
@@ -456,24 +492,24 @@ def _separator(
     if k is not None and k > 0:
         gap = gaps[k - 1]
         tail = gap[len(_head(gap, sep)) :]
-    if tail and sep in code_only(tail):
+    if tail and sep in _code(tail):
         return head + tail
     if head and "//" in head and "\n" not in clean:
         clean = "\n" + clean.lstrip(" ") if sep == "|" else clean.rstrip(" ") + "\n"
     return head + clean
 
 
-def _clean_separator(gaps: list[str], sep: str, parent: Node, src: str) -> str:
+def _clean_separator(gaps: Sequence[str], sep: str, parent: Node, src: str) -> str:
     """A separator in the style of the list: a gap without comments; else the last line
     of a gap (its newline and indentation before the separator); else the default."""
     for gap in gaps:
         # Blank lines between two stages stay between them; a new stage gets one newline.
-        if code_only(gap) == gap and gap.count(sep) == 1 and gap.count("\n") <= 1:
+        if _code(gap) == gap and gap.count(sep) == 1 and gap.count("\n") <= 1:
             return gap
     newline = "\r\n" if "\r\n" in src else "\n"
     for gap in gaps:
         line = gap[gap.rfind("\n") + 1 :]
-        if "\n" not in gap or code_only(line) != line:
+        if "\n" not in gap or _code(line) != line:
             continue
         if sep == "|" and line.strip() == sep:
             return newline + line[: line.index(sep)] + "| "

@@ -98,7 +98,10 @@ def conjuncts(node: Node) -> Iterator[Node]:
             yield item
 
 
-def selection(node: Node) -> tuple[Node, Variable, bool] | None:
+Selection = tuple[Node, Variable, bool]
+
+
+def selection(node: Node) -> Selection | None:
     """``(field, $V, multiple)`` for ``field == $V`` (either side) or
     ``in(field, array($V))``; None for anything else."""
     if isinstance(node, Binary) and node.op == "==":
@@ -126,11 +129,6 @@ def other_selection_form(condition: Node) -> Node | None:
         return None
     target, variable, multiple = found
     return variable_filter(target, variable.name, multiple=not multiple)
-
-
-def same_selection(node: Node, other: Node) -> bool:
-    found, wanted = selection(node), selection(other)
-    return found is not None and wanted is not None and found == wanted
 
 
 def filter_parameter(command: Command) -> Named | None:
@@ -168,16 +166,17 @@ def merge_reason(command: Command) -> str:
     return f"merged into the `filter:` parameter of `{command.name}`"
 
 
-def filter_conditions(stage: StageFlow) -> list[Node]:
+def filter_conditions(stage: StageFlow, named: bool = True) -> list[Node]:
     """The conditions a stage filters on: the arguments of ``filter``, ``filterOut`` and
-    ``search``, and every ``filter:`` parameter (``timeseries``, aggregations)."""
+    ``search``, and every ``filter:`` parameter (``timeseries``, aggregations) unless
+    ``named`` is False (the pipeline's text shows none)."""
     command = stage.command
     found: list[Node] = (
         [arg for arg in command.args if not isinstance(arg, Named)]
         if command.name in FILTER_STAGES
         else []
     )
-    if stage.may_name("filter"):
+    if named and stage.may_name("filter"):
         found.extend(named.value for named in stage.named if named.name.lower() == "filter")
     return found
 
@@ -188,6 +187,7 @@ def dql_text(node: Node) -> str:
 
 __all__ = [
     "FILTER_STAGES",
+    "Selection",
     "and_",
     "as_condition",
     "conjuncts",
@@ -198,7 +198,6 @@ __all__ = [
     "merge_into_filter_parameter",
     "merge_reason",
     "other_selection_form",
-    "same_selection",
     "selection",
     "variables_in",
     "walk_outside_blocks",

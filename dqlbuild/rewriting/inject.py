@@ -8,6 +8,15 @@ filtered``. Where a filter may stand in one pipeline is :mod:`dqlbuild.rewriting
 this module applies it to a query and its execution blocks and makes the edit through the
 query's editing methods, so ``to_source()`` prints the user's text with only the new stage
 (or the changed ``filter:`` argument) spliced in.
+
+A batch injects one condition into thousands of queries, so a pipeline is read only as
+far as the decision needs: its filters in one pass that answers both "already filtered?"
+and "a filter in the other selection form?" (:func:`_existing_filters`); its text
+searched once for what then no stage holds (blocks, ``filter:`` parameters, the
+condition's variables: :class:`~dqlbuild.analysis.fieldflow.QueryFlow`); and what a
+stage does to the condition's fields told from its command and text where they suffice
+(:meth:`~dqlbuild.analysis.fieldflow.StageFlow.fate_of`), so a stage's full rule, which
+needs those of every stage before it, runs only where they do not.
 """
 
 from __future__ import annotations
@@ -15,17 +24,18 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from dqlbuild.analysis.fieldflow import QueryFlow, StageFlow, analyze
 from dqlbuild.ast.base import Node
 from dqlbuild.ast.nodes import Block, Command, Query
 from dqlbuild.building.arguments import fragment
 from dqlbuild.errors import DQLError, DQLSyntaxError, DQLTypeError, DQLValueError
-from dqlbuild.printing.lossless import Kept, check_edit
+from dqlbuild.printing.lossless import Kept, check_edit, to_source
 from dqlbuild.rewriting import placement as model
 from dqlbuild.rewriting.conditions import (
     FILTER_STAGES,
+    Selection,
     as_condition,
     conjuncts,
     dql_text,
@@ -34,7 +44,7 @@ from dqlbuild.rewriting.conditions import (
     merge_into_filter_parameter,
     merge_reason,
     other_selection_form,
-    same_selection,
+    selection,
     variables_in,
 )
 from dqlbuild.rewriting.placement import names, stage_name
@@ -106,8 +116,9 @@ class InjectResult:
             yield from sub.results()
 
 
-@dataclass(frozen=True)
-class _Scope:
+# The internal records are named tuples: quicker to make than frozen dataclasses, and a
+# batch makes several per query.
+class _Scope(NamedTuple):
     """Which records the condition is about."""
 
     data_object: str | None
@@ -124,16 +135,16 @@ class _Scope:
         return "no data object"
 
 
-@dataclass(frozen=True)
-class _Options:
+class _Options(NamedTuple):
     condition: Node
     fields: tuple[str, ...]
     variables: frozenset[str]
     placement: Placement
     into_subqueries: bool
-    switch: Node | None
-    """The condition in the other selection form (``f == $V`` for ``in(f, array($V))``
-    and back): a filter in that form is rewritten to the condition's form."""
+    switch_selection: Selection | None
+    """The selection (:func:`~dqlbuild.rewriting.conditions.selection`) of the
+    condition in the other form (``f == $V`` for ``in(f, array($V))`` and back): a
+    filter in that form is rewritten to the condition's form."""
     stage: Command
     """The new ``filter`` stage."""
     has_blocks: bool
@@ -181,7 +192,7 @@ def inject_filter(
         variables=variables,
         placement=placement,
         into_subqueries=into_subqueries,
-        switch=switch,
+        switch_selection=switch,
         stage=stage,
         has_blocks=has_blocks,
     )
@@ -190,7 +201,7 @@ def inject_filter(
     return _inject(query, flow, options, scope, feeds_rows=True)
 
 
-_Facts = tuple[tuple[str, ...], frozenset[str], Node | None]
+_Facts = tuple[tuple[str, ...], frozenset[str], Selection | None]
 
 
 def _condition_facts(condition: object) -> tuple[Node, *_Facts, Command, bool]:
@@ -215,7 +226,12 @@ def _condition_facts(condition: object) -> tuple[Node, *_Facts, Command, bool]:
 
 
 def _facts(node: Node) -> _Facts:
-    return tuple(fields_of(node)), frozenset(variables_in(node)), other_selection_form(node)
+    other = other_selection_form(node)
+    return (
+        tuple(fields_of(node)),
+        frozenset(variables_in(node)),
+        selection(other) if other is not None else None,
+    )
 
 
 @functools.lru_cache(maxsize=16)
@@ -257,7 +273,7 @@ def inject_filter_text(
         infer_data_object=infer_data_object,
         into_subqueries=into_subqueries,
     )
-    new_text = result.query.to_source()
+    new_text = to_source(result.query)
     # The result is new and nobody else holds it yet: its text is filled in place.
     if new_text == text:
         object.__setattr__(result, "_text", text)
@@ -321,8 +337,7 @@ def _main_source(flow: QueryFlow) -> tuple[str, str | None] | None:
     return None
 
 
-@dataclass(frozen=True)
-class _Pipeline:
+class _Pipeline(NamedTuple):
     """The decision for one pipeline, before its blocks."""
 
     status: PipelineStatus
@@ -387,6 +402,8 @@ def _overall(decision: _Pipeline, subs: Sequence[InjectResult]) -> tuple[Status,
     """The status of a query from its pipeline and its blocks: every pipeline whose
     records become the query's records and that the condition is about must be filtered
     for the query to be; filtered match tables only add to the reason."""
+    if not subs:  # the pipeline alone (what the rules below come to without blocks)
+        return (decision.status if decision.applies else "skipped"), decision.reason
     own = [_Part("", decision.status, decision.reason)] if decision.applies else []
     parts = own + list(_row_parts(subs, ""))
     labels = {part.label for part in parts}
@@ -432,10 +449,9 @@ def _decide(query: Query, flow: QueryFlow, options: _Options, scope: _Scope) -> 
         return _Pipeline(
             "skipped", f"the query does not begin with a source command (`{name}`)", query
         )
-    filters = _filters(flow)
-    switched = _switch_selection(query, filters, options)
-    if switched is not None:
-        return switched
+    switch, already = _existing_filters(flow, options)
+    if switch is not None:
+        return _switched(query, *switch, options)
     if (
         scope.data_object is not None
         and name != "timeseries"
@@ -444,7 +460,6 @@ def _decide(query: Query, flow: QueryFlow, options: _Options, scope: _Scope) -> 
         return _Pipeline(
             "skipped", f"it reads {_describe(source)}, not `fetch {scope.data_object}`", query
         )
-    already = _already_filtered(filters, options)
     if already is not None:
         return _Pipeline("already-filtered", already, query, applies=True)
     if name in _NOT_FILTERABLE:
@@ -538,6 +553,8 @@ def _blocked(
     """Why a filter at ``position`` would not restrict the pipeline's records: a stage
     before it that does not commute with it; None when every one does."""
     for stage in flow.stages[1:position]:
+        if stage.known and stage.command.name in FILTER_STAGES:
+            continue  # drops records one by one, changes no field
         live = [f for f in fields if origins[f] < stage.index]
         why = model.changes(stage, live)
         if why is None and not (len(live) == len(fields) and model.groups_by(stage, fields)):
@@ -595,56 +612,60 @@ def _decide_timeseries(query: Query, flow: QueryFlow, options: _Options) -> _Pip
 
 
 # ---------------------------------------------------------------- already filtered?
-_Filters = list[tuple[StageFlow, Node, list[Node]]]
+def _existing_filters(
+    flow: QueryFlow, options: _Options
+) -> tuple[tuple[StageFlow, Node] | None, str | None]:
+    """What the pipeline's own filters say, in one pass over its conditions (each
+    split into its conjuncts once): the first part in the condition's other selection
+    form, unless a filter before it (or the same one) holds the condition itself
+    (:func:`_switched`); and why the pipeline is already filtered, or None.
 
-
-def _filters(flow: QueryFlow) -> _Filters:
-    """Every condition the pipeline filters on, with its stage and its conjuncts."""
-    return [
-        (stage, condition, list(conjuncts(condition)))
-        for stage in flow.stages
-        for condition in filter_conditions(stage)
-    ]
-
-
-def _already_filtered(filters: _Filters, options: _Options) -> str | None:
-    for stage, condition, parts in filters:
-        where = stage_name(stage)
-        if any(part == options.condition for part in parts):
-            return f"{where} already filters on the condition"
-        # A variable is written with `$`, also in a string (else with an escape).
-        if not options.variables or stage.written_without("$", "\\"):
+    One search of the pipeline's text tells whether any stage may have a ``filter:``
+    parameter (else only filter stages are read), another whether any may use a
+    variable (written with ``$``, also in a string, else with an escape)."""
+    condition, wanted = options.condition, options.switch_selection
+    variables = options.variables
+    named = flow.may_name("filter")
+    # Without an escape, a use of a variable shows its name (and, in its stage, a `$`).
+    dollar = bool(variables) and not flow.written_without("\\", *variables)
+    kind = type(condition)
+    already: str | None = None
+    searching = wanted is not None  # for a filter in the other selection form
+    for stage in flow.stages:
+        if not named and stage.command.name not in FILTER_STAGES:
             continue
-        used = options.variables & frozenset(variables_in(condition))
-        if used:
-            listed = ", ".join(f"${v}" for v in sorted(used))
-            return f"{where} already filters on {listed}"
-    return None
+        for found in filter_conditions(stage, named):
+            parts = list(conjuncts(found))
+            if any(type(part) is kind and part == condition for part in parts):
+                return None, already or f"{stage_name(stage)} already filters on the condition"
+            if searching:
+                for part in parts:
+                    if selection(part) == wanted:
+                        return (stage, part), None  # the rewrite comes first
+            if already is None and dollar and not stage.written_without("$", "\\"):
+                used = variables & frozenset(variables_in(found))
+                if used:
+                    listed = ", ".join(f"${v}" for v in sorted(used))
+                    already = f"{stage_name(stage)} already filters on {listed}"
+                    if not searching:
+                        return None, already
+    return None, already
 
 
-def _switch_selection(query: Query, filters: _Filters, options: _Options) -> _Pipeline | None:
+def _switched(query: Query, stage: StageFlow, part: Node, options: _Options) -> _Pipeline:
     """A filter on the condition's field and variable in the other selection form
     (``f == $V`` where the variable is now multi-select, or back) is rewritten to the
     condition's form: the old form breaks, or stops matching, with the new variable."""
-    other = options.switch
-    if other is None:
-        return None
-    for stage, _condition, parts in filters:
-        if any(part == options.condition for part in parts):
-            return None
-        for part in parts:
-            if same_selection(part, other):
-                command = query.commands[stage.index]
-                new = _replace_node(command, part, options.condition)
-                return _Pipeline(
-                    "filtered",
-                    f"{stage_name(stage)} filtered on `{dql_text(part)}`; rewritten to "
-                    f"`{dql_text(options.condition)}`, the form of the variable's selection",
-                    query.replace(stage.index, new),
-                    applies=True,
-                    rewritten=True,
-                )
-    return None
+    command = query.commands[stage.index]
+    new = _replace_node(command, part, options.condition)
+    return _Pipeline(
+        "filtered",
+        f"{stage_name(stage)} filtered on `{dql_text(part)}`; rewritten to "
+        f"`{dql_text(options.condition)}`, the form of the variable's selection",
+        query.replace(stage.index, new),
+        applies=True,
+        rewritten=True,
+    )
 
 
 # ---------------------------------------------------------------- execution blocks
@@ -652,7 +673,7 @@ def _inject_subqueries(
     decision: _Pipeline, flow: QueryFlow, options: _Options, scope: _Scope
 ) -> tuple[Query, tuple[InjectResult, ...]]:
     query = decision.query
-    if not options.into_subqueries:
+    if not options.into_subqueries or flow.written_without("["):  # a block has a `[`
         return query, ()
     results: list[InjectResult] = []
     # Blocks inside an earlier copy of the condition are the condition's own subquery:

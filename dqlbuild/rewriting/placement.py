@@ -278,7 +278,11 @@ def origin(flow: QueryFlow, name: str, *, own_field: bool) -> Origin:
     it record by record (aggregation outputs name values of groups and do not count).
     """
     stages = flow.stages
-    effects = [(stage, field_effect(stage, name)) for stage in stages[1:]]
+    # Most stages leave the field as it was or drop it, which their command and text
+    # tell (`fate_of`): only the others need the full effect.
+    effects = [
+        (stage, field_effect(stage, name)) for stage in stages[1:] if stage.fate_of(name) is None
+    ]
     if own_field:
         for stage, effect in effects:
             if effect.brings_in:

@@ -3,11 +3,15 @@ text (``fate_of``, ``mentions``, ``may_contain_before``), agree with the full ru
 
 from __future__ import annotations
 
+import random
+import re
+
 import pytest
 
 from dqlbuild import parse
 from dqlbuild.analysis import analyze
 from dqlbuild.analysis.binding import bind_command, leading_value
+from dqlbuild.analysis.fieldflow import _written_parameter
 from dqlbuild.catalog import get_catalog
 
 QUERIES = [
@@ -33,8 +37,18 @@ QUERIES = [
     "fetch logs | fieldsAdd a = k // k in a comment\n| fieldsAdd /* k */ b = 1",
     "data record(k = 1), record(a = 2) | fieldsAdd b = k + 1 | fields a",
     'fetch logs | limit 10 | dedup k | sort k desc | filterOut a == 1 | search "k"',
+    'fetch logs | lookup [fetch hosts | fields k], sourceField: a, lookupField: a, prefix: "h."',
+    "fetch logs | fieldsAdd h.k = 1 | lookup [fetch hosts], sourceField: a, lookupField: a,"
+    " prefix: h",
+    'fetch logs | join [fetch hosts | fields k, a], on: {a}, prefix: "r_" | fieldsAdd x = 1',
+    "fetch logs | join [fetch hosts | fields b], on: {a}, fields: {b, x = k} | fields k, x",
+    'fetch logs | join [fetch hosts | fields k], on: {a}, prefix: "*k" | fields a',
+    'fetch logs | fieldsFlatten r | fieldsFlatten r, prefix: "k" | fieldsFlatten r, fields: {a}',
+    'fetch logs | fieldsFlatten r, prefix: "" | fieldsFlatten lower(r) | fieldsFlatten r.k',
+    'fetch logs | fieldsKeep a, "x*" | fieldsKeep "k" | fieldsKeep b | fieldsAdd k = 1',
 ]
 NAMES = ["k", "a", "b", "kk", "a.k", "host.name", "count()", "timeframe", "true", "x", "lookup.k"]
+NAMES += ["h.k", "r.k", "r_k", "r.k.a", "kx", "xy"]
 
 
 @pytest.mark.parametrize("text", QUERIES)
@@ -110,3 +124,43 @@ def test_leading_value_agrees_with_binding(text: str, param: str) -> None:
     if leading is not None:
         bound = bind_command(command, spec).first(param)
         assert bound is not None and bound.expr is leading
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "fetch logs, from: -2h",
+        "fetch dataObject: spans",
+        'load "/lookups/a.csv"',
+        "smartscapeNodes HOST",
+        "timeseries avg(dt.host.cpu), by: {host.name}",
+        "timeseries {a = sum(x), b = avg(y)}, filter: k == 1",
+        "timeseries a = sum(x), by: {h}, filter: k == 1, interval: 1m",
+        "timeseries sum(x), metric: avg(y)",
+        "timeseries count(), avg(y)",
+        "timeseries {{a = avg(x)}, sum(y)}, by: {h}",
+        "timeseries {by: {h}, avg(x)}",
+        'timeseries a = sum("x"), by: {h}',
+        "describe logs",
+        "metrics",
+        "data record(a = 1)",
+        "fetch logs | fieldsAdd a = 1",
+    ],
+)
+def test_source_without_the_rule_agrees_with_it(text: str) -> None:
+    lazy, full = analyze(text).stages, analyze(text).stages
+    for stage, known in zip(lazy, full, strict=True):
+        assert known.fields_after is not None  # evaluated: the rule's own answer
+        assert stage.source == known.source
+
+
+def test_written_parameter_agrees_with_a_case_blind_search() -> None:
+    rnd = random.Random(11)
+    letters = "fFiIlLtTeErR :\t\n\r\f|x"
+    for _ in range(3000):
+        text = "".join(rnd.choice(letters) for _ in range(rnd.randint(0, 16)))
+        start = rnd.randint(0, len(text))
+        end = rnd.randint(start, len(text))
+        pattern = re.compile(r"filter[ \t\f\r\n]*:", re.IGNORECASE)
+        wanted = pattern.search(text, start, end) is not None
+        assert _written_parameter(text, start, end, "filter") == wanted, (text, start, end)

@@ -79,6 +79,10 @@ class Node(BaseModel):
     # the node's meaning, and (see child_fields) those of them that hold child nodes.
     _semantic_fields: ClassVar[tuple[str, ...]] = ()
     _semantic_values: ClassVar[Callable[[Any], Any]]
+    # Every field's name, as a set, and a getter of all their values (for model_copy).
+    _field_names: ClassVar[tuple[str, ...]] = ()
+    _field_name_set: ClassVar[frozenset[str]] = frozenset()
+    _all_values: ClassVar[Callable[[Any], tuple[Any, ...]]]
     _resolved_child_fields: ClassVar[tuple[str, ...]]
     _maker: ClassVar[Callable[..., Any]]
 
@@ -87,6 +91,9 @@ class Node(BaseModel):
         super().__pydantic_init_subclass__(**kwargs)
         cls._semantic_fields = tuple(n for n in cls.model_fields if n not in TRIVIA_FIELDS)
         cls._semantic_values = _values_getter(cls._semantic_fields)
+        cls._field_names = tuple(cls.model_fields)
+        cls._field_name_set = frozenset(cls._field_names)
+        cls._all_values = operator.attrgetter(*cls._field_names)  # span, comments: two or more
 
     @model_validator(mode="after")
     def _check_depth(self) -> Self:
@@ -145,25 +152,34 @@ class Node(BaseModel):
         """A changed copy. The copy loses ``span`` (it no longer matches the text) but
         remembers its origin, so lossless printing keeps the untouched layout."""
         cls = type(self)
-        if deep or (update and not update.keys() <= cls.model_fields.keys()):
+        if deep or (update and not update.keys() <= cls._field_name_set):
             copied = super().model_copy(update=update, deep=deep)
-        else:
-            # What pydantic's copy does, through the generated constructor: several times
-            # quicker, and it keeps the fields inline (no dictionary per node).
-            values = {name: getattr(self, name) for name in cls.model_fields}
             if update:
-                values.update(update)
-            copied = cls.maker()(**values)
-            fields_set = self.__pydantic_fields_set__ | (update.keys() if update else set())
-            object.__setattr__(copied, "__pydantic_fields_set__", fields_set)
-            private = self.__pydantic_private__
-            if private:
-                object.__setattr__(copied, "__pydantic_private__", dict(private))
+                _forget_depth(copied)
+                if "span" not in update:
+                    object.__setattr__(copied, "span", None)
+                set_private(copied, "origin", self if self.span is not None else origin_of(self))
+            return copied
+        # What pydantic's copy does, through the generated constructor: several times
+        # quicker, and it keeps the fields inline (no dictionary per node).
+        values = dict(zip(cls._field_names, cls._all_values(self), strict=True))
+        private = self.__pydantic_private__
         if update:
-            _forget_depth(copied)
-            if "span" not in update:
-                object.__setattr__(copied, "span", None)
-            set_private(copied, "origin", self if self.span is not None else origin_of(self))
+            span = self.span
+            values["span"] = None
+            values.update(update)
+            private = dict(private) if private else {}
+            private.pop("depth", None)  # other children may give another depth
+            private["origin"] = self if span is not None else private.get("origin")
+        elif private:
+            private = dict(private)
+        copied = _maker_of(cls)(**values)
+        fields_set = self.__pydantic_fields_set__
+        if fields_set is not cls.__pydantic_fields_set__:  # not every field set
+            fields_set = fields_set | (update.keys() if update else set())
+            object.__setattr__(copied, "__pydantic_fields_set__", fields_set)
+        if private:
+            object.__setattr__(copied, "__pydantic_private__", private)
         return copied
 
     def with_changes(self, **changes: Any) -> Self:

@@ -454,15 +454,7 @@ class StageFlow(_StageSlots):
         a field reference or a ``true``/``false``/``null`` literal (keywords, excluded)
         holds punctuation, a digit first, or a space, so it is never a plain name."""
         text, span = self._text, self.command.span
-        if text is None or span is None:
-            return True
-        word = _word(name)
-        if word is None:
-            return True
-        start, end = span.start, span.end
-        if text.find("\\", start, end) >= 0:
-            return True
-        return text.find(name, start, end) >= 0 and word.search(text, start, end) is not None
+        return text is None or span is None or _may_mention(text, span.start, span.end, name)
 
     def _brings(self, name: str, default: str | None) -> bool:
         """Whether ``name`` may be among the fields a joining stage brings in, or
@@ -555,6 +547,12 @@ class QueryFlow:
             return False
         text, start, end = span
         return all(text.find(fragment, start, end) < 0 for fragment in fragments)
+
+    def mentions(self, name: str) -> bool:
+        """:meth:`StageFlow.mentions` for every stage at once: one search of the
+        pipeline's text (True when not every stage is a parsed one)."""
+        span = self._span()
+        return span is None or _may_mention(*span, name)
 
     def may_name(self, parameter: str) -> bool:
         """Whether any stage may have a ``parameter:`` argument: False when the
@@ -1093,13 +1091,25 @@ def _written_parameter(text: str, start: int, end: int, parameter: str) -> bool:
     return False
 
 
+def _may_mention(text: str, start: int, end: int, name: str) -> bool:
+    """Whether ``text[start:end]`` may name the field ``name`` (the proof is in
+    :meth:`StageFlow.mentions`)."""
+    word = _word(name)
+    if word is None or text.find("\\", start, end) >= 0:
+        return True
+    return text.find(name, start, end) >= 0 and word.search(text, start, end) is not None
+
+
 @functools.lru_cache(maxsize=64)
 def _word(name: str) -> re.Pattern[str] | None:
     """``name`` as a whole word of a stage's text (see :meth:`StageFlow.mentions`); None
     for a name that is not plain."""
     if NAME_RE.match(name) is None or name.lower() in KEYWORDS:
         return None
-    return re.compile(rf"(?<![A-Za-z_.]){re.escape(name)}(?![A-Za-z0-9_])")
+    # The name first, then the look back: a pattern that begins with text is searched
+    # for that text (quick), one that begins with a look-behind is tried at every offset.
+    escaped = re.escape(name)
+    return re.compile(rf"{escaped}(?<![A-Za-z_.]{escaped})(?![A-Za-z0-9_])")
 
 
 def _analyze(query: Query, block: Block | None = None, text: str | None = None) -> QueryFlow:

@@ -15,7 +15,7 @@ import functools
 import json
 import re
 from bisect import bisect_right
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -30,7 +30,7 @@ from dqlbuild.analysis.dpl import dpl_exports
 from dqlbuild.ast.base import Node, child_nodes, get_private
 from dqlbuild.ast.nodes import Assign, Block, Brace, Call, Command, FieldRef, Named, Query, String
 from dqlbuild.catalog import Command as CatalogCommand
-from dqlbuild.catalog import get_catalog
+from dqlbuild.catalog import Parameter, get_catalog
 from dqlbuild.errors import DQLTypeError, DQLValueError
 from dqlbuild.syntax.collector import collector_paused
 from dqlbuild.syntax.lexical import KEYWORDS, NAME_RE
@@ -303,6 +303,16 @@ class StageFlow(_StageSlots):
             return ()
         return tuple(self._scanned()[1].values())
 
+    def _may_write(self, parameter: str) -> bool:
+        """Whether the stage's text may show a ``parameter:`` argument (True when not
+        known): False proves that binding gives ``parameter`` no ``name:`` argument."""
+        text, span = self._text, self.command.span
+        return (
+            text is None
+            or span is None
+            or _written_parameter(text, span.start, span.end, parameter)
+        )
+
     def may_name(self, parameter: str) -> bool:
         """Whether the stage may have a ``parameter:`` argument among :attr:`named`
         (any case): False when it has none, or its text shows none (the name is
@@ -463,7 +473,7 @@ class StageFlow(_StageSlots):
         dot), which is then known. True when the prefix is not known, or is itself a
         pattern."""
         context = _Context(self)
-        prefix = context.text("prefix") if self.may_name("prefix") else None
+        prefix = context.text("prefix") if self._may_write("prefix") else None
         if prefix is None:
             if default is None:
                 record = context.text("expression")
@@ -632,6 +642,9 @@ class _Context:
             leading = leading_value(self.command, stage._spec, param)
             if leading is not None:
                 return _text(leading)
+            given = _given_by_name(self.command.args, stage._spec, param)
+            if given is not _UNKNOWN:
+                return None if given is None else _text(given)
         value = self.bound.first(param)
         return _text(value.expr) if value is not None else None
 
@@ -650,7 +663,11 @@ class _Context:
             first = first.items[0]
         if isinstance(first, Named | Brace):
             return None
-        positional = [p for p in spec.parameters if p.is_positional and not p.hidden]
+        positional = _POSITIONAL.get(spec.name)
+        if positional is None:
+            positional = _POSITIONAL[spec.name] = [
+                p for p in spec.parameters if p.is_positional and not p.hidden
+            ]
         if len(positional) != 1 or positional[0].name.lower() != param.lower():
             return None
         for name in (*positional[0].names, "alias"):
@@ -666,6 +683,50 @@ class _Context:
             if flow is not None:
                 return flow.fields_after
         return ANY
+
+
+# The visible positional parameters of each catalog command, by its name.
+_POSITIONAL: dict[str, list[Parameter]] = {}
+# For a catalog command and a parameter of it that only a `name:` argument fills: the
+# names (lowered) binding gives that parameter; None for any other parameter.
+_NAMES_OF: dict[tuple[str, str], frozenset[str] | None] = {}
+_UNKNOWN = Brace(items=())  # stands for "only binding can tell"
+
+
+def _given_by_name(args: Sequence[Node], spec: CatalogCommand, param: str) -> Node | None:
+    """The value binding gives ``param`` (a parameter no unnamed value fills) first, without
+    binding: the value of its one ``name:`` argument, or None when there is none, for an
+    argument list without brace groups (which binding flattens); ``_UNKNOWN`` when only
+    binding can tell."""
+    key = (spec.name, param.lower())
+    names = _NAMES_OF.get(key, _UNKNOWN)
+    if names is _UNKNOWN:
+        names = _NAMES_OF[key] = _names_of(spec, key[1])
+    if names is None:
+        return _UNKNOWN
+    found: Node | None = None
+    for arg in args:
+        if isinstance(arg, Brace):
+            return _UNKNOWN
+        if isinstance(arg, Named):
+            if isinstance(arg.value, Brace):
+                return _UNKNOWN
+            if arg.name.lower() in names:
+                if found is not None:
+                    return _UNKNOWN
+                found = arg.value
+    return found
+
+
+def _names_of(spec: CatalogCommand, lowered: str) -> frozenset[str] | None:
+    by_name: dict[str, Parameter] = {}
+    for each in spec.parameters:
+        for name in each.names:
+            by_name.setdefault(name.lower(), each)
+    target = next((p for p in spec.parameters if p.name.lower() == lowered), None)
+    if target is None or target.is_positional or any(p.accepts_pairs for p in spec.parameters):
+        return None
+    return frozenset(name for name, each in by_name.items() if each is target)
 
 
 def _text(node: Node) -> str | None:

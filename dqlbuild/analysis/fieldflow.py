@@ -643,8 +643,10 @@ class _Context:
             if leading is not None:
                 return _text(leading)
             given = _given_by_name(self.command.args, stage._spec, param)
-            if given is not _UNKNOWN:
-                return None if given is None else _text(given)
+            if given is None:
+                return None
+            if isinstance(given, Node):
+                return _text(given)
         value = self.bound.first(param)
         return _text(value.expr) if value is not None else None
 
@@ -690,17 +692,18 @@ _POSITIONAL: dict[str, list[Parameter]] = {}
 # For a catalog command and a parameter of it that only a `name:` argument fills: the
 # names (lowered) binding gives that parameter; None for any other parameter.
 _NAMES_OF: dict[tuple[str, str], frozenset[str] | None] = {}
-_UNKNOWN = Brace(items=())  # stands for "only binding can tell"
+_UNKNOWN = object()  # stands for "only binding can tell" (a node made here costs every query)
 
 
-def _given_by_name(args: Sequence[Node], spec: CatalogCommand, param: str) -> Node | None:
+def _given_by_name(args: Sequence[Node], spec: CatalogCommand, param: str) -> object:
     """The value binding gives ``param`` (a parameter no unnamed value fills) first, without
     binding: the value of its one ``name:`` argument, or None when there is none, for an
     argument list without brace groups (which binding flattens); ``_UNKNOWN`` when only
     binding can tell."""
     key = (spec.name, param.lower())
-    names = _NAMES_OF.get(key, _UNKNOWN)
-    if names is _UNKNOWN:
+    if key in _NAMES_OF:
+        names = _NAMES_OF[key]
+    else:
         names = _NAMES_OF[key] = _names_of(spec, key[1])
     if names is None:
         return _UNKNOWN

@@ -15,7 +15,7 @@ import functools
 import json
 import re
 from bisect import bisect_right
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -30,7 +30,7 @@ from dqlbuild.analysis.dpl import dpl_exports
 from dqlbuild.ast.base import Node, child_nodes, get_private
 from dqlbuild.ast.nodes import Assign, Block, Brace, Call, Command, FieldRef, Named, Query, String
 from dqlbuild.catalog import Command as CatalogCommand
-from dqlbuild.catalog import get_catalog
+from dqlbuild.catalog import Parameter, get_catalog
 from dqlbuild.errors import DQLTypeError, DQLValueError
 from dqlbuild.syntax.collector import collector_paused
 from dqlbuild.syntax.lexical import KEYWORDS, NAME_RE
@@ -303,6 +303,16 @@ class StageFlow(_StageSlots):
             return ()
         return tuple(self._scanned()[1].values())
 
+    def _may_write(self, parameter: str) -> bool:
+        """Whether the stage's text may show a ``parameter:`` argument (True when not
+        known): False proves that binding gives ``parameter`` no ``name:`` argument."""
+        text, span = self._text, self.command.span
+        return (
+            text is None
+            or span is None
+            or _written_parameter(text, span.start, span.end, parameter)
+        )
+
     def may_name(self, parameter: str) -> bool:
         """Whether the stage may have a ``parameter:`` argument among :attr:`named`
         (any case): False when it has none, or its text shows none (the name is
@@ -454,15 +464,7 @@ class StageFlow(_StageSlots):
         a field reference or a ``true``/``false``/``null`` literal (keywords, excluded)
         holds punctuation, a digit first, or a space, so it is never a plain name."""
         text, span = self._text, self.command.span
-        if text is None or span is None:
-            return True
-        word = _word(name)
-        if word is None:
-            return True
-        start, end = span.start, span.end
-        if text.find("\\", start, end) >= 0:
-            return True
-        return text.find(name, start, end) >= 0 and word.search(text, start, end) is not None
+        return text is None or span is None or _may_mention(text, span.start, span.end, name)
 
     def _brings(self, name: str, default: str | None) -> bool:
         """Whether ``name`` may be among the fields a joining stage brings in, or
@@ -471,7 +473,7 @@ class StageFlow(_StageSlots):
         dot), which is then known. True when the prefix is not known, or is itself a
         pattern."""
         context = _Context(self)
-        prefix = context.text("prefix") if self.may_name("prefix") else None
+        prefix = context.text("prefix") if self._may_write("prefix") else None
         if prefix is None:
             if default is None:
                 record = context.text("expression")
@@ -556,6 +558,12 @@ class QueryFlow:
         text, start, end = span
         return all(text.find(fragment, start, end) < 0 for fragment in fragments)
 
+    def mentions(self, name: str) -> bool:
+        """:meth:`StageFlow.mentions` for every stage at once: one search of the
+        pipeline's text (True when not every stage is a parsed one)."""
+        span = self._span()
+        return span is None or _may_mention(*span, name)
+
     def may_name(self, parameter: str) -> bool:
         """Whether any stage may have a ``parameter:`` argument: False when the
         pipeline's text shows none (then no :meth:`StageFlow.may_name` of it is True)."""
@@ -634,6 +642,11 @@ class _Context:
             leading = leading_value(self.command, stage._spec, param)
             if leading is not None:
                 return _text(leading)
+            given = _given_by_name(self.command.args, stage._spec, param)
+            if given is None:
+                return None
+            if isinstance(given, Node):
+                return _text(given)
         value = self.bound.first(param)
         return _text(value.expr) if value is not None else None
 
@@ -652,7 +665,11 @@ class _Context:
             first = first.items[0]
         if isinstance(first, Named | Brace):
             return None
-        positional = [p for p in spec.parameters if p.is_positional and not p.hidden]
+        positional = _POSITIONAL.get(spec.name)
+        if positional is None:
+            positional = _POSITIONAL[spec.name] = [
+                p for p in spec.parameters if p.is_positional and not p.hidden
+            ]
         if len(positional) != 1 or positional[0].name.lower() != param.lower():
             return None
         for name in (*positional[0].names, "alias"):
@@ -668,6 +685,51 @@ class _Context:
             if flow is not None:
                 return flow.fields_after
         return ANY
+
+
+# The visible positional parameters of each catalog command, by its name.
+_POSITIONAL: dict[str, list[Parameter]] = {}
+# For a catalog command and a parameter of it that only a `name:` argument fills: the
+# names (lowered) binding gives that parameter; None for any other parameter.
+_NAMES_OF: dict[tuple[str, str], frozenset[str] | None] = {}
+_UNKNOWN = object()  # stands for "only binding can tell" (a node made here costs every query)
+
+
+def _given_by_name(args: Sequence[Node], spec: CatalogCommand, param: str) -> object:
+    """The value binding gives ``param`` (a parameter no unnamed value fills) first, without
+    binding: the value of its one ``name:`` argument, or None when there is none, for an
+    argument list without brace groups (which binding flattens); ``_UNKNOWN`` when only
+    binding can tell."""
+    key = (spec.name, param.lower())
+    if key in _NAMES_OF:
+        names = _NAMES_OF[key]
+    else:
+        names = _NAMES_OF[key] = _names_of(spec, key[1])
+    if names is None:
+        return _UNKNOWN
+    found: Node | None = None
+    for arg in args:
+        if isinstance(arg, Brace):
+            return _UNKNOWN
+        if isinstance(arg, Named):
+            if isinstance(arg.value, Brace):
+                return _UNKNOWN
+            if arg.name.lower() in names:
+                if found is not None:
+                    return _UNKNOWN
+                found = arg.value
+    return found
+
+
+def _names_of(spec: CatalogCommand, lowered: str) -> frozenset[str] | None:
+    by_name: dict[str, Parameter] = {}
+    for each in spec.parameters:
+        for name in each.names:
+            by_name.setdefault(name.lower(), each)
+    target = next((p for p in spec.parameters if p.name.lower() == lowered), None)
+    if target is None or target.is_positional or any(p.accepts_pairs for p in spec.parameters):
+        return None
+    return frozenset(name for name, each in by_name.items() if each is target)
 
 
 def _text(node: Node) -> str | None:
@@ -1093,13 +1155,25 @@ def _written_parameter(text: str, start: int, end: int, parameter: str) -> bool:
     return False
 
 
+def _may_mention(text: str, start: int, end: int, name: str) -> bool:
+    """Whether ``text[start:end]`` may name the field ``name`` (the proof is in
+    :meth:`StageFlow.mentions`)."""
+    word = _word(name)
+    if word is None or text.find("\\", start, end) >= 0:
+        return True
+    return text.find(name, start, end) >= 0 and word.search(text, start, end) is not None
+
+
 @functools.lru_cache(maxsize=64)
 def _word(name: str) -> re.Pattern[str] | None:
     """``name`` as a whole word of a stage's text (see :meth:`StageFlow.mentions`); None
     for a name that is not plain."""
     if NAME_RE.match(name) is None or name.lower() in KEYWORDS:
         return None
-    return re.compile(rf"(?<![A-Za-z_.]){re.escape(name)}(?![A-Za-z0-9_])")
+    # The name first, then the look back: a pattern that begins with text is searched
+    # for that text (quick), one that begins with a look-behind is tried at every offset.
+    escaped = re.escape(name)
+    return re.compile(rf"{escaped}(?<![A-Za-z_.]{escaped})(?![A-Za-z0-9_])")
 
 
 def _analyze(query: Query, block: Block | None = None, text: str | None = None) -> QueryFlow:

@@ -11,8 +11,9 @@ stay before it.
 
 from __future__ import annotations
 
+import operator
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import overload
 
 from dqlbuild.ast.base import Node, get_private, origin_of
@@ -35,7 +36,7 @@ def to_source(query: Query) -> str:
     ctx: SourceContext | None = get_private(query, "source")
     if ctx is None:
         return render(Printer().query(query), 100)
-    if ctx.is_original(query):
+    if ctx.is_root(query):  # the only original Query: no stage holds one
         return ctx.text
     lossless = _Lossless(ctx)
     inserted = lossless.inserted(query)
@@ -226,7 +227,7 @@ class _Lossless:
         if (
             stage.span is not None
             or origin_of(stage) is not None
-            or any(a is not b for a, b in zip(new[at + 1 :], old[at:], strict=True))
+            or not all(map(operator.is_, new[at + 1 :], old[at:]))
         ):
             return None
         src, span = self.source, origin.span
@@ -395,12 +396,17 @@ class _Gaps(Sequence[str]):
     def __getitem__(self, k: int | slice) -> str | Sequence[str]:
         if isinstance(k, slice):
             return [self[i] for i in range(*k.indices(len(self)))]
-        size = len(self)
+        nodes = self._nodes
         if k < 0:
-            k += size
-        if not 0 <= k < size:
+            k += len(nodes) - 1
+        if not 0 <= k < len(nodes) - 1:
             raise IndexError(k)
-        return self._src[_end(self._nodes[k]) : _start(self._nodes[k + 1])]
+        return self._src[_end(nodes[k]) : _start(nodes[k + 1])]
+
+    def __iter__(self) -> Iterator[str]:
+        src, nodes = self._src, self._nodes
+        for k in range(len(nodes) - 1):
+            yield src[_end(nodes[k]) : _start(nodes[k + 1])]
 
 
 def _code(text: str) -> str:

@@ -622,12 +622,17 @@ def _existing_filters(
 
     One search of the pipeline's text tells whether any stage may have a ``filter:``
     parameter (else only filter stages are read), another whether any may use a
-    variable (written with ``$``, also in a string, else with an escape)."""
+    variable (written with ``$``, also in a string, else with an escape), and one per
+    field whether any may name the condition's fields (else only the variables count)."""
     condition, wanted = options.condition, options.switch_selection
     variables = options.variables
-    named = flow.may_name("filter")
     # Without an escape, a use of a variable shows its name (and, in its stage, a `$`).
     dollar = bool(variables) and not flow.written_without("\\", *variables)
+    # The condition, and its other form, name each of its fields (a selection's
+    # target holds them all): a pipeline that names one of them nowhere holds neither.
+    if not dollar and not all(map(flow.mentions, options.fields)):
+        return None, None
+    named = flow.may_name("filter")
     kind = type(condition)
     already: str | None = None
     searching = wanted is not None  # for a filter in the other selection form

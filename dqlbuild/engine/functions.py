@@ -387,19 +387,26 @@ def to_string(value: Typed, node: Node) -> exp.Expr:
     raise unsupported(f"toString() of a {value.type} value", node)
 
 
-def _holds_time(kind: DType) -> bool:
+def _needs_rewrite(kind: DType) -> bool:
+    """Whether ``kind`` holds what to_json would not write as DQL does: time values, and
+    records without fields (stored as the text ``{}``, which would come out quoted)."""
     if kind.kind in ("timestamp", "duration", "timeframe"):
         return True
+    if kind.kind == "record" and not kind.fields:
+        return True
     if kind.kind == "array":
-        return kind.element is not None and _holds_time(kind.element)
-    return any(_holds_time(field) for _, field in kind.fields)
+        return kind.element is not None and _needs_rewrite(kind.element)
+    return any(_needs_rewrite(field) for _, field in kind.fields)
 
 
 def _as_json_text(value: exp.Expr, kind: DType, depth: int = 0) -> exp.Expr:
     """``value`` with the timestamps and durations inside it written as DQL writes them
-    in text (ISO time, nanoseconds as a string): to_json would show their stored numbers."""
-    if not _holds_time(kind):
+    in text (ISO time, nanoseconds as a string): to_json would show their stored numbers.
+    A record without fields inside becomes JSON ``{}``, not the string ``"{}"``."""
+    if not _needs_rewrite(kind):
         return value
+    if kind.kind == "record" and not kind.fields:
+        return sql.cast(value, "JSON")
     if kind.kind == "timestamp":
         from dqlbuild.engine.timefunctions import iso_text
 

@@ -118,6 +118,17 @@ def test_matches_value() -> None:
     ]
 
 
+def test_to_string_writes_records_without_fields_as_json_objects() -> None:
+    # Regression (found by test_differential): a record without fields inside an array or
+    # record is stored as the text {} and came out as the string "{}".
+    query = (
+        "data record(a = 0, r = record(), q = record(k = record()))"
+        " | fieldsAdd s = toString(array(record(r = r))), t = toString(q), u = toString(r)"
+    )
+    (row,) = dqlbuild.run(query, {}).rows
+    assert (row["s"], row["t"], row["u"]) == ('[{"r":{}}]', '{"k":{}}', "{}")
+
+
 def test_string_function_errors() -> None:
     fails('contains(n, "1")', DQLEvaluationError, "contains\\(\\) needs a string")
     fails("matchesValue(s, s)", DQLUnsupportedError, "not a string literal")

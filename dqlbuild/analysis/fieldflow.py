@@ -306,24 +306,14 @@ class StageFlow(_StageSlots):
     def _may_write(self, parameter: str) -> bool:
         """Whether the stage's text may show a ``parameter:`` argument (True when not
         known): False proves that binding gives ``parameter`` no ``name:`` argument."""
-        text, span = self._text, self.command.span
-        return (
-            text is None
-            or span is None
-            or _written_parameter(text, span.start, span.end, parameter)
-        )
+        span = self._span()
+        return span is None or _written_parameter(*span, parameter)
 
     def may_name(self, parameter: str) -> bool:
         """Whether the stage may have a ``parameter:`` argument among :attr:`named`
         (any case): False when it has none, or its text shows none (the name is
         written as it reads, and only blanks stand before its colon)."""
-        text, span = self._text, self.command.span
-        if (
-            self._named is None
-            and text is not None
-            and span is not None
-            and not _written_parameter(text, span.start, span.end, parameter)
-        ):
+        if self._named is None and not self._may_write(parameter):
             return False
         lowered = parameter.lower()
         return any(named.name.lower() == lowered for named in self.named)
@@ -445,11 +435,8 @@ class StageFlow(_StageSlots):
     # ------------------------------------------------------------ one field, cheaply
     def written_without(self, *fragments: str) -> bool:
         """Whether the stage's source text is known and holds none of ``fragments``."""
-        text, span = self._text, self.command.span
-        if text is None or span is None:
-            return False
-        start, end = span.start, span.end
-        return all(text.find(fragment, start, end) < 0 for fragment in fragments)
+        span = self._span()
+        return span is not None and _holds_none(*span, fragments)
 
     def mentions(self, name: str) -> bool:
         """Whether the stage's text may name the field ``name`` anywhere: False only
@@ -463,8 +450,13 @@ class StageFlow(_StageSlots):
         unassigned expression is named after its canonical text, which for anything but
         a field reference or a ``true``/``false``/``null`` literal (keywords, excluded)
         holds punctuation, a digit first, or a space, so it is never a plain name."""
+        span = self._span()
+        return span is None or _may_mention(*span, name)
+
+    def _span(self) -> tuple[str, int, int] | None:
+        """The stage's source text and where the stage stands in it, when known."""
         text, span = self._text, self.command.span
-        return text is None or span is None or _may_mention(text, span.start, span.end, name)
+        return None if text is None or span is None else (text, span.start, span.end)
 
     def _brings(self, name: str, default: str | None) -> bool:
         """Whether ``name`` may be among the fields a joining stage brings in, or
@@ -553,10 +545,7 @@ class QueryFlow:
         pipeline's text (False when it holds a fragment, maybe between stages, or when
         not every stage is a parsed one)."""
         span = self._span()
-        if span is None:
-            return False
-        text, start, end = span
-        return all(text.find(fragment, start, end) < 0 for fragment in fragments)
+        return span is not None and _holds_none(*span, fragments)
 
     def mentions(self, name: str) -> bool:
         """:meth:`StageFlow.mentions` for every stage at once: one search of the
@@ -1153,6 +1142,10 @@ def _written_parameter(text: str, start: int, end: int, parameter: str) -> bool:
             return True
         at = text.find(":", at + 1, end)
     return False
+
+
+def _holds_none(text: str, start: int, end: int, fragments: tuple[str, ...]) -> bool:
+    return all(text.find(fragment, start, end) < 0 for fragment in fragments)
 
 
 def _may_mention(text: str, start: int, end: int, name: str) -> bool:

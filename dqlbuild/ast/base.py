@@ -155,22 +155,19 @@ class Node(BaseModel):
         if deep or (update and not update.keys() <= cls._field_name_set):
             copied = super().model_copy(update=update, deep=deep)
             if update:
-                _forget_depth(copied)
                 if "span" not in update:
                     object.__setattr__(copied, "span", None)
-                set_private(copied, "origin", self if self.span is not None else origin_of(self))
+                changed = self._changed(copied.__pydantic_private__)
+                object.__setattr__(copied, "__pydantic_private__", changed)
             return copied
         # What pydantic's copy does, through the generated constructor: several times
         # quicker, and it keeps the fields inline (no dictionary per node).
         values = dict(zip(cls._field_names, cls._all_values(self), strict=True))
         private = self.__pydantic_private__
         if update:
-            span = self.span
             values["span"] = None
             values.update(update)
-            private = dict(private) if private else {}
-            private.pop("depth", None)  # other children may give another depth
-            private["origin"] = self if span is not None else private.get("origin")
+            private = self._changed(private)
         elif private:
             private = dict(private)
         copied = _maker_of(cls)(**values)
@@ -181,6 +178,14 @@ class Node(BaseModel):
         if private:
             object.__setattr__(copied, "__pydantic_private__", private)
         return copied
+
+    def _changed(self, private: dict[str, Any] | None) -> dict[str, Any]:
+        """The bookkeeping of a changed copy of this node, from a copy's ``private``: no
+        depth (other children may give another), and the parsed node it came from."""
+        changed = dict(private) if private else {}
+        changed.pop("depth", None)
+        changed["origin"] = self if self.span is not None else origin_of(self)
+        return changed
 
     def with_changes(self, **changes: Any) -> Self:
         """A validated copy with the given fields changed (unchanged children shared)."""
@@ -343,13 +348,6 @@ def depth(node: Node) -> int:
         stack.extend((child, level + 1) for child in item.children())
     set_private(node, "depth", deepest)
     return deepest
-
-
-def _forget_depth(node: Node) -> None:
-    # A copy with other children may have another depth.
-    private = node.__pydantic_private__
-    if private and "depth" in private:
-        del private["depth"]
 
 
 def _values_getter(names: tuple[str, ...]) -> Callable[[Any], Any]:
